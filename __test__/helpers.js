@@ -1,0 +1,76 @@
+'use strict';
+// Shared by the specs: scratch directories that clean up after themselves and
+// child Node processes (same binary as the test runner) that load heapscope.
+
+const { spawnSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+
+/** A fresh directory, removed when the test ends. */
+function scratch(t, prefix = 'heapscope-test-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs `source` in a new Node process where `heapscope` resolves to this package. */
+function runNode(source, { cwd, env, args = [], timeout = 60_000, wrap = [] } = {}) {
+  const script = `const heapscope = require(${JSON.stringify(root)});\n${source}`;
+  const argv = [...wrap, ...(wrap.length ? [process.execPath] : []), ...args, '-e', script];
+  const cmd = wrap.length ? argv.shift() : process.execPath;
+  const r = spawnSync(cmd, argv, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout });
+  if (r.error) throw r.error;
+  return r;
+}
+
+/** Like runNode, but the child prints one JSON line at the end: returns it parsed. */
+function runNodeJson(source, options) {
+  const r = runNode(source, options);
+  const lines = r.stdout.trim().split('\n');
+  let value;
+  try {
+    value = JSON.parse(lines[lines.length - 1]);
+  } catch {
+    throw new Error(`child printed no JSON (status ${r.status}, signal ${r.signal})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+  return { ...r, value };
+}
+
+/** A long-running child; killed when the test ends. */
+function spawnNode(t, source, { cwd, env, args = [] } = {}) {
+  const script = `const heapscope = require(${JSON.stringify(root)});\n${source}`;
+  const child = spawn(process.execPath, [...args, '-e', script], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdoutText = '';
+  child.stderrText = '';
+  child.stdout.on('data', (d) => (child.stdoutText += d));
+  child.stderr.on('data', (d) => (child.stderrText += d));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return child;
+}
+
+/** Reads a snapshot file (small ones only: tests keep heaps small) and checks its shape. */
+function readSnapshot(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  const json = JSON.parse(text);
+  const meta = json.snapshot.meta;
+  const nodeFields = meta.node_fields.length;
+  const edgeFields = meta.edge_fields.length;
+  if (json.nodes.length !== json.snapshot.node_count * nodeFields) throw new Error(`${file}: node array length mismatch`);
+  if (json.edges.length !== json.snapshot.edge_count * edgeFields) throw new Error(`${file}: edge array length mismatch`);
+  return json;
+}
+
+function listDir(dir) {
+  return fs.readdirSync(dir).sort();
+}
+
+module.exports = { root, scratch, runNode, runNodeJson, spawnNode, readSnapshot, listDir };

@@ -1,0 +1,55 @@
+'use strict';
+// One measurement: build a ~100 MB heap, take one snapshot with the given
+// method, print a JSON line. Run by bench/capture.js, a fresh process each time.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const [method, dir] = process.argv.slice(2);
+
+function vmHwm() {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return Number(m[1]) * 1024;
+}
+
+// A service-like heap: many small objects with strings, arrays and maps.
+const records = [];
+const index = new Map();
+for (let i = 0; i < 400_000; i++) {
+  const r = { id: i, name: `user-${i}-${'x'.repeat(120)}`, tags: ['a', 'b', i % 7], score: i * 0.5 };
+  records.push(r);
+  if (i % 4 === 0) index.set(`k${i}`, r);
+}
+global.gc && global.gc();
+const heapUsed = process.memoryUsage().heapUsed;
+const rssBefore = vmHwm();
+const file = path.join(dir, `${method}-${process.pid}.heapsnapshot`);
+
+async function main() {
+  const t0 = process.hrtime.bigint();
+  let pauseEnd;
+  if (method === 'heapscope') {
+    const heapscope = require('..');
+    const done = heapscope.snapshot({ dir, filename: path.basename(file) });
+    pauseEnd = process.hrtime.bigint();
+    await done;
+  } else if (method === 'v8') {
+    require('node:v8').writeHeapSnapshot(file);
+    pauseEnd = process.hrtime.bigint();
+  } else {
+    throw new Error(`unknown method ${method}`);
+  }
+  const end = process.hrtime.bigint();
+  const bytes = fs.statSync(file).size;
+  fs.rmSync(file);
+  console.log(JSON.stringify({
+    method,
+    heapUsed,
+    pauseMs: Number(pauseEnd - t0) / 1e6,
+    totalMs: Number(end - t0) / 1e6,
+    peakRss: vmHwm(),
+    rssBefore,
+    bytes,
+    keep: records.length + index.size,
+  }));
+}
+main();

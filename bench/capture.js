@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+'use strict';
+// Capture benchmark: heapscope.snapshot() against v8.writeHeapSnapshot(), side
+// by side, on a ~100 MB heap. Fresh processes in turn (A B A B …) so that
+// machine noise falls on both alike. Reports medians and ratios.
+//
+//   node bench/capture.js [pairs=5]
+
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const pairs = Number(process.argv[2] || 5);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heapscope-bench-'));
+const child = path.join(__dirname, 'capture-child.js');
+const runs = { heapscope: [], v8: [] };
+
+function once(method) {
+  const out = execFileSync(process.execPath, ['--expose-gc', child, method, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const mb = (n) => (n / 1024 / 1024).toFixed(0);
+
+try {
+  for (let i = 0; i < pairs; i++) {
+    for (const method of i % 2 ? ['v8', 'heapscope'] : ['heapscope', 'v8']) {
+      const r = once(method);
+      runs[method].push(r);
+      process.stderr.write(`pair ${i + 1}/${pairs} ${method}: pause ${r.pauseMs.toFixed(0)} ms, total ${r.totalMs.toFixed(0)} ms, peak RSS ${mb(r.peakRss)} MB\n`);
+    }
+  }
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+const m = (method, key) => median(runs[method].map((r) => r[key]));
+const rows = [
+  ['main-thread pause (ms)', 'pauseMs', (x) => x.toFixed(0)],
+  ['total time (ms)', 'totalMs', (x) => x.toFixed(0)],
+  ['peak RSS (MB)', 'peakRss', mb],
+  ['file (MB)', 'bytes', mb],
+];
+console.log(`Node ${process.version}, V8 ${process.versions.v8}, ${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${mb(os.totalmem())} MB RAM`);
+console.log(`heap used before the snapshot: ${mb(m('heapscope', 'heapUsed'))} MB (median); ${pairs} pairs, A B A B order alternating\n`);
+console.log('| median of ' + pairs + ' | heapscope.snapshot() | v8.writeHeapSnapshot() | ratio |');
+console.log('|---|---|---|---|');
+for (const [label, key, fmt] of rows) {
+  const a = m('heapscope', key);
+  const b = m('v8', key);
+  console.log(`| ${label} | ${fmt(a)} | ${fmt(b)} | ${(a / b).toFixed(2)} |`);
+}
+console.log('\nPer-pair pause ratios: ' + runs.heapscope.map((r, i) => (r.pauseMs / runs.v8[i].pauseMs).toFixed(2)).join(' '));
+console.log('Per-pair peak RSS ratios: ' + runs.heapscope.map((r, i) => (r.peakRss / runs.v8[i].peakRss).toFixed(2)).join(' '));

@@ -1,0 +1,34 @@
+'use strict';
+// Node-style errors from the native layer's failure records.
+
+function systemError(prefix, failure) {
+  const err = new Error(`${prefix}${failure.message}`);
+  err.code = failure.code;
+  if (failure.errno) err.errno = -failure.errno;
+  if (failure.syscall) err.syscall = failure.syscall;
+  if (failure.path) err.path = failure.path;
+  return err;
+}
+
+/** node-heapdump's error: message `heapdump write error <ERRNO>`. */
+function heapdumpError(failure) {
+  const err = systemError('', failure);
+  err.message = `heapdump write error ${failure.code}`;
+  err.detail = failure.message;
+  return err;
+}
+
+function invalidArg(name, expected, value) {
+  const err = new TypeError(`The "${name}" option must be ${expected}. Received ${describe(value)}`);
+  err.code = 'ERR_INVALID_ARG_TYPE';
+  return err;
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `type string (${JSON.stringify(value)})`;
+  if (typeof value === 'object') return `an instance of ${value.constructor ? value.constructor.name : 'Object'}`;
+  return `type ${typeof value} (${String(value)})`;
+}
+
+module.exports = { systemError, heapdumpError, invalidArg };

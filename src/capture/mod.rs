@@ -1,0 +1,142 @@
+//! Capture: takes a heap snapshot on the isolate's thread and streams its JSON
+//! to sink threads.
+//!
+//! The isolate thread only runs V8's graph building and serialization and
+//! copies each 64 KiB chunk into a bounded channel; writing, compressing and
+//! fsyncing happen on the sink's thread, and the final wait can happen on any
+//! thread ([`PendingFile::wait`]). One snapshot at a time per process: a
+//! second request waits, because two snapshots at once double the memory spike.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use heapscope_core::sink::{Chunk, FileOptions, FileSink, Outcome, SinkError, SinkThread, Written};
+
+use crate::v8::{Isolate, SnapshotStatus};
+
+/// Chunks in flight between V8 and a sink: 32 × 64 KiB = 2 MiB at most.
+const CHANNEL_CHUNKS: usize = 32;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// What V8 is asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaptureOptions {
+    pub expose_internals: bool,
+    pub expose_numeric_values: bool,
+}
+
+/// Why a snapshot was not written.
+#[derive(Debug)]
+pub enum CaptureError {
+    Sink(SinkError),
+    /// V8 returned no snapshot, or there was no isolate on this thread.
+    V8(SnapshotStatus),
+    /// The sink thread could not be started.
+    Thread(std::io::Error),
+}
+
+impl std::fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaptureError::Sink(e) => e.fmt(f),
+            CaptureError::V8(status) => write!(f, "V8 did not produce a heap snapshot ({status:?})"),
+            CaptureError::Thread(e) => write!(f, "could not start the writer thread: {e}"),
+        }
+    }
+}
+
+/// Figures of a finished snapshot file.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub written: Written,
+    /// Time the isolate's thread was blocked.
+    pub pause: Duration,
+    /// From the request to the file under its final name.
+    pub duration: Duration,
+    /// V8's used heap just before the snapshot.
+    pub heap_used: u64,
+}
+
+/// A snapshot whose JSON has all been produced, still being written.
+pub struct PendingFile {
+    started: Instant,
+    pause: Duration,
+    heap_used: u64,
+    state: Result<SinkThread<Written, SinkError>, CaptureError>,
+}
+
+impl PendingFile {
+    /// A request that failed before anything ran.
+    pub fn failed(error: CaptureError) -> PendingFile {
+        PendingFile { started: Instant::now(), pause: Duration::ZERO, heap_used: 0, state: Err(error) }
+    }
+
+    pub fn pause(&self) -> Duration {
+        self.pause
+    }
+
+    /// Blocks until the file is durable under its final name (or removed).
+    pub fn wait(self) -> Result<Captured, CaptureError> {
+        let thread = self.state?;
+        match thread.join() {
+            Outcome::Done(written) => Ok(Captured {
+                written,
+                pause: self.pause,
+                duration: self.started.elapsed(),
+                heap_used: self.heap_used,
+            }),
+            Outcome::Failed(e) => Err(CaptureError::Sink(e)),
+            // Only reachable when V8 stopped early; `write_file` reports that.
+            Outcome::Aborted => Err(CaptureError::V8(SnapshotStatus::Aborted)),
+        }
+    }
+}
+
+/// Takes a snapshot of `isolate` into `path`. Isolate thread only. Returns
+/// once V8 is done; the rest of the write finishes on the sink's thread.
+pub fn write_file(isolate: Isolate, path: PathBuf, file: FileOptions, options: CaptureOptions) -> PendingFile {
+    let started = Instant::now();
+    let sink = match FileSink::create(&path, file) {
+        Ok(sink) => sink,
+        Err(e) => return PendingFile::failed(CaptureError::Sink(e)),
+    };
+    let mut thread = match SinkThread::spawn("heapscope-writer", sink, CHANNEL_CHUNKS) {
+        Ok(thread) => thread,
+        Err(e) => return PendingFile::failed(CaptureError::Thread(e)),
+    };
+    let (status, pause, heap_used) = stream(isolate, options, &mut |chunk| thread.send(chunk));
+    let state = match status {
+        SnapshotStatus::Complete => {
+            thread.end();
+            Ok(thread)
+        }
+        // The sink failed: its error is the story, and it already cleaned up.
+        SnapshotStatus::Aborted if thread.has_failed() => Ok(thread),
+        other => {
+            thread.abort();
+            drop(thread);
+            Err(CaptureError::V8(other))
+        }
+    };
+    PendingFile { started, pause, heap_used, state }
+}
+
+/// Runs V8's snapshot and serializer, handing each chunk to `deliver`
+/// (`false` stops V8). Returns the status, the pause and the heap used before.
+pub fn stream(
+    isolate: Isolate,
+    options: CaptureOptions,
+    deliver: &mut dyn FnMut(Chunk) -> bool,
+) -> (SnapshotStatus, Duration, u64) {
+    // A poisoned lock only means an earlier capture panicked; the guard
+    // protects no data, so carry on.
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let heap_used = isolate.heap_statistics().used_heap_size;
+    let start = Instant::now();
+    let status = isolate.write_snapshot(options.expose_internals, options.expose_numeric_values, &mut |bytes| {
+        deliver(Arc::from(bytes))
+    });
+    (status, start.elapsed(), heap_used)
+}

@@ -1,0 +1,211 @@
+// The V8 boundary: the only C++ in heapscope.
+//
+// N-API has no heap profiler, interrupt or GC-callback API, so these few
+// functions reach V8's C++ API, whose symbols the `node` executable exports.
+// Everything here is a thin, C-callable wrapper; policy lives in Rust.
+// Only API overloads present in every supported Node major (20..26) are used.
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <node_version.h>
+#include <uv.h>
+#include <v8-profiler.h>
+#include <v8.h>
+
+extern "C" {
+
+// Returns 0 to continue, anything else to make V8 stop serializing.
+typedef int (*hs_chunk_fn)(void* ctx, const char* data, size_t len);
+typedef void (*hs_isolate_fn)(void* isolate, void* data);
+typedef void (*hs_gc_fn)(void* isolate, int gc_type, int gc_flags, void* data);
+typedef size_t (*hs_near_limit_fn)(void* data, size_t current_limit, size_t initial_limit);
+typedef void (*hs_async_fn)(void* data);
+
+struct hs_heap_stats {
+  uint64_t total_heap_size;
+  uint64_t used_heap_size;
+  uint64_t heap_size_limit;
+  uint64_t total_physical_size;
+  uint64_t malloced_memory;
+  uint64_t external_memory;
+};
+
+enum hs_snapshot_status {
+  HS_SNAPSHOT_OK = 0,
+  HS_SNAPSHOT_ABORTED = 1,   // the chunk callback asked to stop
+  HS_SNAPSHOT_NO_ISOLATE = 2,
+  HS_SNAPSHOT_FAILED = 3,    // V8 returned no snapshot
+};
+
+int hs_node_module_version(void) { return NODE_MODULE_VERSION; }
+
+const char* hs_v8_version(void) { return v8::V8::GetVersion(); }
+
+void* hs_current_isolate(void) { return v8::Isolate::GetCurrent(); }
+
+}  // extern "C"
+
+namespace {
+
+class ChunkStream final : public v8::OutputStream {
+ public:
+  ChunkStream(hs_chunk_fn fn, void* ctx) : fn_(fn), ctx_(ctx) {}
+  void EndOfStream() override {}
+  // V8 buffers this much before each callback; 64 KiB keeps the per-chunk
+  // cost (one allocation, one channel send) negligible.
+  int GetChunkSize() override { return 64 * 1024; }
+  WriteResult WriteAsciiChunk(char* data, int size) override {
+    if (fn_(ctx_, data, static_cast<size_t>(size)) != 0) {
+      aborted_ = true;
+      return kAbort;
+    }
+    return kContinue;
+  }
+  bool aborted() const { return aborted_; }
+
+ private:
+  hs_chunk_fn fn_;
+  void* ctx_;
+  bool aborted_ = false;
+};
+
+struct AsyncHandle {
+  uv_async_t handle;
+  hs_async_fn fn;
+  void* data;
+};
+
+void OnAsync(uv_async_t* handle) {
+  AsyncHandle* self = static_cast<AsyncHandle*>(handle->data);
+  self->fn(self->data);
+}
+
+void OnAsyncClosed(uv_handle_t* handle) { free(handle->data); }
+
+struct Trampoline {
+  hs_isolate_fn fn;
+  void* data;
+};
+
+void OnInterrupt(v8::Isolate* isolate, void* raw) {
+  Trampoline t = *static_cast<Trampoline*>(raw);
+  free(raw);
+  t.fn(isolate, t.data);
+}
+
+}  // namespace
+
+extern "C" {
+
+// Takes a snapshot of `isolate`'s heap and streams its JSON through `fn`.
+// Must run on the isolate's own thread.
+int hs_write_snapshot(void* isolate_ptr, int expose_internals, int expose_numeric_values,
+                      hs_chunk_fn fn, void* ctx) {
+  v8::Isolate* isolate = static_cast<v8::Isolate*>(isolate_ptr);
+  if (isolate == nullptr) return HS_SNAPSHOT_NO_ISOLATE;
+  v8::HandleScope scope(isolate);
+  v8::HeapProfiler* profiler = isolate->GetHeapProfiler();
+  v8::HeapProfiler::HeapSnapshotOptions options;
+  options.snapshot_mode = expose_internals ? v8::HeapProfiler::HeapSnapshotMode::kExposeInternals
+                                           : v8::HeapProfiler::HeapSnapshotMode::kRegular;
+  options.numerics_mode = expose_numeric_values
+                              ? v8::HeapProfiler::NumericsMode::kExposeNumericValues
+                              : v8::HeapProfiler::NumericsMode::kHideNumericValues;
+  const v8::HeapSnapshot* snapshot = profiler->TakeHeapSnapshot(options);
+  if (snapshot == nullptr) return HS_SNAPSHOT_FAILED;
+  ChunkStream stream(fn, ctx);
+  snapshot->Serialize(&stream, v8::HeapSnapshot::kJSON);
+  // The profiler owns the snapshot until deleted; keeping it would hold
+  // hundreds of MB for nothing.
+  const_cast<v8::HeapSnapshot*>(snapshot)->Delete();
+  return stream.aborted() ? HS_SNAPSHOT_ABORTED : HS_SNAPSHOT_OK;
+}
+
+void hs_heap_statistics(void* isolate_ptr, hs_heap_stats* out) {
+  v8::HeapStatistics stats;
+  static_cast<v8::Isolate*>(isolate_ptr)->GetHeapStatistics(&stats);
+  out->total_heap_size = stats.total_heap_size();
+  out->used_heap_size = stats.used_heap_size();
+  out->heap_size_limit = stats.heap_size_limit();
+  out->total_physical_size = stats.total_physical_size();
+  out->malloced_memory = stats.malloced_memory();
+  out->external_memory = stats.external_memory();
+}
+
+// Safe from any thread: runs `fn` on the isolate's thread as soon as it
+// executes JS again, including inside `while (true) {}`.
+int hs_request_interrupt(void* isolate_ptr, hs_isolate_fn fn, void* data) {
+  Trampoline* t = static_cast<Trampoline*>(malloc(sizeof(Trampoline)));
+  if (t == nullptr) return -1;
+  t->fn = fn;
+  t->data = data;
+  static_cast<v8::Isolate*>(isolate_ptr)->RequestInterrupt(OnInterrupt, t);
+  return 0;
+}
+
+struct GcTrampoline {
+  hs_gc_fn fn;
+  void* data;
+};
+
+static void OnGcEpilogue(v8::Isolate* isolate, v8::GCType type, v8::GCCallbackFlags flags,
+                         void* raw) {
+  GcTrampoline* t = static_cast<GcTrampoline*>(raw);
+  t->fn(isolate, static_cast<int>(type), static_cast<int>(flags), t->data);
+}
+
+// Returns an opaque registration to pass to hs_remove_gc_epilogue.
+void* hs_add_gc_epilogue(void* isolate_ptr, hs_gc_fn fn, void* data) {
+  GcTrampoline* t = static_cast<GcTrampoline*>(malloc(sizeof(GcTrampoline)));
+  if (t == nullptr) return nullptr;
+  t->fn = fn;
+  t->data = data;
+  static_cast<v8::Isolate*>(isolate_ptr)->AddGCEpilogueCallback(OnGcEpilogue, t);
+  return t;
+}
+
+void hs_remove_gc_epilogue(void* isolate_ptr, void* registration) {
+  static_cast<v8::Isolate*>(isolate_ptr)->RemoveGCEpilogueCallback(OnGcEpilogue, registration);
+  free(registration);
+}
+
+void hs_add_near_heap_limit(void* isolate_ptr, hs_near_limit_fn fn, void* data) {
+  static_cast<v8::Isolate*>(isolate_ptr)->AddNearHeapLimitCallback(fn, data);
+}
+
+void hs_remove_near_heap_limit(void* isolate_ptr, hs_near_limit_fn fn, size_t heap_limit) {
+  static_cast<v8::Isolate*>(isolate_ptr)->RemoveNearHeapLimitCallback(fn, heap_limit);
+}
+
+void hs_restore_initial_heap_limit(void* isolate_ptr, double threshold_percent) {
+  static_cast<v8::Isolate*>(isolate_ptr)->AutomaticallyRestoreInitialHeapLimit(threshold_percent);
+}
+
+// A uv_async_t on `loop` that calls `fn(data)` on the loop's thread. Unref'd:
+// it never keeps the process alive by itself.
+void* hs_async_new(void* loop, hs_async_fn fn, void* data) {
+  AsyncHandle* self = static_cast<AsyncHandle*>(calloc(1, sizeof(AsyncHandle)));
+  if (self == nullptr) return nullptr;
+  self->fn = fn;
+  self->data = data;
+  self->handle.data = self;
+  if (uv_async_init(static_cast<uv_loop_t*>(loop), &self->handle, OnAsync) != 0) {
+    free(self);
+    return nullptr;
+  }
+  uv_unref(reinterpret_cast<uv_handle_t*>(&self->handle));
+  return self;
+}
+
+// Safe from any thread.
+int hs_async_send(void* handle) { return uv_async_send(&static_cast<AsyncHandle*>(handle)->handle); }
+
+// Loop thread only; the memory is freed once libuv is done with it.
+void hs_async_close(void* handle) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&static_cast<AsyncHandle*>(handle)->handle),
+           OnAsyncClosed);
+}
+
+}  // extern "C"
