@@ -100,5 +100,28 @@ export interface HeapStatistics {
 /** V8's heap statistics for the calling thread's isolate. */
 export function heapStatistics(): HeapStatistics;
 
+export interface SignalOptions {
+  /** Signal name or number. Default: 'SIGUSR2'. SIGUSR1 (the inspector's) is refused. */
+  signal?: string | number;
+  /** Directory of signal snapshots. Default: the current directory. */
+  dir?: string;
+  /** File name template (see SnapshotOptions). Default: node-heapdump's `heapdump-<sec>.<usec>.heapsnapshot`. */
+  filename?: string;
+  gzip?: boolean | number;
+  /** No line on stderr for each snapshot. Default: false. */
+  quiet?: boolean;
+}
+
+/**
+ * Arms a signal that writes a snapshot of the main thread's heap, even while
+ * JavaScript is busy. SIGUSR2 is armed on require unless NODE_HEAPDUMP_OPTIONS=nosignal
+ * or HEAPSCOPE_SIGNAL=off. Main thread only. Returns the armed signal's name.
+ */
+export function armSignal(options?: SignalOptions): string;
+/** Restores the signal's previous handler. */
+export function disarmSignal(): void;
+/** The armed signal's name, or null. */
+export function armedSignal(): string | null;
+
 /** The V8 this addon talks to and the Node ABI it was built for. */
 export const versions: Readonly<{ v8: string; abi: number }>;

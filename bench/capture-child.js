@@ -14,7 +14,7 @@ function vmHwm() {
 // A service-like heap: many small objects with strings, arrays and maps.
 const records = [];
 const index = new Map();
-for (let i = 0; i < 400_000; i++) {
+for (let i = 0; i < 230_000; i++) {
   const r = { id: i, name: `user-${i}-${'x'.repeat(120)}`, tags: ['a', 'b', i % 7], score: i * 0.5 };
   records.push(r);
   if (i % 4 === 0) index.set(`k${i}`, r);

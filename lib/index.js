@@ -3,7 +3,8 @@
 
 const { EventEmitter } = require('node:events');
 const path = require('node:path');
-const { threadId } = require('node:worker_threads');
+const os = require('node:os');
+const { threadId, isMainThread } = require('node:worker_threads');
 const { systemError, heapdumpError, invalidArg } = require('./errors');
 
 module.exports = function api(binding) {
@@ -14,6 +15,18 @@ module.exports = function api(binding) {
     const info = describeOutcome(outcome, trigger);
     if (outcome.ok && events.listenerCount('snapshot') > 0) events.emit('snapshot', info);
     return info;
+  }
+
+  // Triggered snapshots (signal, thresholds) report here, from the native side.
+  function onTriggered(outcome) {
+    const trigger = outcome.trigger || 'signal';
+    if (outcome.ok) {
+      announce(outcome, trigger);
+    } else if (events.listenerCount('error') > 0) {
+      const err = systemError(`heapscope: snapshot on ${trigger} not written: `, outcome.error);
+      err.trigger = trigger;
+      events.emit('error', err);
+    }
   }
 
   function describeOutcome(outcome, trigger) {
@@ -98,7 +111,98 @@ module.exports = function api(binding) {
     });
   }
 
+  // --- the snapshot signal -------------------------------------------------
+
+  let armedName = null;
+
+  function signalNumber(signal) {
+    if (typeof signal === 'number' && Number.isInteger(signal)) return signal;
+    if (typeof signal === 'string') {
+      const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+      if (name in os.constants.signals) return os.constants.signals[name];
+    }
+    throw invalidArg('signal', 'a signal name such as "SIGUSR2"', signal);
+  }
+
+  function signalName(number) {
+    return Object.keys(os.constants.signals).find((k) => os.constants.signals[k] === number) || String(number);
+  }
+
+  /**
+   * Arms a signal (default SIGUSR2) that writes a snapshot of the main thread's
+   * heap, even while JavaScript is busy. Main thread only.
+   */
+  function armSignal(options = {}) {
+    if (!isMainThread) {
+      const err = new Error('heapscope: the snapshot signal can only be armed on the main thread');
+      err.code = 'ERR_HEAPSCOPE_WORKER';
+      throw err;
+    }
+    if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
+    const number = signalNumber(options.signal === undefined ? 'SIGUSR2' : options.signal);
+    const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip });
+    if (options.quiet !== undefined && typeof options.quiet !== 'boolean') throw invalidArg('quiet', 'a boolean', options.quiet);
+    try {
+      binding.armSignal(
+        number,
+        {
+          dir: request.dir,
+          filename: request.filename,
+          gzip: request.gzip,
+          heapdumpName: options.filename === undefined,
+          threadId,
+          quiet: options.quiet === true,
+        },
+        onTriggered,
+      );
+    } catch (e) {
+      const err = new Error(`heapscope: cannot arm ${signalName(number)}: ${e.message}`);
+      err.code = 'ERR_HEAPSCOPE_SIGNAL';
+      throw err;
+    }
+    armedName = signalName(number);
+    return armedName;
+  }
+
+  function disarmSignal() {
+    binding.disarmSignal();
+    armedName = null;
+  }
+
+  if (isMainThread) {
+    // libuv (re)installs its handler when the first listener for a signal is
+    // added and resets it when the last is removed. Node's own listeners for
+    // these events run first, so by now libuv is done: put ours back in front.
+    const rearm = (event) => {
+      if (event === armedName) binding.rearmSignal();
+    };
+    process.on('newListener', rearm);
+    process.on('removeListener', rearm);
+  }
+
+  // node-heapdump armed SIGUSR2 on require; so does heapscope, on the main thread.
+  function armFromEnvironment() {
+    const heapdumpOptions = (process.env.NODE_HEAPDUMP_OPTIONS || '').split(/[\s,]+/);
+    const wanted = process.env.HEAPSCOPE_SIGNAL;
+    if (!isMainThread || heapdumpOptions.includes('nosignal')) return;
+    if (wanted !== undefined && /^(|0|off|none|false|no)$/i.test(wanted)) return;
+    try {
+      armSignal({
+        signal: wanted || 'SIGUSR2',
+        dir: process.env.HEAPSCOPE_DIR || undefined,
+        gzip: /^(1|true|yes)$/i.test(process.env.HEAPSCOPE_GZIP || '') || undefined,
+        quiet: /^(1|true|yes)$/i.test(process.env.HEAPSCOPE_QUIET || ''),
+      });
+    } catch (e) {
+      process.emitWarning(`${e.message} (from HEAPSCOPE_SIGNAL); no snapshot signal is armed`, { code: 'HEAPSCOPE_SIGNAL' });
+    }
+  }
+  armFromEnvironment();
+
   return {
+    armSignal,
+    disarmSignal,
+    armedSignal: () => armedName,
     writeSnapshot,
     snapshot,
     events,

@@ -13,6 +13,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod capture;
+mod trigger;
 mod v8;
 
 use std::path::{Path, PathBuf};
@@ -84,11 +85,13 @@ pub struct SnapshotOutcome {
     pub heap_used: f64,
     pub seq: f64,
     pub compressed: bool,
+    /// Set for triggered snapshots: `signal`, `threshold`, `near-limit`.
+    pub trigger: Option<String>,
     pub error: Option<Failure>,
 }
 
 impl SnapshotOutcome {
-    fn failed(path: &Path, seq: u64, gzip: bool, error: Failure, pause_ms: f64) -> SnapshotOutcome {
+    pub(crate) fn failed(path: &Path, seq: u64, gzip: bool, error: Failure, pause_ms: f64) -> SnapshotOutcome {
         SnapshotOutcome {
             ok: false,
             path: path.to_string_lossy().into_owned(),
@@ -99,12 +102,13 @@ impl SnapshotOutcome {
             heap_used: 0.0,
             seq: seq as f64,
             compressed: gzip,
+            trigger: None,
             error: Some(error),
         }
     }
 
     /// Waits for `pending` and reports how it ended.
-    fn settle(path: &Path, seq: u64, gzip: bool, pending: PendingFile) -> SnapshotOutcome {
+    pub(crate) fn settle(path: &Path, seq: u64, gzip: bool, pending: PendingFile) -> SnapshotOutcome {
         let pause_ms = ms(pending.pause());
         match pending.wait() {
             Ok(c) => SnapshotOutcome {
@@ -117,6 +121,7 @@ impl SnapshotOutcome {
                 heap_used: c.heap_used as f64,
                 seq: seq as f64,
                 compressed: gzip,
+                trigger: None,
                 error: None,
             },
             Err(e) => SnapshotOutcome::failed(path, seq, gzip, failure(&e), pause_ms),
@@ -158,15 +163,23 @@ fn bad_request(message: String) -> Failure {
     Failure { message, code: "ERR_INVALID_ARG_VALUE".into(), errno: 0, syscall: None, path: None }
 }
 
-/// Resolves the request's file name (template expansion) and starts writing.
-fn start(request: &SnapshotRequest) -> std::result::Result<(PathBuf, u64, PendingFile), (PathBuf, u64, Failure)> {
+type Started = std::result::Result<(PathBuf, u64, PendingFile), (PathBuf, u64, Failure)>;
+
+/// Starts a snapshot of the calling thread's isolate; see [`start_capture`].
+fn start(request: &SnapshotRequest) -> Started {
+    match v8::Isolate::current() {
+        Some(isolate) => start_capture(isolate, request),
+        None => Err((PathBuf::new(), 0, failure(&CaptureError::V8(v8::SnapshotStatus::NoIsolate)))),
+    }
+}
+
+/// Resolves the request's file name (template expansion) and runs V8's part
+/// of the snapshot. Isolate thread only.
+pub(crate) fn start_capture(isolate: v8::Isolate, request: &SnapshotRequest) -> Started {
     let seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
     let path = match resolve_path(request, seq) {
         Ok(path) => path,
         Err(message) => return Err((PathBuf::new(), seq, bad_request(message))),
-    };
-    let Some(isolate) = v8::Isolate::current() else {
-        return Err((path, seq, failure(&CaptureError::V8(v8::SnapshotStatus::NoIsolate))));
     };
     let options = CaptureOptions {
         expose_internals: request.expose_internals.unwrap_or(false),
@@ -181,15 +194,15 @@ fn resolve_path(request: &SnapshotRequest, seq: u64) -> std::result::Result<Path
     if let Some(path) = &request.path {
         return Ok(PathBuf::from(path));
     }
+    let dir = request.dir.as_deref().map(PathBuf::from).unwrap_or_default();
     if request.heapdump_name.unwrap_or(false) {
-        return Ok(PathBuf::from(naming::heapdump_default(now)));
+        return Ok(dir.join(naming::heapdump_default(now)));
     }
     let gz = request.gzip.is_some();
     let default = if gz { "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot.gz" } else { "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot" };
     let template = request.filename.as_deref().unwrap_or(default);
     let vars = NameVars { pid: std::process::id(), tid: request.thread_id.unwrap_or(0), seq, time: now };
     let name = naming::expand(template, &vars).map_err(|e| e.to_string())?;
-    let dir = request.dir.as_deref().map(PathBuf::from).unwrap_or_default();
     Ok(dir.join(name))
 }
 
@@ -264,4 +277,76 @@ pub fn heap_statistics() -> Result<HeapStatistics> {
         malloced_memory: s.malloced_memory as f64,
         external_memory: s.external_memory as f64,
     })
+}
+
+/// Where triggered snapshots go (signal, thresholds).
+#[napi(object)]
+pub struct DumpOptions {
+    pub dir: Option<String>,
+    pub filename: Option<String>,
+    pub gzip: Option<u32>,
+    /// node-heapdump's `heapdump-<sec>.<usec>.heapsnapshot` when no filename.
+    pub heapdump_name: Option<bool>,
+    pub thread_id: Option<u32>,
+    /// No line on stderr.
+    pub quiet: Option<bool>,
+}
+
+impl DumpOptions {
+    fn into_config(self) -> trigger::station::DumpConfig {
+        trigger::station::DumpConfig {
+            request: trigger::station::SnapshotRequestOwned {
+                dir: self.dir,
+                filename: self.filename,
+                thread_id: self.thread_id,
+                gzip: self.gzip,
+                heapdump_name: self.heapdump_name.unwrap_or(false),
+            },
+            quiet: self.quiet.unwrap_or(false),
+        }
+    }
+}
+
+static MAIN_STATION: std::sync::OnceLock<&'static trigger::station::Station> = std::sync::OnceLock::new();
+
+/// Arms the snapshot signal for the main isolate. `notify` hears every
+/// triggered snapshot (weakly: it never keeps the process alive).
+#[napi(catch_unwind)]
+pub fn arm_signal(env: Env, signal: i32, options: DumpOptions, notify: Function<SnapshotOutcome, ()>) -> Result<()> {
+    trigger::signal::allowed(signal).map_err(|m| Error::new(Status::InvalidArg, m))?;
+    let config = options.into_config();
+    let station = match MAIN_STATION.get() {
+        Some(station) => {
+            station.set_config(config);
+            *station
+        }
+        None => {
+            let isolate = v8::Isolate::current().ok_or_else(|| Error::from_reason("no V8 isolate on this thread"))?;
+            let tsfn = notify.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?;
+            let uv_loop = env.get_uv_event_loop()?;
+            let station = trigger::station::Station::open(isolate, uv_loop.cast(), config, tsfn)
+                .ok_or_else(|| Error::from_reason("could not create the libuv async handle"))?;
+            let _ = MAIN_STATION.set(station);
+            station
+        }
+    };
+    trigger::signal::arm(signal, station).map_err(|e| Error::from_reason(format!("could not install the signal handler: {e}")))
+}
+
+/// Puts heapscope's handler back in front after libuv changed the signal's action.
+#[napi(catch_unwind)]
+pub fn rearm_signal() -> Result<()> {
+    trigger::signal::rearm().map_err(|e| Error::from_reason(format!("could not reinstall the signal handler: {e}")))
+}
+
+/// Restores the signal's previous handler.
+#[napi(catch_unwind)]
+pub fn disarm_signal() {
+    trigger::signal::disarm();
+}
+
+/// The armed signal's number, if any.
+#[napi]
+pub fn armed_signal() -> Option<i32> {
+    trigger::signal::armed_signal()
 }

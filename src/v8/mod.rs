@@ -232,4 +232,4 @@ impl AsyncWakeup {
     }
 }
 
-pub use ffi::{AsyncFn, GcFn, IsolateFn, NearLimitFn};
+
