@@ -5,6 +5,9 @@
 // machine noise falls on both alike. Reports medians and ratios.
 //
 //   node bench/capture.js [pairs=5]
+//
+// One warm-up pair runs first and is discarded: the first process of a run
+// pays for cold page caches (the node binary, the addon), whichever method it is.
 
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -29,6 +32,8 @@ const median = (xs) => {
 const mb = (n) => (n / 1024 / 1024).toFixed(0);
 
 try {
+  once('heapscope');
+  once('v8');
   for (let i = 0; i < pairs; i++) {
     for (const method of i % 2 ? ['v8', 'heapscope'] : ['heapscope', 'v8']) {
       const r = once(method);
@@ -48,7 +53,7 @@ const rows = [
   ['file (MB)', 'bytes', mb],
 ];
 console.log(`Node ${process.version}, V8 ${process.versions.v8}, ${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${mb(os.totalmem())} MB RAM`);
-console.log(`heap used before the snapshot: ${mb(m('heapscope', 'heapUsed'))} MB (median); ${pairs} pairs, A B A B order alternating\n`);
+console.log(`heap used before the snapshot: ${mb(m('heapscope', 'heapUsed'))} MB (median); ${pairs} pairs, A B A B order alternating, after one discarded warm-up pair\n`);
 console.log('| median of ' + pairs + ' | heapscope.snapshot() | v8.writeHeapSnapshot() | ratio |');
 console.log('|---|---|---|---|');
 for (const [label, key, fmt] of rows) {
