@@ -145,14 +145,7 @@ module.exports = function api(binding) {
     try {
       binding.armSignal(
         number,
-        {
-          dir: request.dir,
-          filename: request.filename,
-          gzip: request.gzip,
-          heapdumpName: options.filename === undefined,
-          threadId,
-          quiet: options.quiet === true,
-        },
+        { request: { ...request, heapdumpName: options.filename === undefined }, quiet: options.quiet === true },
         onTriggered,
       );
     } catch (e) {

@@ -45,6 +45,7 @@ pub fn v8_version() -> String {
 
 /// Where to write and what to ask V8 for.
 #[napi(object)]
+#[derive(Clone)]
 pub struct SnapshotRequest {
     /// Exact path; when absent, `dir` + `filename` template.
     pub path: Option<String>,
@@ -279,31 +280,20 @@ pub fn heap_statistics() -> Result<HeapStatistics> {
     })
 }
 
-/// Where triggered snapshots go (signal, thresholds).
+/// Where triggered snapshots go (signal, thresholds): a snapshot request
+/// (no exact `path`: each snapshot gets a new name) and whether to be quiet.
 #[napi(object)]
 pub struct DumpOptions {
-    pub dir: Option<String>,
-    pub filename: Option<String>,
-    pub gzip: Option<u32>,
-    /// node-heapdump's `heapdump-<sec>.<usec>.heapsnapshot` when no filename.
-    pub heapdump_name: Option<bool>,
-    pub thread_id: Option<u32>,
+    pub request: SnapshotRequest,
     /// No line on stderr.
     pub quiet: Option<bool>,
 }
 
 impl DumpOptions {
     fn into_config(self) -> trigger::station::DumpConfig {
-        trigger::station::DumpConfig {
-            request: trigger::station::SnapshotRequestOwned {
-                dir: self.dir,
-                filename: self.filename,
-                thread_id: self.thread_id,
-                gzip: self.gzip,
-                heapdump_name: self.heapdump_name.unwrap_or(false),
-            },
-            quiet: self.quiet.unwrap_or(false),
-        }
+        let mut request = self.request;
+        request.path = None;
+        trigger::station::DumpConfig { request, quiet: self.quiet.unwrap_or(false) }
     }
 }
 

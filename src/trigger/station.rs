@@ -52,36 +52,11 @@ impl Trigger {
 }
 
 /// Where and how triggered snapshots are written, and whether to say so.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct DumpConfig {
-    pub request: SnapshotRequestOwned,
+    pub request: SnapshotRequest,
     /// Print no line to stderr.
     pub quiet: bool,
-}
-
-/// The parts of a [`SnapshotRequest`] a triggered snapshot needs, owned.
-#[derive(Debug, Clone, Default)]
-pub struct SnapshotRequestOwned {
-    pub dir: Option<String>,
-    pub filename: Option<String>,
-    pub thread_id: Option<u32>,
-    pub gzip: Option<u32>,
-    pub heapdump_name: bool,
-}
-
-impl SnapshotRequestOwned {
-    fn to_request(&self) -> SnapshotRequest {
-        SnapshotRequest {
-            path: None,
-            dir: self.dir.clone(),
-            filename: self.filename.clone(),
-            thread_id: self.thread_id,
-            gzip: self.gzip,
-            expose_internals: None,
-            expose_numeric_values: None,
-            heapdump_name: Some(self.heapdump_name),
-        }
-    }
 }
 
 /// What JS hears after a triggered snapshot.
@@ -147,8 +122,8 @@ impl Station {
         let trigger = Trigger::from_u8(self.trigger.load(Ordering::Acquire));
         let reason = lock(&self.reason).clone();
         let config = lock(&self.config).clone();
-        let request = config.request.to_request();
-        let (path, seq, pending) = match crate::start_capture(self.isolate, &request) {
+        let request = &config.request;
+        let (path, seq, pending) = match crate::start_capture(self.isolate, request) {
             Ok(started) => started,
             Err((path, seq, failure)) => {
                 let outcome = SnapshotOutcome::failed(&path, seq, request.gzip.is_some(), failure, 0.0);
