@@ -334,9 +334,3 @@ pub fn rearm_signal() -> Result<()> {
 pub fn disarm_signal() {
     trigger::signal::disarm();
 }
-
-/// The armed signal's number, if any.
-#[napi]
-pub fn armed_signal() -> Option<i32> {
-    trigger::signal::armed_signal()
-}

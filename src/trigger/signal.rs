@@ -26,17 +26,27 @@ static PREVIOUS: AtomicUsize = AtomicUsize::new(libc::SIG_DFL);
 static PREVIOUS_SIGINFO: AtomicBool = AtomicBool::new(false);
 static ARMED: Mutex<Option<&'static Station>> = Mutex::new(None);
 
-/// Signals that may be used: not the inspector's SIGUSR1, nothing fatal or
-/// uncatchable, nothing that means "stop" to process managers.
+/// Signals that may be used, with their names: not the inspector's SIGUSR1,
+/// nothing fatal or uncatchable, nothing that means "stop" to process managers.
+const USABLE: [(c_int, &str); 8] = [
+    (libc::SIGUSR2, "SIGUSR2"),
+    (libc::SIGHUP, "SIGHUP"),
+    (libc::SIGPWR, "SIGPWR"),
+    (libc::SIGWINCH, "SIGWINCH"),
+    (libc::SIGURG, "SIGURG"),
+    (libc::SIGTTIN, "SIGTTIN"),
+    (libc::SIGTTOU, "SIGTTOU"),
+    (libc::SIGVTALRM, "SIGVTALRM"),
+];
+
 pub fn allowed(signum: c_int) -> Result<(), String> {
-    match signum {
-        libc::SIGUSR1 => Err("SIGUSR1 belongs to Node's inspector (node --inspect, kill -USR1 starts it); use SIGUSR2".into()),
-        libc::SIGUSR2 | libc::SIGHUP | libc::SIGPWR | libc::SIGWINCH | libc::SIGURG | libc::SIGTTIN | libc::SIGTTOU
-        | libc::SIGVTALRM => Ok(()),
-        _ => Err(format!(
-            "signal {signum} cannot be used for snapshots: it is fatal, uncatchable or means shutdown; use SIGUSR2"
-        )),
+    if signum == libc::SIGUSR1 {
+        return Err("SIGUSR1 belongs to Node's inspector (node --inspect, kill -USR1 starts it); use SIGUSR2".into());
     }
+    if USABLE.iter().any(|&(usable, _)| usable == signum) {
+        return Ok(());
+    }
+    Err(format!("signal {signum} cannot be used for snapshots: it is fatal, uncatchable or means shutdown; use SIGUSR2"))
 }
 
 /// Installs the handler for `signum` and starts the signal thread, feeding
@@ -90,11 +100,6 @@ fn disarm_locked(armed: &mut Option<&'static Station>) {
             libc::sigaction(signum, &previous, std::ptr::null_mut());
         }
     }
-}
-
-pub fn armed_signal() -> Option<c_int> {
-    let signum = SIGNUM.load(Ordering::Acquire);
-    (signum != 0).then_some(signum)
 }
 
 fn rearm_locked() -> io::Result<()> {
@@ -155,18 +160,8 @@ fn start_thread() -> io::Result<()> {
     Ok(())
 }
 
-pub fn signal_name(signum: c_int) -> &'static str {
-    match signum {
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGPWR => "SIGPWR",
-        libc::SIGWINCH => "SIGWINCH",
-        libc::SIGURG => "SIGURG",
-        libc::SIGTTIN => "SIGTTIN",
-        libc::SIGTTOU => "SIGTTOU",
-        libc::SIGVTALRM => "SIGVTALRM",
-        _ => "signal",
-    }
+fn signal_name(signum: c_int) -> &'static str {
+    USABLE.iter().find(|&&(usable, _)| usable == signum).map_or("signal", |&(_, name)| name)
 }
 
 /// The handler: one `write` to a non-blocking pipe (a full pipe means a

@@ -122,16 +122,15 @@ impl Station {
         let trigger = Trigger::from_u8(self.trigger.load(Ordering::Acquire));
         let reason = lock(&self.reason).clone();
         let config = lock(&self.config).clone();
-        let request = &config.request;
-        let (path, seq, pending) = match crate::start_capture(self.isolate, request) {
+        let gzip = config.request.gzip.is_some();
+        let (path, seq, pending) = match crate::start_capture(self.isolate, &config.request) {
             Ok(started) => started,
             Err((path, seq, failure)) => {
-                let outcome = SnapshotOutcome::failed(&path, seq, request.gzip.is_some(), failure, 0.0);
+                let outcome = SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0);
                 self.finish(trigger, &reason, config.quiet, outcome);
                 return;
             }
         };
-        let gzip = request.gzip.is_some();
         let spawned = std::thread::Builder::new().name("heapscope-waiter".into()).spawn(move || {
             let outcome = SnapshotOutcome::settle(&path, seq, gzip, pending);
             self.finish(trigger, &reason, config.quiet, outcome);
