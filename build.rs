@@ -8,6 +8,7 @@
 //!   2. the prefix of `$NODE` / `$npm_node_execpath` (the Node running npm);
 //!   3. `npm_config_nodedir`;
 //!   4. the prefix of `node` on `PATH`.
+//!
 //! Cargo is told to rerun when any of these may point elsewhere, otherwise it
 //! would silently reuse a shim built for another Node.
 
@@ -90,8 +91,7 @@ fn node_include_dir() -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("could not run `node` from PATH: {e}"))?;
     let exe = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    include_beside(Path::new(&exe))
-        .ok_or_else(|| format!("no include/node beside {exe} (the `node` on PATH)"))
+    include_beside(Path::new(&exe)).ok_or_else(|| format!("no include/node beside {exe} (the `node` on PATH)"))
 }
 
 /// `<prefix>/bin/node` → `<prefix>/include/node`, following symlinks.

@@ -51,6 +51,15 @@ export interface SnapshotOptions {
 
 export type SnapshotTrigger = 'api' | 'signal' | 'threshold' | 'near-limit';
 
+export type ThresholdMetric = 'heapUsed' | 'heapLimit' | 'rss' | 'containerLimit';
+
+/** The crossing that triggered a snapshot (or a skip), in bytes. */
+export interface ThresholdCrossing {
+  metric: ThresholdMetric;
+  value: number;
+  limit: number;
+}
+
 export interface SnapshotInfo {
   /** Absolute path of the complete file. */
   path: string;
@@ -70,6 +79,10 @@ export interface SnapshotInfo {
   seq: number;
   pid: number;
   threadId: number;
+  /** Triggered by a watcher: which threshold. */
+  threshold?: ThresholdCrossing;
+  /** Triggered snapshots: files removed by retention afterwards. */
+  removed?: string[];
 }
 
 /**
@@ -85,7 +98,7 @@ export interface HeapscopeEvents extends EventEmitter {
   on(event: 'error', listener: (err: SnapshotError) => void): this;
 }
 
-/** Module-level events: `snapshot` after every snapshot written, `error` on failures. */
+/** Module-level events: `snapshot` after every snapshot written (whatever triggered it), `error` on failures. */
 export const events: HeapscopeEvents;
 
 export interface HeapStatistics {
@@ -110,6 +123,20 @@ export interface SignalOptions {
   gzip?: boolean | number;
   /** No line on stderr for each snapshot. Default: false. */
   quiet?: boolean;
+  /** Keep at most this many of heapscope's snapshots in `dir` (see WatchOptions.retain). */
+  retain?: RetainOptions;
+}
+
+/**
+ * Retention per directory: after each snapshot, heapscope's own older
+ * snapshots there are removed, oldest first, until both limits hold. Files it
+ * did not write (checked by device, inode and size in `.heapscope-index`) are
+ * never touched; the newest snapshot is always kept.
+ */
+export interface RetainOptions {
+  files?: number;
+  /** Bytes, or a size such as '2GB' (binary units). */
+  bytes?: number | string;
 }
 
 /**
@@ -125,3 +152,92 @@ export function armedSignal(): string | null;
 
 /** The V8 this addon talks to and the Node ABI it was built for. */
 export const versions: Readonly<{ v8: string; abi: number }>;
+
+/** Sizes: a number of bytes, or a string such as '512MB' or '1.5GiB' (binary units, as --max-old-space-size). */
+export type Size = number | string;
+
+export interface WatchOptions {
+  /** V8's used heap after a full GC reaches this. */
+  heapUsed?: Size;
+  /** The process's resident set size reaches this (checked every `intervalMs`). */
+  rss?: Size;
+  /** Used heap reaches this share (0–1] of V8's heap limit. */
+  heapLimitRatio?: number;
+  /**
+   * The container's working set (cgroup v2 memory.current / v1 usage_in_bytes,
+   * minus inactive file cache) reaches this share of its memory limit. Inactive
+   * (and `thresholds` says why) when there is no memory cgroup or no limit.
+   */
+  containerLimitRatio?: number;
+  /** Write a snapshot when V8 is about to die of OOM; `true` = 1, or how many. */
+  nearHeapLimit?: boolean | number;
+  /** A threshold fires again only after its metric fell below this share of it. Default 0.9. */
+  rearmRatio?: number;
+  /** Least time from the end of one snapshot to the next. Default 300000 (5 min). */
+  cooldownMs?: number;
+  /** Snapshots this watcher may write in all. Default 3. */
+  maxSnapshots?: number;
+  /** RSS and container polling period. Default 1000. */
+  intervalMs?: number;
+  /**
+   * Preflight: a snapshot is expected to need this many times the used heap
+   * in extra memory; when the machine or container has less available, the
+   * watcher emits 'skipped' instead. Default 12 (measured 8.7–11×; README).
+   */
+  memoryFactor?: number;
+  dir?: string;
+  filename?: string;
+  gzip?: boolean | number;
+  /** No line on stderr per snapshot. */
+  quiet?: boolean;
+  retain?: RetainOptions;
+}
+
+export interface ThresholdInfo {
+  metric: ThresholdMetric;
+  /** The limit in bytes; null when inactive. */
+  limit: number | null;
+  ratio: number | null;
+  active: boolean;
+  /** Where a ratio's limit comes from, or why a threshold is inactive. */
+  note: string | null;
+}
+
+export interface SkippedInfo {
+  /** 'memory' (the preflight) or 'max-snapshots'. */
+  reason: 'memory' | 'max-snapshots';
+  message: string;
+  threshold?: ThresholdCrossing;
+  /** Estimated bytes the snapshot needs (reason 'memory'). */
+  needed?: number;
+  /** Bytes available on the machine or in the container (reason 'memory'). */
+  available?: number;
+}
+
+export interface Watcher extends EventEmitter {
+  readonly id: number;
+  readonly thresholds: ThresholdInfo[];
+  /** V8's heap limit when the watcher started, in bytes. */
+  readonly heapLimit: number;
+  /** The container's memory limit, or null. */
+  readonly containerLimit: number | null;
+  /** Snapshots written for this watcher so far. */
+  readonly snapshots: number;
+  /** Stops every check; a snapshot already running completes. */
+  stop(): void;
+  on(event: 'snapshot', listener: (info: SnapshotInfo) => void): this;
+  on(event: 'skipped', listener: (info: SkippedInfo) => void): this;
+  on(event: 'error', listener: (err: SnapshotError & { trigger: SnapshotTrigger }) => void): this;
+}
+
+/**
+ * Watches memory and writes snapshots by itself when a threshold is crossed:
+ * heap checked after each full GC, RSS and the container by a poller thread,
+ * both working while JavaScript is busy. Belongs to the calling thread's
+ * isolate (a Worker's watcher dumps the Worker's heap and ends with it).
+ * Never keeps the process alive.
+ */
+export function watch(options: WatchOptions): Watcher;
+
+/** watch()'s defaults. */
+export const watchDefaults: Readonly<{ rearmRatio: number; cooldownMs: number; maxSnapshots: number; intervalMs: number; memoryFactor: number }>;

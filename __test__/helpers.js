@@ -73,4 +73,38 @@ function listDir(dir) {
   return fs.readdirSync(dir).sort();
 }
 
-module.exports = { root, scratch, runNode, runNodeJson, spawnNode, readSnapshot, listDir };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves when the child has printed `text` on stdout. */
+async function waitForOutput(child, text, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!child.stdoutText.includes(text)) {
+    if (Date.now() > deadline) throw new Error(`child never printed ${JSON.stringify(text)}; stderr: ${child.stderrText}`);
+    if (child.exitCode !== null) throw new Error(`child exited (${child.exitCode}) before printing ${text}: ${child.stderrText}`);
+    await sleep(20);
+  }
+}
+
+/** Snapshot files (complete names only) in dir, once at least `count` exist. */
+async function waitForSnapshots(dir, count, timeoutMs, suffix = '.heapsnapshot') {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = listDir(dir).filter((f) => f.endsWith(suffix));
+    if (done.length >= count) return done;
+    if (Date.now() > deadline) throw new Error(`only ${done.length} snapshot(s) after ${timeoutMs} ms: ${listDir(dir)}`);
+    await sleep(50);
+  }
+}
+
+module.exports = {
+  root,
+  scratch,
+  runNode,
+  runNodeJson,
+  spawnNode,
+  readSnapshot,
+  listDir,
+  sleep,
+  waitForOutput,
+  waitForSnapshots,
+};

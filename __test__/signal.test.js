@@ -6,30 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { scratch, spawnNode, runNodeJson, readSnapshot, listDir } = require('./helpers');
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Resolves when the child has printed `text` on stdout. */
-async function waitForOutput(child, text, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!child.stdoutText.includes(text)) {
-    if (Date.now() > deadline) throw new Error(`child never printed ${JSON.stringify(text)}; stderr: ${child.stderrText}`);
-    if (child.exitCode !== null) throw new Error(`child exited (${child.exitCode}) before printing ${text}: ${child.stderrText}`);
-    await sleep(20);
-  }
-}
-
-/** Snapshot files (complete names only) in dir, once at least `count` exist. */
-async function waitForSnapshots(dir, count, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const done = listDir(dir).filter((f) => f.endsWith('.heapsnapshot'));
-    if (done.length >= count) return done;
-    if (Date.now() > deadline) throw new Error(`only ${done.length} snapshot(s) after ${timeoutMs} ms: ${listDir(dir)}`);
-    await sleep(50);
-  }
-}
+const { scratch, spawnNode, runNodeJson, readSnapshot, listDir, sleep, waitForOutput, waitForSnapshots } = require('./helpers');
 
 // Small heaps snapshot in well under a second here; the bound leaves room for slow CI.
 const BUSY_LOOP_BOUND_MS = 15_000;

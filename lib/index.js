@@ -17,16 +17,35 @@ module.exports = function api(binding) {
     return info;
   }
 
-  // Triggered snapshots (signal, thresholds) report here, from the native side.
-  function onTriggered(outcome) {
+  // Triggered snapshots and skips (signal, thresholds, heap limit) report
+  // here, from the native side. Nothing thrown here reaches the app unless a
+  // listener of the app's own throws.
+  function dispatch(event) {
+    const watcher = event.watcher ? watching.watchers.get(event.watcher) : undefined;
+    const crossing = event.crossing ? { ...event.crossing } : undefined;
+    if (event.kind === 'skipped') {
+      if (watcher && watcher.listenerCount('skipped') > 0) {
+        watcher.emit('skipped', { ...event.skipped, ...(crossing && { threshold: crossing }) });
+      }
+      return;
+    }
+    const outcome = event.outcome;
     const trigger = outcome.trigger || 'signal';
     if (outcome.ok) {
-      announce(outcome, trigger);
-    } else if (events.listenerCount('error') > 0) {
-      const err = systemError(`heapscope: snapshot on ${trigger} not written: `, outcome.error);
-      err.trigger = trigger;
-      events.emit('error', err);
+      const info = describeOutcome(outcome, trigger);
+      if (crossing) info.threshold = crossing;
+      info.removed = event.pruned || [];
+      if (watcher) {
+        watcher.snapshots += 1;
+        watcher.emit('snapshot', info);
+      }
+      if (events.listenerCount('snapshot') > 0) events.emit('snapshot', info);
+      return;
     }
+    const err = systemError(`heapscope: snapshot on ${trigger} not written: `, outcome.error);
+    err.trigger = trigger;
+    if (watcher && watcher.listenerCount('error') > 0) watcher.emit('error', err);
+    else if (events.listenerCount('error') > 0) events.emit('error', err);
   }
 
   function describeOutcome(outcome, trigger) {
@@ -142,12 +161,13 @@ module.exports = function api(binding) {
     const number = signalNumber(options.signal === undefined ? 'SIGUSR2' : options.signal);
     const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip });
     if (options.quiet !== undefined && typeof options.quiet !== 'boolean') throw invalidArg('quiet', 'a boolean', options.quiet);
+    const dump = {
+      request: { ...request, heapdumpName: options.filename === undefined },
+      quiet: options.quiet === true,
+      ...watching.retention(options.retain),
+    };
     try {
-      binding.armSignal(
-        number,
-        { request: { ...request, heapdumpName: options.filename === undefined }, quiet: options.quiet === true },
-        onTriggered,
-      );
+      binding.armSignal(number, dump, dispatch);
     } catch (e) {
       const err = new Error(`heapscope: cannot arm ${signalName(number)}: ${e.message}`);
       err.code = 'ERR_HEAPSCOPE_SIGNAL';
@@ -173,6 +193,13 @@ module.exports = function api(binding) {
     process.on('removeListener', rearm);
   }
 
+  function retainFromEnvironment() {
+    const files = process.env.HEAPSCOPE_RETAIN_FILES;
+    const bytes = process.env.HEAPSCOPE_RETAIN_BYTES;
+    if (!files && !bytes) return undefined;
+    return { files: files ? Number(files) : undefined, bytes: bytes || undefined };
+  }
+
   // node-heapdump armed SIGUSR2 on require; so does heapscope, on the main thread.
   function armFromEnvironment() {
     const heapdumpOptions = (process.env.NODE_HEAPDUMP_OPTIONS || '').split(/[\s,]+/);
@@ -185,11 +212,13 @@ module.exports = function api(binding) {
         dir: process.env.HEAPSCOPE_DIR || undefined,
         gzip: /^(1|true|yes)$/i.test(process.env.HEAPSCOPE_GZIP || '') || undefined,
         quiet: /^(1|true|yes)$/i.test(process.env.HEAPSCOPE_QUIET || ''),
+        retain: retainFromEnvironment(),
       });
     } catch (e) {
-      process.emitWarning(`${e.message} (from HEAPSCOPE_SIGNAL); no snapshot signal is armed`, { code: 'HEAPSCOPE_SIGNAL' });
+      process.emitWarning(`${e.message} (from the HEAPSCOPE_* environment); no snapshot signal is armed`, { code: 'HEAPSCOPE_SIGNAL' });
     }
   }
+  const watching = require('./watch')(binding, { snapshotRequest, dispatch });
   armFromEnvironment();
 
   return {
@@ -198,6 +227,8 @@ module.exports = function api(binding) {
     armedSignal: () => armedName,
     writeSnapshot,
     snapshot,
+    watch: watching.watch,
+    watchDefaults: watching.DEFAULTS,
     events,
     heapStatistics: () => binding.heapStatistics(),
     versions: Object.freeze({ v8: binding.v8Version(), abi: binding.nodeModuleVersion() }),

@@ -1,7 +1,8 @@
 //! heapscope's native addon: the functions `index.js` calls.
 //!
 //! Data flow, one module per stage:
-//! - `trigger`: what asks for a snapshot away from a JS call (signals, thresholds);
+//! - `trigger`: what asks for a snapshot away from a JS call (signals,
+//!   thresholds, the heap limit), through one station per isolate;
 //! - [`capture`]: V8 snapshot + serialization on the isolate's thread;
 //! - sinks and analysis: in the `heapscope-core` crate, on threads of their own;
 //! - this file: N-API exports that turn results into plain JS objects.
@@ -17,8 +18,13 @@ mod trigger;
 mod v8;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use heapscope_core::gate::{Gate, Metric, Threshold};
+use heapscope_core::memory::{Cgroup, CgroupVersion};
+use heapscope_core::retention::Policy;
 
 use heapscope_core::naming::{self, NameVars};
 use heapscope_core::sink::FileOptions;
@@ -26,6 +32,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use capture::{CaptureError, CaptureOptions, PendingFile};
+use trigger::station::{DumpConfig, Station};
 
 /// Per-process snapshot counter behind `{seq}`.
 static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -143,13 +150,9 @@ fn failure(error: &CaptureError) -> Failure {
             syscall: Some(e.step.syscall().to_string()),
             path: Some(e.path.to_string_lossy().into_owned()),
         },
-        CaptureError::V8(_) => Failure {
-            message: error.to_string(),
-            code: "ERR_HEAPSCOPE_V8".into(),
-            errno: 0,
-            syscall: None,
-            path: None,
-        },
+        CaptureError::V8(_) => {
+            Failure { message: error.to_string(), code: "ERR_HEAPSCOPE_V8".into(), errno: 0, syscall: None, path: None }
+        }
         CaptureError::Thread(e) => Failure {
             message: error.to_string(),
             code: "ERR_HEAPSCOPE_THREAD".into(),
@@ -200,7 +203,11 @@ fn resolve_path(request: &SnapshotRequest, seq: u64) -> std::result::Result<Path
         return Ok(dir.join(naming::heapdump_default(now)));
     }
     let gz = request.gzip.is_some();
-    let default = if gz { "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot.gz" } else { "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot" };
+    let default = if gz {
+        "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot.gz"
+    } else {
+        "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot"
+    };
     let template = request.filename.as_deref().unwrap_or(default);
     let vars = NameVars { pid: std::process::id(), tid: request.thread_id.unwrap_or(0), seq, time: now };
     let name = naming::expand(template, &vars).map_err(|e| e.to_string())?;
@@ -268,7 +275,8 @@ pub struct HeapStatistics {
 
 #[napi]
 pub fn heap_statistics() -> Result<HeapStatistics> {
-    let isolate = v8::Isolate::current().ok_or_else(|| Error::new(Status::GenericFailure, "no V8 isolate on this thread"))?;
+    let isolate =
+        v8::Isolate::current().ok_or_else(|| Error::new(Status::GenericFailure, "no V8 isolate on this thread"))?;
     let s = isolate.heap_statistics();
     Ok(HeapStatistics {
         total_heap_size: s.total_heap_size as f64,
@@ -281,46 +289,89 @@ pub fn heap_statistics() -> Result<HeapStatistics> {
 }
 
 /// Where triggered snapshots go (signal, thresholds): a snapshot request
-/// (no exact `path`: each snapshot gets a new name) and whether to be quiet.
+/// (no exact `path`: each snapshot gets a new name), whether to be quiet, and
+/// how many of them the directory may keep.
 #[napi(object)]
 pub struct DumpOptions {
     pub request: SnapshotRequest,
     /// No line on stderr.
     pub quiet: Option<bool>,
+    /// Keep at most this many snapshots in the directory (oldest removed).
+    pub retain_files: Option<u32>,
+    /// Keep at most this many bytes of snapshots in the directory.
+    pub retain_bytes: Option<f64>,
 }
 
 impl DumpOptions {
-    fn into_config(self) -> trigger::station::DumpConfig {
+    fn into_config(self) -> DumpConfig {
         let mut request = self.request;
         request.path = None;
-        trigger::station::DumpConfig { request, quiet: self.quiet.unwrap_or(false) }
+        let retain = Policy { max_files: self.retain_files, max_bytes: self.retain_bytes.map(|b| b as u64) };
+        DumpConfig { request, quiet: self.quiet.unwrap_or(false), retain }
     }
 }
 
-static MAIN_STATION: std::sync::OnceLock<&'static trigger::station::Station> = std::sync::OnceLock::new();
+/// Which threshold was crossed, and by how much.
+#[napi(object)]
+#[derive(Clone)]
+pub struct Crossing {
+    /// `heapUsed`, `heapLimit`, `rss` or `containerLimit`.
+    pub metric: String,
+    pub value: f64,
+    pub limit: f64,
+}
+
+/// Why a triggered snapshot was not taken.
+#[napi(object)]
+#[derive(Clone)]
+pub struct Skipped {
+    /// `memory` (preflight) or `max-snapshots`.
+    pub reason: String,
+    pub message: String,
+    pub needed: Option<f64>,
+    pub available: Option<f64>,
+}
+
+/// What native triggers tell JS.
+#[napi(object)]
+pub struct TriggerEvent {
+    /// `snapshot` or `skipped`.
+    pub kind: String,
+    /// The watcher concerned; 0 for the signal.
+    pub watcher: u32,
+    pub outcome: Option<SnapshotOutcome>,
+    pub crossing: Option<Crossing>,
+    /// Files removed by retention after this snapshot.
+    pub pruned: Option<Vec<String>>,
+    pub skipped: Option<Skipped>,
+}
+
+/// The calling isolate's station, opened on first use. A worker's station is
+/// closed by an environment cleanup hook when the worker exits.
+fn station_for(env: &Env, main: bool, notify: Function<TriggerEvent, ()>) -> Result<&'static Station> {
+    let isolate = v8::Isolate::current().ok_or_else(|| Error::from_reason("no V8 isolate on this thread"))?;
+    if let Some(station) = Station::current(isolate) {
+        return Ok(station);
+    }
+    let tsfn = notify.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?;
+    let uv_loop = env.get_uv_event_loop()?;
+    let station = Station::open(isolate, uv_loop.cast(), main, tsfn)
+        .ok_or_else(|| Error::from_reason("could not create the libuv async handle"))?;
+    if !main {
+        env.add_env_cleanup_hook(station, |station| station.close())?;
+    }
+    Ok(station)
+}
 
 /// Arms the snapshot signal for the main isolate. `notify` hears every
 /// triggered snapshot (weakly: it never keeps the process alive).
 #[napi(catch_unwind)]
-pub fn arm_signal(env: Env, signal: i32, options: DumpOptions, notify: Function<SnapshotOutcome, ()>) -> Result<()> {
+pub fn arm_signal(env: Env, signal: i32, options: DumpOptions, notify: Function<TriggerEvent, ()>) -> Result<()> {
     trigger::signal::allowed(signal).map_err(|m| Error::new(Status::InvalidArg, m))?;
-    let config = options.into_config();
-    let station = match MAIN_STATION.get() {
-        Some(station) => {
-            station.set_config(config);
-            *station
-        }
-        None => {
-            let isolate = v8::Isolate::current().ok_or_else(|| Error::from_reason("no V8 isolate on this thread"))?;
-            let tsfn = notify.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?;
-            let uv_loop = env.get_uv_event_loop()?;
-            let station = trigger::station::Station::open(isolate, uv_loop.cast(), config, tsfn)
-                .ok_or_else(|| Error::from_reason("could not create the libuv async handle"))?;
-            let _ = MAIN_STATION.set(station);
-            station
-        }
-    };
-    trigger::signal::arm(signal, station).map_err(|e| Error::from_reason(format!("could not install the signal handler: {e}")))
+    let station = station_for(&env, true, notify)?;
+    station.set_signal_config(options.into_config());
+    trigger::signal::arm(signal, station)
+        .map_err(|e| Error::from_reason(format!("could not install the signal handler: {e}")))
 }
 
 /// Puts heapscope's handler back in front after libuv changed the signal's action.
@@ -333,4 +384,128 @@ pub fn rearm_signal() -> Result<()> {
 #[napi(catch_unwind)]
 pub fn disarm_signal() {
     trigger::signal::disarm();
+}
+
+/// A watcher's thresholds and settings, validated by the JS layer.
+#[napi(object)]
+pub struct WatchOptions {
+    pub dump: DumpOptions,
+    pub heap_used: Option<f64>,
+    pub rss: Option<f64>,
+    pub heap_limit_ratio: Option<f64>,
+    pub container_limit_ratio: Option<f64>,
+    pub rearm_ratio: f64,
+    pub cooldown_ms: f64,
+    pub max_snapshots: u32,
+    pub interval_ms: f64,
+    pub memory_factor: f64,
+    /// Snapshots to write near the heap limit (0: off).
+    pub near_heap_limit: u32,
+}
+
+/// One threshold as the watcher understood it.
+#[napi(object)]
+pub struct ThresholdInfo {
+    pub metric: String,
+    /// The limit in bytes, when active.
+    pub limit: Option<f64>,
+    /// The share asked for (`heapLimit`, `containerLimit`).
+    pub ratio: Option<f64>,
+    pub active: bool,
+    /// Why a threshold is inactive, or where its limit comes from.
+    pub note: Option<String>,
+}
+
+#[napi(object)]
+pub struct WatchInfo {
+    pub id: u32,
+    pub thresholds: Vec<ThresholdInfo>,
+    pub heap_limit: f64,
+    pub container_limit: Option<f64>,
+}
+
+static WATCH_IDS: AtomicU32 = AtomicU32::new(0);
+
+/// Starts a watcher on the calling thread's isolate.
+#[napi(catch_unwind)]
+pub fn watch(env: Env, options: WatchOptions, main: bool, notify: Function<TriggerEvent, ()>) -> Result<WatchInfo> {
+    let station = station_for(&env, main, notify)?;
+    let heap_limit = station.isolate.heap_statistics().heap_size_limit;
+    let cgroup = Cgroup::detect();
+    let container = cgroup.as_ref().and_then(Cgroup::limit);
+    let mut thresholds = Vec::new();
+    let mut infos = Vec::new();
+    let mut add = |metric: Metric, limit: Option<u64>, ratio: Option<f64>, note: Option<String>| {
+        if let Some(limit) = limit {
+            thresholds.push(Threshold::new(metric, limit, options.rearm_ratio));
+        }
+        infos.push(ThresholdInfo {
+            metric: metric.name().into(),
+            limit: limit.map(|l| l as f64),
+            ratio,
+            active: limit.is_some(),
+            note,
+        });
+    };
+    if let Some(bytes) = options.heap_used {
+        add(Metric::HeapUsed, Some(bytes as u64), None, None);
+    }
+    if let Some(ratio) = options.heap_limit_ratio {
+        let note = format!("V8 heap limit {}", trigger::watch::human(heap_limit));
+        add(Metric::HeapLimit, Some((heap_limit as f64 * ratio) as u64), Some(ratio), Some(note));
+    }
+    if let Some(bytes) = options.rss {
+        add(Metric::Rss, Some(bytes as u64), None, None);
+    }
+    let mut container_dir = None;
+    if let Some(ratio) = options.container_limit_ratio {
+        match (&cgroup, &container) {
+            (Some(cg), Some(limit)) => {
+                let note = format!(
+                    "cgroup {} memory limit {} at {}",
+                    if cg.version == CgroupVersion::V2 { "v2" } else { "v1" },
+                    trigger::watch::human(limit.limit),
+                    limit.dir.display()
+                );
+                container_dir = Some(limit.dir.clone());
+                add(Metric::ContainerLimit, Some((limit.limit as f64 * ratio) as u64), Some(ratio), Some(note));
+            }
+            (Some(_), None) => {
+                add(Metric::ContainerLimit, None, Some(ratio), Some("inactive: the cgroup sets no memory limit".into()))
+            }
+            (None, _) => {
+                add(Metric::ContainerLimit, None, Some(ratio), Some("inactive: no memory cgroup found".into()))
+            }
+        }
+    }
+    let (_, epoch) = capture::activity();
+    let gate = Gate::new(thresholds, Duration::from_millis(options.cooldown_ms as u64), options.max_snapshots, epoch);
+    let id = WATCH_IDS.fetch_add(1, Ordering::Relaxed) + 1;
+    let settings = trigger::watch::WatchSettings {
+        gate,
+        config: Arc::new(options.dump.into_config()),
+        interval: Duration::from_millis(options.interval_ms.max(10.0) as u64),
+        memory_factor: options.memory_factor,
+        cgroup,
+        container_dir,
+        near_limit: options.near_heap_limit,
+    };
+    let watch = trigger::watch::Watch::start(id, station, settings).map_err(Error::from_reason)?;
+    station.add_watcher(watch);
+    Ok(WatchInfo {
+        id,
+        thresholds: infos,
+        heap_limit: heap_limit as f64,
+        container_limit: container.map(|c| c.limit as f64),
+    })
+}
+
+/// Stops a watcher of the calling thread's isolate; returns how many
+/// snapshots it asked for, or `null` if it was not running.
+#[napi(catch_unwind)]
+pub fn unwatch(id: u32) -> Option<u32> {
+    let station = Station::current(v8::Isolate::current()?)?;
+    let watch = station.remove_watcher(id)?;
+    watch.stop();
+    Some(watch.taken())
 }

@@ -7,7 +7,9 @@
 //! thread ([`PendingFile::wait`]). One snapshot at a time per process: a
 //! second request waits, because two snapshots at once double the memory spike.
 
+use std::cell::Cell;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,39 @@ use crate::v8::{Isolate, SnapshotStatus};
 const CHANNEL_CHUNKS: usize = 32;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Snapshots whose V8 part is running now, in any isolate.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// Counts finished V8 parts: thresholds that watch RSS use it to tell a
+/// snapshot's own memory spike from the application's growth.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread is inside V8's snapshot code (GC callbacks run there too).
+    static CAPTURING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a snapshot is being taken on the calling thread: a callback that
+/// V8 runs from inside the snapshot (a GC, the near-heap-limit callback) must
+/// not start another one.
+pub fn capturing_on_this_thread() -> bool {
+    CAPTURING.with(Cell::get)
+}
+
+/// Whether any snapshot's V8 part is running, and how many have finished.
+pub fn activity() -> (bool, u64) {
+    (RUNNING.load(Ordering::Acquire) > 0, EPOCH.load(Ordering::Acquire))
+}
+
+/// Gives the memory freed by a finished snapshot back to the system, so
+/// that RSS falls again instead of staying at its peak. glibc only.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim is thread-safe and only returns free pages.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
 
 /// What V8 is asked for.
 #[derive(Debug, Clone, Copy, Default)]
@@ -80,13 +115,12 @@ impl PendingFile {
     /// Blocks until the file is durable under its final name (or removed).
     pub fn wait(self) -> Result<Captured, CaptureError> {
         let thread = self.state?;
-        match thread.join() {
-            Outcome::Done(written) => Ok(Captured {
-                written,
-                pause: self.pause,
-                duration: self.started.elapsed(),
-                heap_used: self.heap_used,
-            }),
+        let outcome = thread.join();
+        release_free_memory();
+        match outcome {
+            Outcome::Done(written) => {
+                Ok(Captured { written, pause: self.pause, duration: self.started.elapsed(), heap_used: self.heap_used })
+            }
             Outcome::Failed(e) => Err(CaptureError::Sink(e)),
             // Only reachable when V8 stopped early; `write_file` reports that.
             Outcome::Aborted => Err(CaptureError::V8(SnapshotStatus::Aborted)),
@@ -135,8 +169,13 @@ pub fn stream(
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let heap_used = isolate.heap_statistics().used_heap_size;
     let start = Instant::now();
+    RUNNING.fetch_add(1, Ordering::AcqRel);
+    CAPTURING.with(|c| c.set(true));
     let status = isolate.write_snapshot(options.expose_internals, options.expose_numeric_values, &mut |bytes| {
         deliver(Arc::from(bytes))
     });
+    CAPTURING.with(|c| c.set(false));
+    EPOCH.fetch_add(1, Ordering::AcqRel);
+    RUNNING.fetch_sub(1, Ordering::AcqRel);
     (status, start.elapsed(), heap_used)
 }

@@ -17,7 +17,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::station::{Station, Trigger};
+use super::station::Station;
 
 static SIGNUM: AtomicI32 = AtomicI32::new(0);
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
@@ -46,7 +46,9 @@ pub fn allowed(signum: c_int) -> Result<(), String> {
     if USABLE.iter().any(|&(usable, _)| usable == signum) {
         return Ok(());
     }
-    Err(format!("signal {signum} cannot be used for snapshots: it is fatal, uncatchable or means shutdown; use SIGUSR2"))
+    Err(format!(
+        "signal {signum} cannot be used for snapshots: it is fatal, uncatchable or means shutdown; use SIGUSR2"
+    ))
 }
 
 /// Installs the handler for `signum` and starts the signal thread, feeding
@@ -93,7 +95,7 @@ fn disarm_locked(armed: &mut Option<&'static Station>) {
     unsafe {
         let mut current: libc::sigaction = std::mem::zeroed();
         libc::sigaction(signum, std::ptr::null(), &mut current);
-        if current.sa_sigaction == on_signal as usize {
+        if current.sa_sigaction == on_signal as *const () as usize {
             let mut previous: libc::sigaction = std::mem::zeroed();
             previous.sa_sigaction = PREVIOUS.load(Ordering::Acquire);
             previous.sa_flags = if PREVIOUS_SIGINFO.load(Ordering::Acquire) { libc::SA_SIGINFO } else { 0 };
@@ -111,14 +113,14 @@ fn rearm_locked() -> io::Result<()> {
         if libc::sigaction(signum, std::ptr::null(), &mut current) != 0 {
             return Err(io::Error::last_os_error());
         }
-        if current.sa_sigaction == on_signal as usize {
+        if current.sa_sigaction == on_signal as *const () as usize {
             return Ok(());
         }
         // Whatever is there now (libuv's handler, SIG_DFL, …) becomes the one we chain to.
         PREVIOUS_SIGINFO.store(current.sa_flags & libc::SA_SIGINFO != 0, Ordering::Release);
         PREVIOUS.store(current.sa_sigaction, Ordering::Release);
         let mut ours: libc::sigaction = std::mem::zeroed();
-        ours.sa_sigaction = on_signal as usize;
+        ours.sa_sigaction = on_signal as *const () as usize;
         ours.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK;
         libc::sigemptyset(&mut ours.sa_mask);
         if libc::sigaction(signum, &ours, std::ptr::null_mut()) != 0 {
@@ -152,7 +154,7 @@ fn start_thread() -> io::Result<()> {
             let station = *ARMED.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(station) = station {
                 let name = signal_name(SIGNUM.load(Ordering::Acquire));
-                station.request(Trigger::Signal, name);
+                station.request_signal(name);
             }
         }
     })?;

@@ -5,20 +5,27 @@
 //! even while JS spins in `while (true) {}`) and a libuv async handle (runs
 //! when the loop is idle and no JS executes, so no interrupt check happens).
 //! An atomic state makes the first arrival take the snapshot and the other a
-//! no-op. The file is finished on a waiter thread, which prints one line to
-//! stderr (container logs show where the file went) and tells JS.
+//! no-op. The file is finished on a waiter thread, which applies retention,
+//! prints one line to stderr (container logs show where the file went) and
+//! tells JS.
+//!
+//! There is one station per isolate: the main thread's lives as long as the
+//! process; a worker's is closed by an environment cleanup hook when the
+//! worker exits, which also stops every watcher armed in it.
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
+use heapscope_core::retention::{self, Policy};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 
+use super::watch::Watch;
 use crate::v8::{AsyncWakeup, Isolate};
-use crate::{SnapshotOutcome, SnapshotRequest};
+use crate::{Crossing, SnapshotOutcome, SnapshotRequest, TriggerEvent};
 
 const IDLE: u8 = 0;
 const REQUESTED: u8 = 1;
@@ -26,11 +33,10 @@ const RUNNING: u8 = 2;
 
 /// What asked for the snapshot; the JS event carries its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
 pub enum Trigger {
-    Signal = 1,
-    Threshold = 2,
-    NearLimit = 3,
+    Signal,
+    Threshold,
+    NearLimit,
 }
 
 impl Trigger {
@@ -41,123 +47,268 @@ impl Trigger {
             Trigger::NearLimit => "near-limit",
         }
     }
-
-    fn from_u8(v: u8) -> Trigger {
-        match v {
-            2 => Trigger::Threshold,
-            3 => Trigger::NearLimit,
-            _ => Trigger::Signal,
-        }
-    }
 }
 
-/// Where and how triggered snapshots are written, and whether to say so.
+/// Where and how triggered snapshots are written, and what happens after.
 #[derive(Clone)]
 pub struct DumpConfig {
     pub request: SnapshotRequest,
     /// Print no line to stderr.
     pub quiet: bool,
+    pub retain: Policy,
 }
 
-/// What JS hears after a triggered snapshot.
-pub type Notify = ThreadsafeFunction<SnapshotOutcome, (), SnapshotOutcome, Status, false, true>;
+/// One request for a snapshot.
+pub struct Request {
+    pub trigger: Trigger,
+    /// For the stderr line, e.g. "SIGUSR2" or "heapUsed 512.0 MB ≥ 500.0 MB".
+    pub reason: String,
+    /// The watcher that asked (0: none).
+    pub watcher: u32,
+    pub crossing: Option<Crossing>,
+    pub config: Arc<DumpConfig>,
+}
+
+/// What JS hears: triggered snapshots and skipped ones. Weak: never keeps
+/// the process alive.
+pub type Notify = ThreadsafeFunction<TriggerEvent, (), TriggerEvent, Status, false, true>;
 
 pub struct Station {
-    isolate: Isolate,
+    pub isolate: Isolate,
     state: AtomicU8,
-    trigger: AtomicU8,
-    /// A label for the stderr line, e.g. "SIGUSR2".
-    reason: Mutex<String>,
+    request: Mutex<Option<Request>>,
+    /// Interrupts requested whose callback has not run yet: the station's
+    /// memory may only be freed when none can still arrive.
+    interrupts: AtomicUsize,
+    closed: AtomicBool,
+    /// The main isolate's station is never freed (the signal thread holds it).
+    main: bool,
     wakeup: Mutex<Option<AsyncWakeup>>,
-    config: Mutex<DumpConfig>,
+    signal_config: Mutex<Option<Arc<DumpConfig>>>,
+    watchers: Mutex<Vec<Arc<Watch>>>,
     notify: Notify,
 }
 
+/// Stations by isolate address.
+static STATIONS: Mutex<Vec<(usize, &'static Station)>> = Mutex::new(Vec::new());
+
 impl Station {
-    /// Creates the station of the calling thread's isolate. Isolate thread only.
-    /// The station is leaked: interrupts may still arrive for it at any time.
-    pub fn open(isolate: Isolate, uv_loop: *mut c_void, config: DumpConfig, notify: Notify) -> Option<&'static Station> {
+    /// The calling thread's station, if one was opened.
+    pub fn current(isolate: Isolate) -> Option<&'static Station> {
+        lock(&STATIONS).iter().find(|(key, _)| *key == isolate.as_ptr() as usize).map(|(_, s)| *s)
+    }
+
+    /// Opens the station of the calling thread's isolate. Isolate thread only.
+    pub fn open(isolate: Isolate, uv_loop: *mut c_void, main: bool, notify: Notify) -> Option<&'static Station> {
         let station: &'static Station = Box::leak(Box::new(Station {
             isolate,
             state: AtomicU8::new(IDLE),
-            trigger: AtomicU8::new(0),
-            reason: Mutex::new(String::new()),
+            request: Mutex::new(None),
+            interrupts: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            main,
             wakeup: Mutex::new(None),
-            config: Mutex::new(config),
+            signal_config: Mutex::new(None),
+            watchers: Mutex::new(Vec::new()),
             notify,
         }));
         // SAFETY: we are on the loop's thread (callers' contract); the station
-        // lives forever; `on_async` catches panics.
-        let wakeup = unsafe { AsyncWakeup::new(uv_loop, on_async, station as *const Station as *mut c_void) }?;
+        // outlives the handle (closed in `close` before any free); `on_async`
+        // catches panics.
+        let wakeup = unsafe { AsyncWakeup::new(uv_loop, on_async, station as *const Station as *mut c_void) };
+        let Some(wakeup) = wakeup else {
+            // SAFETY: nothing else has seen the station yet.
+            drop(unsafe { Box::from_raw(station as *const Station as *mut Station) });
+            return None;
+        };
         *lock(&station.wakeup) = Some(wakeup);
+        lock(&STATIONS).push((isolate.as_ptr() as usize, station));
         Some(station)
     }
 
-    pub fn set_config(&self, config: DumpConfig) {
-        *lock(&self.config) = config;
+    pub fn set_signal_config(&self, config: DumpConfig) {
+        *lock(&self.signal_config) = Some(Arc::new(config));
+    }
+
+    pub fn add_watcher(&self, watch: Arc<Watch>) {
+        lock(&self.watchers).push(watch);
+    }
+
+    pub fn remove_watcher(&self, id: u32) -> Option<Arc<Watch>> {
+        let mut watchers = lock(&self.watchers);
+        let at = watchers.iter().position(|w| w.id == id)?;
+        Some(watchers.remove(at))
+    }
+
+    /// Tells JS something; any thread.
+    pub fn tell(&self, event: TriggerEvent) {
+        if !self.closed.load(Ordering::Acquire) {
+            self.notify.call(event, ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+
+    /// The signal thread's request, with the configuration set by `armSignal`.
+    pub fn request_signal(&'static self, signal_name: &str) -> bool {
+        let Some(config) = lock(&self.signal_config).clone() else { return false };
+        self.request(Request {
+            trigger: Trigger::Signal,
+            reason: signal_name.into(),
+            watcher: 0,
+            crossing: None,
+            config,
+        })
     }
 
     /// Asks for a snapshot; any thread. `false` when one is already requested
-    /// or running: the request is coalesced into it.
-    pub fn request(&'static self, trigger: Trigger, reason: &str) -> bool {
+    /// or running (the request is coalesced into it) or the station is closed.
+    pub fn request(&'static self, request: Request) -> bool {
+        if self.closed.load(Ordering::Acquire) {
+            return false;
+        }
         if self.state.compare_exchange(IDLE, REQUESTED, Ordering::AcqRel, Ordering::Acquire).is_err() {
             return false;
         }
-        self.trigger.store(trigger as u8, Ordering::Release);
-        *lock(&self.reason) = reason.to_string();
+        *lock(&self.request) = Some(request);
         let data = self as *const Station as *mut c_void;
-        // SAFETY: the station is 'static; `on_interrupt` catches panics.
-        unsafe { self.isolate.request_interrupt(on_interrupt, data) };
+        self.interrupts.fetch_add(1, Ordering::AcqRel);
+        // SAFETY: the station stays allocated while `interrupts` > 0;
+        // `on_interrupt` catches panics.
+        if !unsafe { self.isolate.request_interrupt(on_interrupt, data) } {
+            self.interrupts.fetch_sub(1, Ordering::AcqRel);
+        }
         if let Some(wakeup) = lock(&self.wakeup).as_ref() {
             wakeup.send();
         }
         true
     }
 
+    /// Claims the station for a snapshot taken right here (near the heap
+    /// limit, inside V8): `false` if a triggered snapshot is already running.
+    /// A merely requested one is superseded. Isolate thread only.
+    pub fn claim(&self) -> bool {
+        match self.state.swap(RUNNING, Ordering::AcqRel) {
+            RUNNING => false,
+            REQUESTED => {
+                // Superseded by this snapshot; its watcher must not wait for it.
+                if let Some(request) = lock(&self.request).take() {
+                    if let Some(watch) = lock(&self.watchers).iter().find(|w| w.id == request.watcher) {
+                        watch.finished(false);
+                    }
+                }
+                true
+            }
+            _ => true,
+        }
+    }
+
+    pub fn release(&self) {
+        self.state.store(IDLE, Ordering::Release);
+    }
+
     /// Takes the requested snapshot, if still requested. Isolate thread only.
     fn run(&'static self) {
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
         if self.state.compare_exchange(REQUESTED, RUNNING, Ordering::AcqRel, Ordering::Acquire).is_err() {
             return;
         }
-        let trigger = Trigger::from_u8(self.trigger.load(Ordering::Acquire));
-        let reason = lock(&self.reason).clone();
-        let config = lock(&self.config).clone();
-        let gzip = config.request.gzip.is_some();
-        let (path, seq, pending) = match crate::start_capture(self.isolate, &config.request) {
+        let Some(request) = lock(&self.request).take() else {
+            self.release();
+            return;
+        };
+        let gzip = request.config.request.gzip.is_some();
+        let (path, seq, pending) = match crate::start_capture(self.isolate, &request.config.request) {
             Ok(started) => started,
             Err((path, seq, failure)) => {
                 let outcome = SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0);
-                self.finish(trigger, &reason, config.quiet, outcome);
+                self.finish(&request, outcome);
                 return;
             }
         };
         let spawned = std::thread::Builder::new().name("heapscope-waiter".into()).spawn(move || {
             let outcome = SnapshotOutcome::settle(&path, seq, gzip, pending);
-            self.finish(trigger, &reason, config.quiet, outcome);
+            self.finish(&request, outcome);
         });
         if spawned.is_err() {
             // No thread to wait on: the write was abandoned with the closure.
-            self.state.store(IDLE, Ordering::Release);
+            self.release();
         }
     }
 
-    fn finish(&self, trigger: Trigger, reason: &str, quiet: bool, mut outcome: SnapshotOutcome) {
-        if !quiet {
-            report_line(trigger, reason, &outcome);
+    /// Retention, the stderr line, the watcher's bookkeeping and JS. Any thread.
+    pub fn finish(&self, request: &Request, outcome: SnapshotOutcome) {
+        let event = settle_triggered(request, outcome);
+        if request.watcher != 0 {
+            if let Some(watch) = lock(&self.watchers).iter().find(|w| w.id == request.watcher) {
+                watch.finished(event.outcome.as_ref().is_some_and(|o| o.ok));
+            }
         }
-        outcome.trigger = Some(trigger.name().to_string());
-        self.notify.call(outcome, ThreadsafeFunctionCallMode::NonBlocking);
-        self.state.store(IDLE, Ordering::Release);
+        self.tell(event);
+        if request.trigger != Trigger::NearLimit {
+            self.release();
+        }
+    }
+
+    /// Closes the station of an isolate that is going away (a worker's exit):
+    /// stops its watchers, closes its async handle, and frees it unless an
+    /// interrupt could still arrive. Isolate thread (environment cleanup).
+    pub fn close(&'static self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for watch in std::mem::take(&mut *lock(&self.watchers)) {
+            watch.stop();
+        }
+        if let Some(wakeup) = lock(&self.wakeup).take() {
+            // SAFETY: environment cleanup runs on the loop's thread, once.
+            unsafe { wakeup.close() };
+        }
+        lock(&STATIONS).retain(|(_, s)| !std::ptr::eq(*s, self));
+        let idle = self.state.load(Ordering::Acquire) != RUNNING;
+        if !self.main && idle && self.interrupts.load(Ordering::Acquire) == 0 {
+            // SAFETY: leaked by `open`; no longer in STATIONS, its async handle
+            // is closing (libuv holds no pointer to us, only to its own
+            // memory), no interrupt is queued and no snapshot is running.
+            drop(unsafe { Box::from_raw(self as *const Station as *mut Station) });
+        }
     }
 }
 
-fn report_line(trigger: Trigger, reason: &str, outcome: &SnapshotOutcome) {
-    let why = if reason.is_empty() { trigger.name().to_string() } else { format!("{} {reason}", trigger.name()) };
+/// Applies retention and prints the stderr line; the event for JS.
+pub fn settle_triggered(request: &Request, mut outcome: SnapshotOutcome) -> TriggerEvent {
+    let config = &request.config;
+    let mut pruned = Vec::new();
+    if outcome.ok && config.retain.is_active() {
+        match retention::record_and_prune(std::path::Path::new(&outcome.path), config.retain) {
+            Ok(removed) => pruned = removed.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
+            Err(e) if !config.quiet => eprintln!("heapscope[{}]: {e}", std::process::id()),
+            Err(_) => {}
+        }
+    }
+    if !config.quiet {
+        report_line(request, &outcome, &pruned);
+    }
+    outcome.trigger = Some(request.trigger.name().to_string());
+    TriggerEvent {
+        kind: "snapshot".into(),
+        watcher: request.watcher,
+        outcome: Some(outcome),
+        crossing: request.crossing.clone(),
+        pruned: Some(pruned),
+        skipped: None,
+    }
+}
+
+fn report_line(request: &Request, outcome: &SnapshotOutcome, pruned: &[String]) {
+    let trigger = request.trigger.name();
+    let why = if request.reason.is_empty() { trigger.to_string() } else { format!("{trigger} {}", request.reason) };
     let pid = std::process::id();
     if outcome.ok {
         let path = absolute(&outcome.path);
+        let removed = if pruned.is_empty() { String::new() } else { format!("; removed {} older", pruned.len()) };
         eprintln!(
-            "heapscope[{pid}]: heap snapshot written to {} ({:.1} MB, paused {:.0} ms, on {why})",
+            "heapscope[{pid}]: heap snapshot written to {} ({:.1} MB, paused {:.0} ms, on {why}{removed})",
             path.display(),
             outcome.bytes / 1_048_576.0,
             outcome.pause_ms
@@ -176,18 +327,20 @@ fn absolute(path: &str) -> PathBuf {
     std::env::current_dir().map(|cwd| cwd.join(&path)).unwrap_or(path)
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 unsafe extern "C" fn on_interrupt(_isolate: *mut c_void, data: *mut c_void) {
-    // SAFETY: `data` is the leaked 'static station given in `request`.
+    // SAFETY: `data` is a station kept allocated while this interrupt is counted.
     let station: &'static Station = unsafe { &*(data as *const Station) };
     let _ = catch_unwind(AssertUnwindSafe(|| station.run()));
+    station.interrupts.fetch_sub(1, Ordering::AcqRel);
 }
 
 unsafe extern "C" fn on_async(data: *mut c_void) {
-    // SAFETY: `data` is the leaked 'static station given in `open`.
+    // SAFETY: `data` is the station given in `open`; the handle is closed
+    // before the station is freed.
     let station: &'static Station = unsafe { &*(data as *const Station) };
     let _ = catch_unwind(AssertUnwindSafe(|| station.run()));
 }

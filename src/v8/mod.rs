@@ -31,8 +31,15 @@ mod ffi {
         pub fn hs_node_module_version() -> c_int;
         pub fn hs_v8_version() -> *const c_char;
         pub fn hs_current_isolate() -> *mut c_void;
-        pub fn hs_write_snapshot(isolate: *mut c_void, internals: c_int, numerics: c_int, f: ChunkFn, ctx: *mut c_void) -> c_int;
+        pub fn hs_write_snapshot(
+            isolate: *mut c_void,
+            internals: c_int,
+            numerics: c_int,
+            f: ChunkFn,
+            ctx: *mut c_void,
+        ) -> c_int;
         pub fn hs_heap_statistics(isolate: *mut c_void, out: *mut HeapStats);
+        pub fn hs_young_generation_size(isolate: *mut c_void) -> usize;
         pub fn hs_request_interrupt(isolate: *mut c_void, f: IsolateFn, data: *mut c_void) -> c_int;
         pub fn hs_add_gc_epilogue(isolate: *mut c_void, f: GcFn, data: *mut c_void) -> *mut c_void;
         pub fn hs_remove_gc_epilogue(isolate: *mut c_void, registration: *mut c_void);
@@ -46,6 +53,9 @@ mod ffi {
 }
 
 pub use ffi::HeapStats;
+
+/// V8's `kGCTypeMarkSweepCompact`: a full GC, after which heap figures are live data.
+pub const GC_TYPE_MARK_SWEEP_COMPACT: i32 = 1 << 2;
 
 /// NODE_MODULE_VERSION of the headers the shim was compiled against.
 pub fn node_module_version() -> u32 {
@@ -94,13 +104,6 @@ impl Isolate {
         self.0
     }
 
-    /// # Safety
-    /// `ptr` must be an isolate pointer previously obtained from [`Isolate::current`]
-    /// whose isolate is still alive.
-    pub unsafe fn from_ptr(ptr: *mut c_void) -> Isolate {
-        Isolate(ptr)
-    }
-
     /// Takes a heap snapshot and hands its JSON, chunk by chunk, to `on_chunk`;
     /// returning `false` aborts serialization. Isolate thread only.
     pub fn write_snapshot(
@@ -144,6 +147,12 @@ impl Isolate {
         stats
     }
 
+    /// Bytes the young generation occupies. Isolate thread only.
+    pub fn young_generation_size(self) -> usize {
+        // SAFETY: isolate thread (callers' contract); reads heap-space statistics.
+        unsafe { ffi::hs_young_generation_size(self.0) }
+    }
+
     /// Runs `callback(isolate, data)` on the isolate's thread at its next
     /// interrupt check, even inside a busy JS loop. Thread-safe.
     ///
@@ -161,14 +170,14 @@ impl Isolate {
     pub unsafe fn add_gc_epilogue(self, callback: ffi::GcFn, data: *mut c_void) -> Option<GcRegistration> {
         // SAFETY: forwarded contract.
         let reg = unsafe { ffi::hs_add_gc_epilogue(self.0, callback, data) };
-        (!reg.is_null()).then_some(GcRegistration(reg))
+        (!reg.is_null()).then_some(GcRegistration { reg, data })
     }
 
     /// # Safety
     /// Isolate thread only; `registration` came from this isolate.
     pub unsafe fn remove_gc_epilogue(self, registration: GcRegistration) {
         // SAFETY: forwarded contract; the shim frees the registration.
-        unsafe { ffi::hs_remove_gc_epilogue(self.0, registration.0) }
+        unsafe { ffi::hs_remove_gc_epilogue(self.0, registration.reg) }
     }
 
     /// # Safety
@@ -196,7 +205,17 @@ impl Isolate {
 
 /// A registered GC epilogue callback.
 #[derive(Debug)]
-pub struct GcRegistration(*mut c_void);
+pub struct GcRegistration {
+    reg: *mut c_void,
+    data: *mut c_void,
+}
+
+impl GcRegistration {
+    /// The `data` the callback was registered with.
+    pub fn data(&self) -> *mut c_void {
+        self.data
+    }
+}
 // SAFETY: an opaque token only ever dereferenced by the shim on the isolate thread.
 unsafe impl Send for GcRegistration {}
 
@@ -231,5 +250,3 @@ impl AsyncWakeup {
         unsafe { ffi::hs_async_close(self.0) }
     }
 }
-
-

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <node_version.h>
 #include <uv.h>
@@ -132,6 +133,23 @@ void hs_heap_statistics(void* isolate_ptr, hs_heap_stats* out) {
   out->total_physical_size = stats.total_physical_size();
   out->malloced_memory = stats.malloced_memory();
   out->external_memory = stats.external_memory();
+}
+
+// Bytes the young generation currently occupies (new space and new large
+// objects): the most a GC can promote into the old generation at once, which
+// is what a raised heap limit must leave room for.
+size_t hs_young_generation_size(void* isolate_ptr) {
+  v8::Isolate* isolate = static_cast<v8::Isolate*>(isolate_ptr);
+  size_t young = 0;
+  v8::HeapSpaceStatistics stats;
+  for (size_t i = 0; i < isolate->NumberOfHeapSpaces(); ++i) {
+    if (!isolate->GetHeapSpaceStatistics(&stats, i)) continue;
+    const char* name = stats.space_name();
+    if (strcmp(name, "new_space") == 0 || strcmp(name, "new_large_object_space") == 0) {
+      young += stats.space_size();
+    }
+  }
+  return young;
 }
 
 // Safe from any thread: runs `fn` on the isolate's thread as soon as it

@@ -4,9 +4,16 @@
 //! - [`sink`]: where a snapshot's JSON chunks go — files written safely
 //!   (temporary name, checked writes, fsync, rename, mode 0600), optionally
 //!   gzip-compressed, each on a thread of its own behind a bounded channel;
-//! - [`naming`]: file names from templates (`{pid}`, `{seq}`, `{date}` …).
+//! - [`naming`]: file names from templates (`{pid}`, `{seq}`, `{date}` …);
+//! - [`retention`]: at most N files / M bytes of snapshots per directory;
+//! - [`gate`]: when a watcher's threshold crossing becomes a snapshot;
+//! - [`memory`]: process RSS, machine and container (cgroup) memory, which
+//!   thresholds watch and the preflight checks before a snapshot.
 //!
 //! Being free of V8, all of it is tested with plain `cargo test`.
 
+pub mod gate;
+pub mod memory;
 pub mod naming;
+pub mod retention;
 pub mod sink;

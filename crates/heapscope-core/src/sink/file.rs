@@ -78,7 +78,8 @@ impl FileSink {
                 return Err(SinkError::new(Step::Open, path, io::Error::from_raw_os_error(libc::EISDIR)));
             }
             Some(kind) if kind.is_char_device() || kind.is_fifo() || kind.is_block_device() || kind.is_socket() => {
-                let file = OpenOptions::new().write(true).open(path).map_err(|e| SinkError::new(Step::Open, path, e))?;
+                let file =
+                    OpenOptions::new().write(true).open(path).map_err(|e| SinkError::new(Step::Open, path, e))?;
                 (file, None)
             }
             _ => {

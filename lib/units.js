@@ -1,0 +1,35 @@
+'use strict';
+// Sizes as people write them in config: 512MB, 1.5GiB, 2g.
+//
+// Units are binary, as in Node's --max-old-space-size and most memory tools
+// (512MB = 512 × 1024² bytes); Kubernetes' Ki/Mi/Gi are accepted as the same.
+
+const { invalidArg } = require('./errors');
+
+const SCALE = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+function parseSize(name, value) {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return Math.floor(value);
+  if (typeof value === 'string') {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b?)|(b))?\s*$/i.exec(value);
+    if (m) {
+      const unit = (m[2] || m[3] || '').toLowerCase();
+      const bytes = Math.floor(Number(m[1]) * SCALE[unit]);
+      if (bytes > 0) return bytes;
+    }
+  }
+  throw invalidArg(name, 'a positive number of bytes or a size such as "512MB"', value);
+}
+
+function formatSize(bytes) {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+module.exports = { parseSize, formatSize };

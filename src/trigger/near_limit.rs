@@ -1,0 +1,152 @@
+//! Near-OOM snapshots: V8 calls us when the heap is about to hit its limit,
+//! and we write a snapshot there and then, before the process dies.
+//!
+//! The safeguards follow Node's own `--heapsnapshot-near-heap-limit`: the
+//! limit is raised by the young generation's size so that the snapshot's own
+//! GCs can promote objects; a nested call (the snapshot's GC hitting the limit
+//! again) only raises the limit; when the machine or container has too little
+//! memory left for the snapshot, we give up (and say so) rather than have the
+//! OOM killer take the process mid-write; after each snapshot V8 is told to
+//! restore the initial limit once usage falls back below 95% of it. The
+//! snapshot is written synchronously: the process may not live to finish it
+//! any other way.
+
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+
+use heapscope_core::memory::{self, Cgroup};
+
+use super::station::{DumpConfig, Request, Station, Trigger};
+use super::watch::human;
+use crate::{Crossing, Skipped, SnapshotOutcome, TriggerEvent};
+
+/// The least a raised limit adds, when the young generation is tiny.
+const MIN_RAISE: usize = 16 << 20;
+
+pub struct NearLimit {
+    station: &'static Station,
+    watcher: u32,
+    config: Arc<DumpConfig>,
+    left: AtomicU32,
+    memory_factor: f64,
+    cgroup: Option<Cgroup>,
+    installed: AtomicBool,
+    in_callback: AtomicBool,
+}
+
+impl NearLimit {
+    /// Registers the callback. Isolate thread only.
+    pub fn install(
+        station: &'static Station,
+        watcher: u32,
+        config: Arc<DumpConfig>,
+        count: u32,
+        memory_factor: f64,
+        cgroup: Option<Cgroup>,
+    ) -> Box<NearLimit> {
+        let near = Box::new(NearLimit {
+            station,
+            watcher,
+            config,
+            left: AtomicU32::new(count),
+            memory_factor,
+            cgroup,
+            installed: AtomicBool::new(true),
+            in_callback: AtomicBool::new(false),
+        });
+        let data = &*near as *const NearLimit as *mut c_void;
+        // SAFETY: isolate thread; the box is kept until `uninstall` removes the
+        // callback; `on_near_limit` catches panics.
+        unsafe { station.isolate.add_near_heap_limit(on_near_limit, data) };
+        near
+    }
+
+    /// Removes the callback (if still there); the owner then drops it. Isolate thread only.
+    pub fn uninstall(&self) {
+        if self.installed.swap(false, Ordering::AcqRel) {
+            // SAFETY: isolate thread; 0 leaves the current limit as it is.
+            unsafe { self.station.isolate.remove_near_heap_limit(on_near_limit, 0) };
+        }
+    }
+
+    fn remove_from_inside(&self) {
+        if self.installed.swap(false, Ordering::AcqRel) {
+            // SAFETY: isolate thread (inside V8's callback, as Node does).
+            unsafe { self.station.isolate.remove_near_heap_limit(on_near_limit, 0) };
+        }
+    }
+
+    fn run(&self, current: usize) -> usize {
+        let isolate = self.station.isolate;
+        let new_limit = current.saturating_add(isolate.young_generation_size().max(MIN_RAISE));
+        if self.in_callback.load(Ordering::Acquire) || crate::capture::capturing_on_this_thread() {
+            return new_limit;
+        }
+        let used = isolate.heap_statistics().used_heap_size;
+        let needed = (used as f64 * self.memory_factor) as u64;
+        let crossing = Crossing { metric: "heapLimit".into(), value: used as f64, limit: current as f64 };
+        if let Some(available) = memory::available(self.cgroup.as_ref()) {
+            if needed > available.bytes {
+                self.remove_from_inside();
+                let message = format!(
+                    "near the heap limit ({} used of {}) but a snapshot needs about {} and the {} has {} available; giving up",
+                    human(used),
+                    human(current as u64),
+                    human(needed),
+                    available.source,
+                    human(available.bytes)
+                );
+                eprintln!("heapscope[{}]: no near-limit snapshot: {message}", std::process::id());
+                self.station.tell(TriggerEvent {
+                    kind: "skipped".into(),
+                    watcher: self.watcher,
+                    outcome: None,
+                    crossing: Some(crossing),
+                    pruned: None,
+                    skipped: Some(Skipped {
+                        reason: "memory".into(),
+                        message,
+                        needed: Some(needed as f64),
+                        available: Some(available.bytes as f64),
+                    }),
+                });
+                return new_limit;
+            }
+        }
+        self.in_callback.store(true, Ordering::Release);
+        // A triggered snapshot whose file is still being finished on another
+        // thread keeps its claim; this one goes ahead regardless.
+        let claimed = self.station.claim();
+        let request = Request {
+            trigger: Trigger::NearLimit,
+            reason: format!("{} used of {}", human(used), human(current as u64)),
+            watcher: self.watcher,
+            crossing: Some(crossing),
+            config: self.config.clone(),
+        };
+        let gzip = self.config.request.gzip.is_some();
+        let outcome = match crate::start_capture(isolate, &self.config.request) {
+            Ok((path, seq, pending)) => SnapshotOutcome::settle(&path, seq, gzip, pending),
+            Err((path, seq, failure)) => SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0),
+        };
+        self.station.finish(&request, outcome);
+        if claimed {
+            self.station.release();
+        }
+        if self.left.fetch_sub(1, Ordering::AcqRel) <= 1 {
+            self.remove_from_inside();
+        }
+        isolate.restore_initial_heap_limit(0.95);
+        self.in_callback.store(false, Ordering::Release);
+        new_limit
+    }
+}
+
+unsafe extern "C" fn on_near_limit(data: *mut c_void, current: usize, _initial: usize) -> usize {
+    // SAFETY: `data` is the boxed NearLimit, alive while registered.
+    let near = unsafe { &*(data as *const NearLimit) };
+    // The returned limit must exceed the current one or V8 gives up at once.
+    catch_unwind(AssertUnwindSafe(|| near.run(current))).unwrap_or(current.saturating_add(MIN_RAISE))
+}

@@ -1,0 +1,283 @@
+//! Memory watchers: thresholds on heap used, RSS, the share of V8's heap limit
+//! and of the container's memory limit, read after every full GC (heap) and
+//! by a poller thread (resident memory), decided by
+//! [`heapscope_core::gate::Gate`], turned into requests at the station.
+//!
+//! The GC epilogue runs inside V8's GC: it only reads heap statistics and, at
+//! most, asks the station for a snapshot (taken later, by interrupt). Before a
+//! request, a preflight compares the memory a snapshot is expected to need
+//! with what the machine and the container have left; when it does not fit,
+//! the watcher reports 'skipped' instead of inviting the OOM killer.
+
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use heapscope_core::gate::{Gate, Metric, Verdict};
+use heapscope_core::memory::{self, Cgroup};
+
+use super::near_limit::NearLimit;
+use super::station::{lock, DumpConfig, Request, Station, Trigger};
+use crate::v8::{GcRegistration, GC_TYPE_MARK_SWEEP_COMPACT};
+use crate::{Crossing, Skipped, TriggerEvent};
+
+/// A watcher's settings, resolved to bytes.
+pub struct WatchSettings {
+    pub gate: Gate,
+    pub config: Arc<DumpConfig>,
+    pub interval: Duration,
+    /// Expected snapshot cost as a multiple of the used heap.
+    pub memory_factor: f64,
+    pub cgroup: Option<Cgroup>,
+    /// The cgroup directory whose working set the container threshold reads.
+    pub container_dir: Option<PathBuf>,
+    /// Snapshots to write near the heap limit (0: none).
+    pub near_limit: u32,
+}
+
+pub struct Watch {
+    pub id: u32,
+    station: &'static Station,
+    config: Arc<DumpConfig>,
+    gate: Mutex<Gate>,
+    memory_factor: f64,
+    cgroup: Option<Cgroup>,
+    container_dir: Option<PathBuf>,
+    last_heap_used: AtomicU64,
+    stopped: Mutex<bool>,
+    wake: Condvar,
+    poller: Mutex<Option<JoinHandle<()>>>,
+    gc: Mutex<Option<GcRegistration>>,
+    near: Mutex<Option<Box<NearLimit>>>,
+}
+
+impl Watch {
+    /// Starts watching. Isolate thread only.
+    pub fn start(id: u32, station: &'static Station, settings: WatchSettings) -> Result<Arc<Watch>, String> {
+        let isolate = station.isolate;
+        let watch = Arc::new(Watch {
+            id,
+            station,
+            config: settings.config.clone(),
+            gate: Mutex::new(settings.gate),
+            memory_factor: settings.memory_factor,
+            cgroup: settings.cgroup.clone(),
+            container_dir: settings.container_dir,
+            last_heap_used: AtomicU64::new(isolate.heap_statistics().used_heap_size),
+            stopped: Mutex::new(false),
+            wake: Condvar::new(),
+            poller: Mutex::new(None),
+            gc: Mutex::new(None),
+            near: Mutex::new(None),
+        });
+        // The epilogue always runs: it also keeps the heap figure the
+        // preflight needs up to date.
+        let data = Arc::into_raw(watch.clone()) as *mut c_void;
+        // SAFETY: isolate thread; `data` holds a strong count released in
+        // `stop` after the callback is removed; `on_gc` catches panics.
+        match unsafe { isolate.add_gc_epilogue(on_gc, data) } {
+            Some(registration) => *lock(&watch.gc) = Some(registration),
+            None => {
+                // SAFETY: the registration failed, so V8 holds no copy of `data`.
+                drop(unsafe { Arc::from_raw(data as *const Watch) });
+                return Err("could not register a GC callback".into());
+            }
+        }
+        let resident = lock(&watch.gate).thresholds().iter().any(|t| t.metric.is_resident());
+        if resident {
+            let poller = watch.clone();
+            let interval = settings.interval;
+            let spawned = std::thread::Builder::new()
+                .name("heapscope-poller".into())
+                .spawn(move || poller.poll(interval))
+                .map_err(|e| format!("could not start the memory poller thread: {e}"));
+            match spawned {
+                Ok(handle) => *lock(&watch.poller) = Some(handle),
+                Err(e) => {
+                    watch.stop();
+                    return Err(e);
+                }
+            }
+        }
+        if settings.near_limit > 0 {
+            let near = NearLimit::install(
+                station,
+                id,
+                settings.config,
+                settings.near_limit,
+                settings.memory_factor,
+                settings.cgroup,
+            );
+            *lock(&watch.near) = Some(near);
+        }
+        Ok(watch)
+    }
+
+    /// Stops every callback and thread of this watcher. Isolate thread only.
+    pub fn stop(&self) {
+        if let Some(registration) = lock(&self.gc).take() {
+            let data = registration.data();
+            // SAFETY: isolate thread; the registration came from this isolate.
+            unsafe { self.station.isolate.remove_gc_epilogue(registration) };
+            // SAFETY: V8 no longer has the callback; release its strong count.
+            drop(unsafe { Arc::from_raw(data as *const Watch) });
+        }
+        *lock(&self.stopped) = true;
+        self.wake.notify_all();
+        if let Some(poller) = lock(&self.poller).take() {
+            let _ = poller.join();
+        }
+        if let Some(near) = lock(&self.near).take() {
+            near.uninstall();
+        }
+    }
+
+    pub fn taken(&self) -> u32 {
+        lock(&self.gate).taken()
+    }
+
+    /// A snapshot this watcher asked for ended.
+    pub fn finished(&self, _ok: bool) {
+        lock(&self.gate).finished(Instant::now());
+    }
+
+    fn after_full_gc(&self) {
+        let used = self.station.isolate.heap_statistics().used_heap_size;
+        self.last_heap_used.store(used, Ordering::Relaxed);
+        self.observe(Metric::HeapUsed, used);
+        self.observe(Metric::HeapLimit, used);
+    }
+
+    fn poll(&self, interval: Duration) {
+        loop {
+            {
+                let stopped = lock(&self.stopped);
+                let (stopped, _) = self.wake.wait_timeout(stopped, interval).unwrap_or_else(|p| p.into_inner());
+                if *stopped {
+                    return;
+                }
+            }
+            if let Ok(rss) = memory::process_rss() {
+                self.observe(Metric::Rss, rss);
+            }
+            if let (Some(cgroup), Some(dir)) = (&self.cgroup, &self.container_dir) {
+                if let Some(working_set) = cgroup.working_set(dir) {
+                    self.observe(Metric::ContainerLimit, working_set);
+                }
+            }
+        }
+    }
+
+    fn observe(&self, metric: Metric, value: u64) {
+        let (running, epoch) = crate::capture::activity();
+        // Held through the request so that the snapshot's end (`finished`)
+        // cannot be recorded before its start (`fired`).
+        let mut gate = lock(&self.gate);
+        match gate.observe(metric, value, Instant::now(), running, epoch) {
+            None => {}
+            Some(Verdict::MaxReached { index, value }) => {
+                let limit = gate.thresholds()[index].limit;
+                let message = format!(
+                    "{} reached {} (limit {}) but this watcher already wrote its maximum of {} snapshots",
+                    metric.name(),
+                    human(value),
+                    human(limit),
+                    gate.taken()
+                );
+                drop(gate);
+                self.skip("max-snapshots", message, metric, value, limit, None, None);
+            }
+            Some(Verdict::Fire { index, value }) => {
+                let limit = gate.thresholds()[index].limit;
+                let heap_used = self.last_heap_used.load(Ordering::Relaxed);
+                let needed = (heap_used as f64 * self.memory_factor) as u64;
+                if let Some(available) = memory::available(self.cgroup.as_ref()) {
+                    if needed > available.bytes {
+                        gate.disarm(index);
+                        drop(gate);
+                        let message = format!(
+                            "{} reached {} (limit {}) but a snapshot of a {} heap needs about {} and the {} has {} available",
+                            metric.name(),
+                            human(value),
+                            human(limit),
+                            human(heap_used),
+                            human(needed),
+                            available.source,
+                            human(available.bytes)
+                        );
+                        if !self.config.quiet {
+                            eprintln!("heapscope[{}]: snapshot skipped: {message}", std::process::id());
+                        }
+                        self.skip("memory", message, metric, value, limit, Some(needed), Some(available.bytes));
+                        return;
+                    }
+                }
+                let request = Request {
+                    trigger: Trigger::Threshold,
+                    reason: format!("{} {} ≥ {}", metric.name(), human(value), human(limit)),
+                    watcher: self.id,
+                    crossing: Some(Crossing { metric: metric.name().into(), value: value as f64, limit: limit as f64 }),
+                    config: self.config.clone(),
+                };
+                if self.station.request(request) {
+                    gate.fired(index);
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn skip(
+        &self,
+        reason: &str,
+        message: String,
+        metric: Metric,
+        value: u64,
+        limit: u64,
+        needed: Option<u64>,
+        available: Option<u64>,
+    ) {
+        self.station.tell(TriggerEvent {
+            kind: "skipped".into(),
+            watcher: self.id,
+            outcome: None,
+            crossing: Some(Crossing { metric: metric.name().into(), value: value as f64, limit: limit as f64 }),
+            pruned: None,
+            skipped: Some(Skipped {
+                reason: reason.into(),
+                message,
+                needed: needed.map(|n| n as f64),
+                available: available.map(|n| n as f64),
+            }),
+        });
+    }
+}
+
+/// Sizes as people read them in logs.
+pub fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+unsafe extern "C" fn on_gc(_isolate: *mut c_void, gc_type: i32, _flags: i32, data: *mut c_void) {
+    if gc_type & GC_TYPE_MARK_SWEEP_COMPACT == 0 {
+        return;
+    }
+    // SAFETY: `data` is a strong `Arc<Watch>` count held while registered.
+    let watch = unsafe { &*(data as *const Watch) };
+    let _ = catch_unwind(AssertUnwindSafe(|| watch.after_full_gc()));
+}
