@@ -241,3 +241,71 @@ export function watch(options: WatchOptions): Watcher;
 
 /** watch()'s defaults. */
 export const watchDefaults: Readonly<{ rearmRatio: number; cooldownMs: number; maxSnapshots: number; intervalMs: number; memoryFactor: number }>;
+
+/** A Summary-view row, with Chrome DevTools' definitions. */
+export interface ClassSummary {
+  name: string;
+  /** DevTools' class key: `,Name`, or `scriptId,line,column,Name` for objects with a constructor location. */
+  key: string;
+  /** Objects with a non-zero self size. */
+  count: number;
+  /** Bytes, after DevTools moves single-owner arrays' and hidden objects' sizes to their owner. */
+  selfSize: number;
+  /** Bytes retained by the class's topmost members in the dominator tree. */
+  retainedSize: number;
+  /** Shortest distance from a GC root (user roots first, as DevTools). */
+  distance: number;
+}
+
+export interface RetainerStep {
+  /** The edge's name as DevTools shows it (`cache`, `[3]`, `table` …). */
+  edge: string;
+  edgeType: string;
+  name: string;
+  className: string;
+  /** The node's snapshot id (`@123` in DevTools). */
+  id: number;
+}
+
+export interface ObjectSummary {
+  id: number;
+  name: string;
+  className: string;
+  type: string;
+  selfSize: number;
+  retainedSize: number;
+  distance: number;
+  /** From a GC root down to this object. */
+  path: RetainerStep[];
+}
+
+export interface Summary {
+  path: string;
+  nodeCount: number;
+  edgeCount: number;
+  /** DevTools' total: the root's retained size plus V8's extra native bytes. */
+  totalSize: number;
+  /** How many class rows there are in all (only `topClasses` are returned). */
+  classCount: number;
+  classes: ClassSummary[];
+  objects: ObjectSummary[];
+  parseMs: number;
+  analyzeMs: number;
+}
+
+export interface AnalyzeOptions {
+  /** Class rows to return, largest retained size first. Default 50. */
+  topClasses?: number;
+  /** Objects to return with their retainer paths. Default 20. */
+  topObjects?: number;
+  /** Called now and then with the phase (`reading` with a fraction, then `flags`, `dominators` …). */
+  onProgress?: (progress: { phase: string; fraction: number | null }) => void;
+}
+
+/**
+ * Reads a `.heapsnapshot` or `.heapsnapshot.gz` and computes Chrome DevTools'
+ * Summary numbers off the JS thread. Rejects with `code`
+ * `ERR_HEAPSCOPE_SNAPSHOT_FORMAT` or `ERR_HEAPSCOPE_READ`, `path`, and the
+ * byte `offset` of the problem when there is one.
+ */
+export function analyze(path: string, options?: AnalyzeOptions): Promise<Summary>;

@@ -130,6 +130,37 @@ module.exports = function api(binding) {
     });
   }
 
+  // --- analysis -----------------------------------------------------------
+
+  /**
+   * Reads a .heapsnapshot (or .heapsnapshot.gz) and computes DevTools'
+   * Summary numbers on a pool thread. Resolves with a plain Summary object.
+   */
+  function analyze(file, options = {}) {
+    if (typeof file !== 'string' || file === '') return Promise.reject(invalidArg('path', 'a non-empty string', file));
+    if (options === null || typeof options !== 'object') return Promise.reject(invalidArg('options', 'an object', options));
+    const { topClasses, topObjects, onProgress } = options;
+    for (const [name, value] of [['topClasses', topClasses], ['topObjects', topObjects]]) {
+      if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+        return Promise.reject(invalidArg(name, 'a non-negative integer', value));
+      }
+    }
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      return Promise.reject(invalidArg('onProgress', 'a function', onProgress));
+    }
+    const absolute = path.resolve(file);
+    return binding.analyzeFile(absolute, { topClasses, topObjects }, onProgress).then((outcome) => {
+      if (outcome.error) {
+        const err = new Error(`heapscope: cannot analyse ${absolute}: ${outcome.error.message}`);
+        err.code = outcome.error.code;
+        err.path = absolute;
+        if (outcome.error.offset !== undefined && outcome.error.offset !== null) err.offset = outcome.error.offset;
+        throw err;
+      }
+      return outcome.summary;
+    });
+  }
+
   // --- the snapshot signal -------------------------------------------------
 
   let armedName = null;
@@ -228,6 +259,7 @@ module.exports = function api(binding) {
     writeSnapshot,
     snapshot,
     watch: watching.watch,
+    analyze,
     watchDefaults: watching.DEFAULTS,
     events,
     heapStatistics: () => binding.heapStatistics(),

@@ -13,6 +13,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod analysis;
 mod capture;
 mod trigger;
 mod v8;

@@ -7,6 +7,8 @@
 //! - [`naming`]: file names from templates (`{pid}`, `{seq}`, `{date}` …);
 //! - [`retention`]: at most N files / M bytes of snapshots per directory;
 //! - [`gate`]: when a watcher's threshold crossing becomes a snapshot;
+//! - [`snapshot`]: the `.heapsnapshot` reader, its graph, and the analyses
+//!   that give Chrome DevTools' numbers;
 //! - [`memory`]: process RSS, machine and container (cgroup) memory, which
 //!   thresholds watch and the preflight checks before a snapshot.
 //!
@@ -17,3 +19,4 @@ pub mod memory;
 pub mod naming;
 pub mod retention;
 pub mod sink;
+pub mod snapshot;

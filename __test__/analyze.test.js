@@ -1,0 +1,106 @@
+'use strict';
+// analyze(): snapshots of real programs read off the JS thread into
+// DevTools' Summary numbers; bad input is a typed error with a byte offset.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const zlib = require('node:zlib');
+const { scratch, runNodeJson } = require('./helpers');
+
+function leakySnapshot(t, { gzip = false } = {}) {
+  const dir = scratch(t);
+  const { value } = runNodeJson(`
+    class Leaky { constructor(i) { this.i = i; this.payload = new Array(16).fill(i); } }
+    globalThis.leaks = [];
+    for (let i = 0; i < 5000; i++) leaks.push(new Leaky(i));
+    globalThis.cache = new Map();
+    for (let i = 0; i < 3000; i++) cache.set('k' + i, { user: 'u' + i, name: 'n' + i });
+    heapscope.snapshot({ dir: ${JSON.stringify(dir)}, gzip: ${gzip} }).then((i) => console.log(JSON.stringify(i)));
+  `);
+  return value.path;
+}
+
+test('a real snapshot: class rows, totals, top objects with retainer paths, progress', async (t) => {
+  const heapscope = require('..');
+  const file = leakySnapshot(t);
+  const phases = new Set();
+  const summary = await heapscope.analyze(file, { topClasses: 1000, topObjects: 5, onProgress: (p) => phases.add(p.phase) });
+  assert.ok(summary.nodeCount > 10_000);
+  const leaky = summary.classes.find((c) => c.name === 'Leaky');
+  assert.equal(leaky.count, 5000, 'every instance counted once');
+  // The inline elements arrays are owned by Leaky's arrays, not Leaky: self is the objects alone.
+  assert.ok(leaky.retainedSize > leaky.selfSize * 3, JSON.stringify(leaky));
+  // Plain objects with one shape are named by their properties, as in DevTools.
+  const shaped = summary.classes.find((c) => c.name === '{user, name}');
+  // 3000 values, plus the literal's boilerplate object V8 keeps for the allocation site.
+  assert.ok(shaped && shaped.count >= 3000 && shaped.count <= 3001, summary.classes.map((c) => c.name).join(' | '));
+  for (let i = 1; i < summary.classes.length; i++) {
+    assert.ok(summary.classes[i - 1].retainedSize >= summary.classes[i].retainedSize, 'sorted by retained size');
+  }
+  const rootRetained = summary.totalSize;
+  assert.ok(summary.classes.every((c) => c.retainedSize <= rootRetained));
+  assert.equal(summary.objects.length, 5);
+  const top = summary.objects[0];
+  assert.ok(top.retainedSize >= summary.objects[4].retainedSize);
+  assert.ok(top.path.length >= 1 && top.path.at(-1).id === top.id, 'the path ends at the object');
+  const leaksArray = summary.objects.find((o) => o.path.some((s) => s.edge === 'leaks'));
+  assert.ok(leaksArray, `the leaks array is among the largest: ${JSON.stringify(summary.objects.map((o) => o.path.map((s) => s.edge)))}`);
+  await new Promise((resolve) => setImmediate(resolve)); // progress calls are queued, not awaited
+  assert.ok(phases.has('dominators') && phases.has('aggregates'), [...phases].join(','));
+});
+
+test('.heapsnapshot.gz gives the same summary as the plain file', async (t) => {
+  const heapscope = require('..');
+  const file = leakySnapshot(t);
+  const gz = `${file}.gz`;
+  fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(file)));
+  const [a, b] = await Promise.all([heapscope.analyze(file), heapscope.analyze(gz)]);
+  assert.deepEqual(
+    { ...b, path: undefined, parseMs: 0, analyzeMs: 0 },
+    { ...a, path: undefined, parseMs: 0, analyzeMs: 0 },
+  );
+});
+
+test('bad input: typed errors that name the byte offset, never a crash', async (t) => {
+  const heapscope = require('..');
+  const dir = scratch(t);
+  const good = fs.readFileSync(leakySnapshot(t));
+  const cases = {
+    empty: Buffer.alloc(0),
+    notJson: Buffer.from('hello, world'),
+    truncated: good.subarray(0, Math.floor(good.length / 2)),
+    badNumber: Buffer.from('{"nodes":[1,2,-3]}'),
+    noMeta: Buffer.from('{"snapshot":{"meta":{}},"nodes":[],"edges":[],"strings":[]}'),
+    outOfRange: Buffer.from(
+      good
+        .toString('utf8')
+        .replace(/"edges":\[(\d+),(\d+),(\d+)/, (m, a, b) => `"edges":[${a},${b},4000000000`),
+    ),
+    corruptGzip: Buffer.concat([zlib.gzipSync(good).subarray(0, 2000), Buffer.alloc(2000, 7)]),
+  };
+  const errors = {};
+  for (const [name, bytes] of Object.entries(cases)) {
+    const file = path.join(dir, `${name}.heapsnapshot`);
+    fs.writeFileSync(file, bytes);
+    errors[name] = await heapscope.analyze(file).then(
+      () => null,
+      (e) => e,
+    );
+    assert.ok(errors[name], `${name} must be rejected`);
+    assert.equal(errors[name].path, file);
+    assert.match(errors[name].code, /^ERR_HEAPSCOPE_(SNAPSHOT_FORMAT|READ)$/, `${name}: ${errors[name].message}`);
+  }
+  assert.equal(errors.empty.offset, 0);
+  assert.match(errors.empty.message, /at byte 0, found end of input/);
+  assert.equal(errors.notJson.offset, 0);
+  assert.equal(errors.truncated.offset, Math.floor(good.length / 2));
+  assert.equal(errors.badNumber.offset, 14);
+  assert.match(errors.noMeta.message, /bad snapshot header at byte 12/);
+  assert.match(errors.outOfRange.message, /edge 0 points to 4000000000, not one of the \d+ nodes/);
+  // A cut gzip stream is either a read error or JSON that stops early; both say where.
+  assert.equal(typeof errors.corruptGzip.offset, 'number');
+  await assert.rejects(heapscope.analyze(path.join(dir, 'missing.heapsnapshot')), { code: 'ERR_HEAPSCOPE_READ' });
+  await assert.rejects(heapscope.analyze(''), { code: 'ERR_INVALID_ARG_TYPE' });
+});

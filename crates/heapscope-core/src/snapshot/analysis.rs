@@ -1,0 +1,983 @@
+//! What Chrome DevTools' Summary view shows, computed the way its heap
+//! snapshot worker computes it, so that the numbers are equal:
+//!
+//! 1. page-owned nodes: reachable from the root's user roots without weak edges;
+//! 2. shallow sizes: hidden and array nodes (and external string data) owned by
+//!    exactly one object have their size moved to that object, unless the
+//!    snapshot has no user roots (an "expose internals" snapshot);
+//! 3. essential edges: not weak, not to self, not a WeakMap table's edge to a
+//!    value, not a non-root shortcut, not from a non-page node into the page;
+//! 4. dominators by Lengauer–Tarjan over the essential edges, with DevTools'
+//!    treatment of nodes unreachable from the root; retained sizes summed up
+//!    the dominator tree;
+//! 5. distances: BFS from the user roots, then from the root, skipping weak
+//!    edges, descriptor-array links, and the first edge of each WeakMap pair;
+//! 6. class names and keys: `(system)`, `(compiled code)`, `Function`, `(string)`
+//!    …, plain objects named by their most common property sets (`{a, b}`),
+//!    objects split by constructor location;
+//! 7. class rows: count and self size of nodes with a non-zero self size;
+//!    retained size summed over the class's topmost members in the dominator tree.
+
+use std::collections::HashMap;
+
+use super::Graph;
+
+const NO_DISTANCE: i32 = -5;
+const BASE_SYSTEM_DISTANCE: i32 = 100_000_000;
+
+/// A Summary-view row.
+#[derive(Debug, Clone)]
+pub struct ClassRow {
+    pub name: String,
+    /// DevTools' class key: `,Name`, or `scriptId,line,column,Name` for objects with a location.
+    pub key: String,
+    pub count: u64,
+    pub self_size: f64,
+    pub retained_size: f64,
+    pub distance: i32,
+}
+
+/// One step of a retainer path, from the root down.
+#[derive(Debug, Clone)]
+pub struct PathStep {
+    /// The edge's name as DevTools shows it (`cache`, `[3]`, `map` …).
+    pub edge: String,
+    pub edge_type: String,
+    pub node_name: String,
+    pub class_name: String,
+    pub node_id: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectRow {
+    pub id: u32,
+    pub name: String,
+    pub class_name: String,
+    pub node_type: String,
+    pub self_size: f64,
+    pub retained_size: f64,
+    pub distance: i32,
+    pub path: Vec<PathStep>,
+}
+
+/// Everything computed for a snapshot.
+pub struct Analysis<'g> {
+    pub graph: &'g Graph,
+    pub self_sizes: Vec<u32>,
+    pub retained: Vec<f64>,
+    pub dominator: Vec<u32>,
+    pub distance: Vec<i32>,
+    /// BFS parent edge of each node (u32::MAX: none), for retainer paths.
+    parent_edge: Vec<u32>,
+    pub class_of: Vec<u32>,
+    /// Class names: the snapshot's strings plus names added by the analysis.
+    class_names: Vec<String>,
+    added: HashMap<String, u32>,
+    locations: HashMap<u32, (u32, u32, u32)>,
+    object_type: u32,
+}
+
+struct Types {
+    hidden: u32,
+    array: u32,
+    object: u32,
+    native: u32,
+    code: u32,
+    closure: u32,
+    regexp: u32,
+    synthetic: u32,
+    e_element: u32,
+    e_hidden: u32,
+    e_internal: u32,
+    e_shortcut: u32,
+    e_weak: u32,
+    e_property: u32,
+}
+
+impl Types {
+    fn of(g: &Graph) -> Types {
+        let l = &g.layout;
+        Types {
+            hidden: l.node_type_id("hidden"),
+            array: l.node_type_id("array"),
+            object: l.node_type_id("object"),
+            native: l.node_type_id("native"),
+            code: l.node_type_id("code"),
+            closure: l.node_type_id("closure"),
+            regexp: l.node_type_id("regexp"),
+            synthetic: l.node_type_id("synthetic"),
+            e_element: l.edge_type_id("element"),
+            e_hidden: l.edge_type_id("hidden"),
+            e_internal: l.edge_type_id("internal"),
+            e_shortcut: l.edge_type_id("shortcut"),
+            e_weak: l.edge_type_id("weak"),
+            e_property: l.edge_type_id("property"),
+        }
+    }
+}
+
+/// Phases, for progress reports.
+pub const PHASES: [&str; 6] = ["flags", "shallow sizes", "dominators", "distances", "class names", "aggregates"];
+
+impl<'g> Analysis<'g> {
+    pub fn run(graph: &'g Graph, progress: &mut dyn FnMut(&'static str)) -> Analysis<'g> {
+        let t = Types::of(graph);
+        progress(PHASES[0]);
+        let page = page_owned(graph, &t);
+        progress(PHASES[1]);
+        let self_sizes = shallow_sizes(graph, &t);
+        progress(PHASES[2]);
+        let essential = essential_edges(graph, &t, &page);
+        let (dominator, retained) = dominators(graph, &essential, &self_sizes);
+        progress(PHASES[3]);
+        let (distance, parent_edge) = distances(graph, &t);
+        progress(PHASES[4]);
+        let mut a = Analysis {
+            graph,
+            self_sizes,
+            retained,
+            dominator,
+            distance,
+            parent_edge,
+            class_of: Vec::new(),
+            class_names: Vec::new(),
+            added: HashMap::new(),
+            locations: locations(graph),
+            object_type: t.object,
+        };
+        a.class_names_and_interfaces(&t);
+        a
+    }
+
+    pub fn total_size(&self) -> f64 {
+        self.retained[self.graph.root as usize] + self.graph.extra_native_bytes
+    }
+
+    pub fn class_name(&self, n: u32) -> &str {
+        &self.class_names[self.class_of[n as usize] as usize]
+    }
+
+    fn add_name(&mut self, name: String) -> u32 {
+        if let Some(&index) = self.added.get(&name) {
+            return index;
+        }
+        let index = self.class_names.len() as u32;
+        self.class_names.push(name.clone());
+        self.added.insert(name, index);
+        index
+    }
+
+    fn class_names_and_interfaces(&mut self, t: &Types) {
+        let g = self.graph;
+        self.class_names = (0..g.raw.string_count()).map(|i| g.raw.string(i).to_string()).collect();
+        let system = self.add_name("(system)".into());
+        let code = self.add_name("(compiled code)".into());
+        let function = self.add_name("Function".into());
+        let regexp = self.add_name("RegExp".into());
+        let mut class_of = Vec::with_capacity(g.node_count);
+        for n in 0..g.node_count as u32 {
+            let ty = g.node_type(n);
+            let class = if ty == t.hidden {
+                system
+            } else if ty == t.object || ty == t.native {
+                let name = g.node_name(n);
+                if let Some(short) = dom_tag_class(name) {
+                    self.add_name(short)
+                } else {
+                    g.node_field(n, g.layout.node_name)
+                }
+            } else if ty == t.code {
+                code
+            } else if ty == t.closure {
+                function
+            } else if ty == t.regexp {
+                regexp
+            } else {
+                let name = format!("({})", g.layout.node_types[ty as usize]);
+                self.add_name(name)
+            };
+            class_of.push(class);
+        }
+        self.class_of = class_of;
+        let definitions = infer_interfaces(g, t);
+        self.apply_interfaces(t, &definitions);
+    }
+
+    fn apply_interfaces(&mut self, t: &Types, definitions: &[Interface]) {
+        let g = self.graph;
+        // A trie over sorted property names; each node may name an interface.
+        struct TrieNode {
+            next: HashMap<String, usize>,
+            greatest: Option<String>,
+            matched: Option<(usize, usize)>, // (property count, definition index)
+        }
+        let mut trie = vec![TrieNode { next: HashMap::new(), greatest: None, matched: None }];
+        for (index, def) in definitions.iter().enumerate() {
+            let mut props = def.properties.clone();
+            props.sort_by(|a, b| js_cmp(a, b));
+            let mut at = 0;
+            for p in &props {
+                let next = match trie[at].next.get(p) {
+                    Some(&n) => n,
+                    None => {
+                        trie.push(TrieNode { next: HashMap::new(), greatest: None, matched: None });
+                        let n = trie.len() - 1;
+                        trie[at].next.insert(p.clone(), n);
+                        if trie[at].greatest.as_ref().is_none_or(|g| js_cmp(g, p).is_lt()) {
+                            trie[at].greatest = Some(p.clone());
+                        }
+                        n
+                    }
+                };
+                at = next;
+            }
+            if trie[at].matched.is_none() {
+                trie[at].matched = Some((props.len(), index));
+            }
+        }
+        let better = |a: Option<(usize, usize)>, b: Option<(usize, usize)>| -> Option<(usize, usize)> {
+            match (a, b) {
+                (a, None) => a,
+                (None, b) => b,
+                (Some(a), Some(b)) => {
+                    if a.0 > b.0 || (a.0 == b.0 && a.1 <= b.1) {
+                        Some(a)
+                    } else {
+                        Some(b)
+                    }
+                }
+            }
+        };
+        let mut names: HashMap<usize, u32> = HashMap::new();
+        for n in 0..g.node_count as u32 {
+            if !is_plain_object(g, t, n) {
+                continue;
+            }
+            let mut props: Vec<&str> = g
+                .edges(n)
+                .filter(|&e| g.edge_type(e) == t.e_property)
+                .map(|e| g.raw.string(g.edge_name_index(e) as usize))
+                .collect();
+            props.sort_by(|a, b| js_cmp(a, b));
+            let mut states: Vec<usize> = vec![0];
+            // The fallback ("Object") has property count 0 and index ∞: any match beats it.
+            let mut best: Option<(usize, usize)> = trie[0].matched;
+            for p in props {
+                let current = states.clone();
+                for s in current {
+                    if trie[s].greatest.as_deref().is_none_or(|g| !js_cmp(p, g).is_lt()) {
+                        states.retain(|&x| x != s);
+                    }
+                    if let Some(&next) = trie[s].next.get(p) {
+                        if !states.contains(&next) {
+                            states.push(next);
+                        }
+                        best = better(best, trie[next].matched);
+                    }
+                }
+            }
+            if let Some((_, index)) = best {
+                let class = match names.get(&index) {
+                    Some(&c) => c,
+                    None => {
+                        let c = self.add_name(definitions[index].name.clone());
+                        names.insert(index, c);
+                        c
+                    }
+                };
+                self.class_of[n as usize] = class;
+            } else {
+                self.class_of[n as usize] = g.node_field(n, g.layout.node_name);
+            }
+        }
+    }
+
+    /// DevTools' public class key.
+    pub fn class_key(&self, n: u32) -> String {
+        let g = self.graph;
+        let name = self.class_name(n);
+        if g.node_type(n) == self.object_type {
+            if let Some(&(script, line, column)) = self.locations.get(&(n * g.layout.node_fields as u32)) {
+                return format!("{script},{line},{column},{name}");
+            }
+        }
+        format!(",{name}")
+    }
+
+    /// Summary-view rows, in DevTools' definition.
+    pub fn classes(&self) -> Vec<ClassRow> {
+        let g = self.graph;
+        #[derive(Default)]
+        struct Agg {
+            name: String,
+            count: u64,
+            self_size: f64,
+            retained: f64,
+            distance: i32,
+        }
+        let mut keys: HashMap<String, usize> = HashMap::new();
+        let mut aggs: Vec<Agg> = Vec::new();
+        let mut key_of = vec![u32::MAX; g.node_count];
+        for n in 0..g.node_count as u32 {
+            let size = self.self_sizes[n as usize];
+            if size == 0 {
+                continue;
+            }
+            let key = self.class_key(n);
+            let slot = *keys.entry(key).or_insert_with(|| {
+                aggs.push(Agg { name: self.class_name(n).to_string(), distance: i32::MAX, ..Agg::default() });
+                aggs.len() - 1
+            });
+            key_of[n as usize] = slot as u32;
+            let agg = &mut aggs[slot];
+            agg.count += 1;
+            agg.self_size += size as f64;
+            agg.distance = agg.distance.min(self.distance[n as usize]);
+        }
+        // Retained size of a class: its members that have no member of the
+        // same class above them in the dominator tree.
+        let (first_dominated, dominated) = dominated_nodes(g, &self.dominator);
+        let mut stack: Vec<u32> = vec![g.root];
+        let mut marks: Vec<(usize, u32)> = Vec::new(); // (stack length when pushed, class slot)
+        let mut seen = vec![false; aggs.len()];
+        while let Some(n) = stack.pop() {
+            let slot = key_of[n as usize];
+            let from = first_dominated[n as usize] as usize;
+            let to = first_dominated[n as usize + 1] as usize;
+            if slot != u32::MAX && !seen[slot as usize] {
+                aggs[slot as usize].retained += self.retained[n as usize];
+                if from != to {
+                    seen[slot as usize] = true;
+                    marks.push((stack.len(), slot));
+                }
+            }
+            stack.extend_from_slice(&dominated[from..to]);
+            while marks.last().is_some_and(|&(len, _)| len == stack.len()) {
+                let (_, slot) = marks.pop().unwrap_or_default();
+                seen[slot as usize] = false;
+            }
+        }
+        let mut rows: Vec<ClassRow> = keys
+            .into_iter()
+            .map(|(key, slot)| {
+                let a = &aggs[slot];
+                ClassRow {
+                    name: a.name.clone(),
+                    key,
+                    count: a.count,
+                    self_size: a.self_size,
+                    retained_size: a.retained,
+                    distance: a.distance,
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| b.retained_size.total_cmp(&a.retained_size).then_with(|| a.key.cmp(&b.key)));
+        rows
+    }
+
+    /// The `limit` nodes with the largest retained sizes (not the root, not
+    /// synthetic nodes), each with its shortest retainer path.
+    pub fn top_objects(&self, limit: usize) -> Vec<ObjectRow> {
+        let g = self.graph;
+        let t = Types::of(g);
+        let mut order: Vec<u32> =
+            (0..g.node_count as u32).filter(|&n| n != g.root && g.node_type(n) != t.synthetic).collect();
+        let cut = limit.min(order.len());
+        if cut == 0 {
+            return Vec::new();
+        }
+        order.select_nth_unstable_by(cut - 1, |&a, &b| self.retained[b as usize].total_cmp(&self.retained[a as usize]));
+        order.truncate(cut);
+        order.sort_by(|&a, &b| self.retained[b as usize].total_cmp(&self.retained[a as usize]).then(a.cmp(&b)));
+        order
+            .into_iter()
+            .map(|n| ObjectRow {
+                id: g.node_id(n),
+                name: g.node_name(n).to_string(),
+                class_name: self.class_name(n).to_string(),
+                node_type: g.layout.node_types[g.node_type(n) as usize].clone(),
+                self_size: self.self_sizes[n as usize] as f64,
+                retained_size: self.retained[n as usize],
+                distance: self.distance[n as usize],
+                path: self.path(n),
+            })
+            .collect()
+    }
+
+    /// The BFS path from a user root (or the root) to `n`.
+    pub fn path(&self, n: u32) -> Vec<PathStep> {
+        let g = self.graph;
+        let mut steps = Vec::new();
+        let mut at = n;
+        let mut guard = 0;
+        while at != g.root && guard < 10_000 {
+            let e = self.parent_edge[at as usize];
+            if e == u32::MAX {
+                break;
+            }
+            steps.push(PathStep {
+                edge: edge_label(g, e as usize),
+                edge_type: g.layout.edge_types[g.edge_type(e as usize) as usize].clone(),
+                node_name: g.node_name(at).to_string(),
+                class_name: self.class_name(at).to_string(),
+                node_id: g.node_id(at),
+            });
+            at = parent_node(g, e as usize);
+            guard += 1;
+        }
+        steps.reverse();
+        steps
+    }
+}
+
+fn parent_node(g: &Graph, e: usize) -> u32 {
+    // first_edge is sorted: the source is the last node whose first edge ≤ e.
+    (g.first_edge.partition_point(|&first| first as usize <= e) - 1) as u32
+}
+
+fn edge_label(g: &Graph, e: usize) -> String {
+    let t = Types::of(g);
+    let kind = g.edge_type(e);
+    let name = g.edge_name_index(e);
+    if kind == t.e_element || kind == t.e_hidden {
+        format!("[{name}]")
+    } else {
+        g.raw.string(name as usize).to_string()
+    }
+}
+
+/// `<div id="a">` → `<div>`; `Detached <div id="a">` → `Detached <div>`.
+fn dom_tag_class(name: &str) -> Option<String> {
+    if name.starts_with('<') {
+        return Some(match name.find(' ') {
+            Some(space) => format!("{}>", &name[..space]),
+            None => name.to_string(),
+        });
+    }
+    if name.starts_with("Detached <") {
+        return Some(match name[10..].find(' ') {
+            Some(space) => format!("{}>", &name[..10 + space]),
+            None => name.to_string(),
+        });
+    }
+    None
+}
+
+/// JS string comparison (UTF-16 code units), as `Array.prototype.sort` uses.
+fn js_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+fn is_plain_object(g: &Graph, t: &Types, n: u32) -> bool {
+    g.node_type(n) == t.object && g.node_name(n) == "Object"
+}
+
+struct Interface {
+    name: String,
+    properties: Vec<String>,
+}
+
+fn format_property(name: &str) -> String {
+    if name.contains([',', '\'', '"', '{', '}']) {
+        // JSON.stringify({[name]: 0}) without the braces and ":0".
+        let quoted = serde_json::to_string(name).unwrap_or_default();
+        return quoted;
+    }
+    name.to_string()
+}
+
+/// DevTools' inferInterfaceDefinitions: property lists of plain objects that
+/// are common enough get a name like `{a, b}`.
+fn infer_interfaces(g: &Graph, t: &Types) -> Vec<Interface> {
+    const MIN_PROPERTIES: usize = 1;
+    const MAX_NAME: usize = 120;
+    const MIN_COUNT: f64 = 2.0;
+    const MIN_PROPORTION: f64 = 1000.0;
+    let mut candidates: HashMap<String, (Vec<String>, u64, usize)> = HashMap::new();
+    let mut total = 0u64;
+    for n in 0..g.node_count as u32 {
+        if !is_plain_object(g, t, n) {
+            continue;
+        }
+        total += 1;
+        let mut name = String::from("{");
+        let mut properties = Vec::new();
+        for e in g.edges(n) {
+            if g.edge_type(e) != t.e_property {
+                continue;
+            }
+            let edge_name = g.raw.string(g.edge_name_index(e) as usize);
+            if edge_name == "__proto__" {
+                continue;
+            }
+            let formatted = format_property(edge_name);
+            let name_len = name.encode_utf16().count();
+            if name_len > MIN_PROPERTIES && name_len + formatted.encode_utf16().count() > MAX_NAME {
+                break;
+            }
+            if name_len != 1 {
+                name.push_str(", ");
+            }
+            name.push_str(&formatted);
+            properties.push(edge_name.to_string());
+        }
+        if properties.is_empty() {
+            continue;
+        }
+        name.push('}');
+        let order = candidates.len();
+        candidates.entry(name).and_modify(|c| c.1 += 1).or_insert((properties, 1, order));
+    }
+    let mut sorted: Vec<(String, Vec<String>, u64, usize)> =
+        candidates.into_iter().map(|(name, (props, count, order))| (name, props, count, order)).collect();
+    // Array.prototype.sort is stable: equal counts keep first-seen order.
+    sorted.sort_by(|a, b| b.2.cmp(&a.2).then(a.3.cmp(&b.3)));
+    let min = MIN_COUNT.max(total as f64 / MIN_PROPORTION);
+    sorted
+        .into_iter()
+        .take_while(|c| c.2 as f64 >= min)
+        .map(|(name, properties, _, _)| Interface { name, properties })
+        .collect()
+}
+
+fn locations(g: &Graph) -> HashMap<u32, (u32, u32, u32)> {
+    let fields = &g.raw.header.as_ref().map(|h| h.meta.location_fields.clone()).unwrap_or_default();
+    let at = |name: &str| fields.iter().position(|f| f == name);
+    let (Some(index), Some(script), Some(line), Some(column)) =
+        (at("object_index"), at("script_id"), at("line"), at("column"))
+    else {
+        return HashMap::new();
+    };
+    g.raw.locations.chunks_exact(fields.len()).map(|l| (l[index], (l[script], l[line], l[column]))).collect()
+}
+
+/// Nodes reachable from the root's user roots (shortcut edges, and element
+/// edges to "(Document DOM trees)") without weak edges.
+fn page_owned(g: &Graph, t: &Types) -> Vec<bool> {
+    let mut page = vec![false; g.node_count];
+    let mut stack = Vec::new();
+    for e in g.edges(g.root) {
+        let kind = g.edge_type(e);
+        let to = g.edge_to[e];
+        if kind == t.e_element {
+            if !(g.node_type(to) == t.synthetic && g.node_name(to) == "(Document DOM trees)") {
+                continue;
+            }
+        } else if kind != t.e_shortcut {
+            continue;
+        }
+        stack.push(to);
+        page[to as usize] = true;
+    }
+    while let Some(n) = stack.pop() {
+        for e in g.edges(n) {
+            let to = g.edge_to[e];
+            if page[to as usize] || g.edge_type(e) == t.e_weak {
+                continue;
+            }
+            page[to as usize] = true;
+            stack.push(to);
+        }
+    }
+    page
+}
+
+fn is_user_root(g: &Graph, t: &Types, n: u32) -> bool {
+    g.node_type(n) != t.synthetic || g.node_name(n) == "(Document DOM trees)"
+}
+
+/// Self sizes after moving single-owner hidden/array nodes' sizes to their owner.
+fn shallow_sizes(g: &Graph, t: &Types) -> Vec<u32> {
+    let mut sizes: Vec<u32> = (0..g.node_count as u32).map(|n| g.node_field(n, g.layout.node_self_size)).collect();
+    if !g.edges(g.root).any(|e| is_user_root(g, t, g.edge_to[e])) {
+        return sizes;
+    }
+    const UNVISITED: u32 = u32::MAX;
+    const MULTIPLE: u32 = u32::MAX - 1;
+    let mut owners = vec![0u32; g.node_count];
+    let mut work = Vec::new();
+    for n in 0..g.node_count as u32 {
+        let ty = g.node_type(n);
+        if ty == t.hidden || ty == t.array || (ty == t.native && g.node_name(n) == "system / ExternalStringData") {
+            owners[n as usize] = UNVISITED;
+        } else {
+            owners[n as usize] = n;
+            work.push(n);
+        }
+    }
+    while let Some(id) = work.pop() {
+        let owner = owners[id as usize];
+        for e in g.edges(id) {
+            if g.edge_type(e) == t.e_weak {
+                continue;
+            }
+            let target = g.edge_to[e];
+            let current = owners[target as usize];
+            if current == UNVISITED {
+                owners[target as usize] = owner;
+                work.push(target);
+            } else if current == target || current == owner || current == MULTIPLE {
+            } else {
+                owners[target as usize] = MULTIPLE;
+                work.push(target);
+            }
+        }
+    }
+    for n in 0..g.node_count {
+        let owner = owners[n];
+        if owner == UNVISITED || owner == MULTIPLE || owner as usize == n {
+            continue;
+        }
+        if g.node_type(owner) == t.synthetic || owner == g.root {
+            continue;
+        }
+        let moved = sizes[n];
+        sizes[n] = 0;
+        sizes[owner as usize] = sizes[owner as usize].wrapping_add(moved);
+    }
+    sizes
+}
+
+/// `<n> / part of key (…) -> value (…) pair in WeakMap (table @<id>)`:
+/// returns the part after the leading number and the table's id.
+fn weak_map_edge(name: &str) -> Option<(&str, u32)> {
+    let digits = name.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let rest = &name[digits..];
+    let inner = rest.strip_prefix(" / part of key (")?;
+    let (body, table) = inner.rsplit_once(") pair in WeakMap (table @")?;
+    let table = table.strip_suffix(')')?;
+    if table.is_empty() || !table.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // body = "<key> @<id>) -> value (<value> @<id>"
+    let (_, value_id) = body.rsplit_once(" @")?;
+    if value_id.is_empty() || !value_id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let found = body.match_indices(") -> value (").any(|(at, _)| {
+        body[..at].rsplit_once(" @").is_some_and(|(_, id)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+    });
+    if !found {
+        return None;
+    }
+    Some((rest, table.parse().ok()?))
+}
+
+fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> Vec<bool> {
+    let mut essential = vec![false; g.edge_count];
+    let mut not_weak_map = vec![false; g.raw.string_count()];
+    for n in 0..g.node_count as u32 {
+        for e in g.edges(n) {
+            let kind = g.edge_type(e);
+            if kind == t.e_internal {
+                let name_index = g.edge_name_index(e) as usize;
+                if !not_weak_map[name_index] {
+                    match weak_map_edge(g.raw.string(name_index)) {
+                        Some((_, table)) if table == g.node_id(n) => continue,
+                        Some(_) => {}
+                        None => not_weak_map[name_index] = true,
+                    }
+                }
+            }
+            if kind == t.e_weak {
+                continue;
+            }
+            let to = g.edge_to[e];
+            if to == n {
+                continue;
+            }
+            if n != g.root {
+                if kind == t.e_shortcut {
+                    continue;
+                }
+                if page[to as usize] && !page[n as usize] {
+                    continue;
+                }
+            }
+            essential[e] = true;
+        }
+    }
+    essential
+}
+
+/// Lengauer–Tarjan (simple version) over the essential edges; returns the
+/// immediate dominator and retained size of every node.
+fn dominators(g: &Graph, essential: &[bool], self_sizes: &[u32]) -> (Vec<u32>, Vec<f64>) {
+    let count = g.node_count;
+    // 1-based vertex numbers; 0 means none.
+    let len = count + 1;
+    let mut parent = vec![0u32; len];
+    let mut ancestor = vec![0u32; len];
+    let mut vertex = vec![0u32; len];
+    let mut label = vec![0u32; len];
+    let mut semi = vec![0u32; len];
+    let mut next_edge = vec![0u32; len];
+    let mut n: u32 = 0;
+
+    let mut dfs =
+        |root: u32, parent: &mut [u32], semi: &mut [u32], vertex: &mut [u32], label: &mut [u32], n: &mut u32| {
+            next_edge[(root - 1) as usize] = g.first_edge[(root - 1) as usize];
+            let mut v = root;
+            while v != 0 {
+                if semi[v as usize] == 0 {
+                    *n += 1;
+                    semi[v as usize] = *n;
+                    vertex[*n as usize] = v;
+                    label[v as usize] = v;
+                }
+                let mut v_next = parent[v as usize];
+                let vo = (v - 1) as usize;
+                while next_edge[vo] < g.first_edge[vo + 1] {
+                    let e = next_edge[vo] as usize;
+                    next_edge[vo] += 1;
+                    if !essential[e] {
+                        continue;
+                    }
+                    let w = g.edge_to[e] + 1;
+                    if semi[w as usize] == 0 {
+                        parent[w as usize] = v;
+                        next_edge[(w - 1) as usize] = g.first_edge[(w - 1) as usize];
+                        v_next = w;
+                        break;
+                    }
+                }
+                v = v_next;
+            }
+        };
+
+    let r = g.root + 1;
+    dfs(r, &mut parent, &mut semi, &mut vertex, &mut label, &mut n);
+    if (n as usize) < count {
+        // Nodes with only non-essential retainers hang off the root.
+        for v in 1..=count as u32 {
+            let vo = (v - 1) as usize;
+            let only_weak = (g.first_retainer[vo]..g.first_retainer[vo + 1])
+                .all(|i| !essential[g.retainer_edge[i as usize] as usize]);
+            if semi[v as usize] == 0 && only_weak {
+                parent[v as usize] = r;
+                dfs(v, &mut parent, &mut semi, &mut vertex, &mut label, &mut n);
+            }
+        }
+    }
+    if (n as usize) < count {
+        for v in 1..=count as u32 {
+            if semi[v as usize] == 0 {
+                parent[v as usize] = r;
+                n += 1;
+                semi[v as usize] = n;
+                vertex[n as usize] = v;
+                label[v as usize] = v;
+            }
+        }
+    }
+
+    let mut stack: Vec<u32> = Vec::new();
+    let mut eval = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
+        if ancestor[v as usize] == 0 {
+            return v;
+        }
+        // compress
+        let mut x = v;
+        stack.clear();
+        while ancestor[ancestor[x as usize] as usize] != 0 {
+            stack.push(x);
+            x = ancestor[x as usize];
+        }
+        while let Some(w) = stack.pop() {
+            let a = ancestor[w as usize];
+            if semi[label[a as usize] as usize] < semi[label[w as usize] as usize] {
+                label[w as usize] = label[a as usize];
+            }
+            ancestor[w as usize] = ancestor[a as usize];
+        }
+        label[v as usize]
+    };
+
+    let mut dom = vec![0u32; len];
+    // Buckets as linked lists: head per vertex, next per member.
+    let mut bucket_head = vec![0u32; len];
+    let mut bucket_next = vec![0u32; len];
+    for i in (2..=n).rev() {
+        let w = vertex[i as usize];
+        let wo = (w - 1) as usize;
+        let mut orphan = true;
+        for ri in g.first_retainer[wo]..g.first_retainer[wo + 1] {
+            if !essential[g.retainer_edge[ri as usize] as usize] {
+                continue;
+            }
+            orphan = false;
+            let v = g.retainer_node[ri as usize] + 1;
+            let u = eval(v, &mut ancestor, &mut label, &semi);
+            if semi[u as usize] < semi[w as usize] {
+                semi[w as usize] = semi[u as usize];
+            }
+        }
+        if orphan {
+            semi[w as usize] = semi[r as usize];
+        }
+        let b = vertex[semi[w as usize] as usize] as usize;
+        bucket_next[w as usize] = bucket_head[b];
+        bucket_head[b] = w;
+        let p = parent[w as usize];
+        ancestor[w as usize] = p; // link
+        let mut v = bucket_head[p as usize];
+        bucket_head[p as usize] = 0;
+        while v != 0 {
+            let u = eval(v, &mut ancestor, &mut label, &semi);
+            dom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { p };
+            v = bucket_next[v as usize];
+        }
+    }
+    dom[0] = r;
+    dom[r as usize] = r;
+    for i in 2..=n {
+        let w = vertex[i as usize];
+        if dom[w as usize] != vertex[semi[w as usize] as usize] {
+            dom[w as usize] = dom[dom[w as usize] as usize];
+        }
+    }
+    let dominator: Vec<u32> = (0..count).map(|o| dom[o + 1].wrapping_sub(1)).collect();
+    let mut retained: Vec<f64> = self_sizes.iter().map(|&s| s as f64).collect();
+    for i in (2..=n).rev() {
+        let o = (vertex[i as usize] - 1) as usize;
+        let d = dominator[o] as usize;
+        retained[d] += retained[o];
+    }
+    (dominator, retained)
+}
+
+/// Children of each node in the dominator tree, in DevTools' order.
+fn dominated_nodes(g: &Graph, dominator: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let count = g.node_count;
+    let mut first = vec![0u32; count + 1];
+    let mut nodes = vec![0u32; count.saturating_sub(1)];
+    let is_root = |o: usize| o == g.root as usize;
+    for o in (0..count).filter(|&o| !is_root(o)) {
+        first[dominator[o] as usize] += 1;
+    }
+    let mut slot = 0u32;
+    for i in 0..count {
+        let c = first[i];
+        if (slot as usize) < nodes.len() {
+            nodes[slot as usize] = c;
+        }
+        first[i] = slot;
+        slot += c;
+    }
+    first[count] = nodes.len() as u32;
+    for o in (0..count).filter(|&o| !is_root(o)) {
+        let d = dominator[o] as usize;
+        let base = first[d] as usize;
+        nodes[base] -= 1;
+        let at = base + nodes[base] as usize;
+        nodes[at] = o as u32;
+    }
+    (first, nodes)
+}
+
+/// DevTools' distances (BFS from user roots, then from the root), with the
+/// BFS parent edge of each node for retainer paths.
+fn distances(g: &Graph, t: &Types) -> (Vec<i32>, Vec<u32>) {
+    let mut distance = vec![NO_DISTANCE; g.node_count];
+    let mut parent = vec![u32::MAX; g.node_count];
+    let mut queue: Vec<u32> = Vec::with_capacity(g.node_count);
+    for e in g.edges(g.root) {
+        let to = g.edge_to[e];
+        if is_user_root(g, t, to) {
+            distance[to as usize] = 1;
+            parent[to as usize] = e as u32;
+            queue.push(to);
+        }
+    }
+    let mut pending_ephemerons: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let native_context_map = |n: u32, e: usize| -> bool {
+        g.node_type(n) == t.hidden
+            && g.node_name(n) == "system / NativeContext"
+            && g.edge_type(e) != t.e_element
+            && g.edge_type(e) != t.e_hidden
+            && g.raw.string(g.edge_name_index(e) as usize) == "sloppy_function_map"
+    };
+    let mut bfs = |queue: &mut Vec<u32>, distance: &mut [i32], parent: &mut [u32]| {
+        let mut i = 0;
+        while i < queue.len() {
+            let n = queue[i];
+            i += 1;
+            let d = distance[n as usize] + 1;
+            for e in g.edges(n) {
+                let kind = g.edge_type(e);
+                if kind == t.e_weak {
+                    continue;
+                }
+                let to = g.edge_to[e];
+                if distance[to as usize] != NO_DISTANCE {
+                    continue;
+                }
+                // DevTools' filter.
+                if native_context_map(n, e) {
+                    continue;
+                }
+                if g.node_type(n) == t.array && g.node_name(n) == "(map descriptors)" {
+                    let index: i64 = edge_name_number(g, t, e);
+                    if !(index < 2 || index % 3 != 1) {
+                        continue;
+                    }
+                }
+                if kind == t.e_internal {
+                    if let Some((part, _)) = weak_map_edge(g.raw.string(g.edge_name_index(e) as usize)) {
+                        if !pending_ephemerons.remove(part) {
+                            pending_ephemerons.insert(part.to_string());
+                            continue;
+                        }
+                    }
+                }
+                distance[to as usize] = d;
+                parent[to as usize] = e as u32;
+                queue.push(to);
+            }
+        }
+    };
+    bfs(&mut queue, &mut distance, &mut parent);
+    distance[g.root as usize] = if queue.is_empty() { 0 } else { BASE_SYSTEM_DISTANCE };
+    queue.clear();
+    queue.push(g.root);
+    bfs(&mut queue, &mut distance, &mut parent);
+    (distance, parent)
+}
+
+/// `parseInt(edge.name(), 10)` for DevTools' descriptor-array rule.
+fn edge_name_number(g: &Graph, t: &Types, e: usize) -> i64 {
+    let kind = g.edge_type(e);
+    let name = g.edge_name_index(e);
+    if kind == t.e_element || kind == t.e_hidden {
+        return name as i64;
+    }
+    let text = g.raw.string(name as usize);
+    let digits: String = text.trim_start().chars().take_while(|c| c.is_ascii_digit()).collect();
+    // NaN compares false both ways: `NaN < 2 || NaN % 3 !== 1` is true, so keep the edge.
+    digits.parse().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_map_edge_names() {
+        let name = "12 / part of key (Object @3) -> value (Object @5) pair in WeakMap (table @7)";
+        let (part, table) = weak_map_edge(name).unwrap();
+        assert_eq!(table, 7);
+        assert!(part.starts_with(" / part of key"));
+        assert!(weak_map_edge("12 / something else").is_none());
+        assert!(weak_map_edge("part of key (a @1) -> value (b @2) pair in WeakMap (table @3)").is_none());
+    }
+
+    #[test]
+    fn dom_tag_classes() {
+        assert_eq!(dom_tag_class("<div id=\"a\">").as_deref(), Some("<div>"));
+        assert_eq!(dom_tag_class("Detached <div id=\"a\">").as_deref(), Some("Detached <div>"));
+        assert_eq!(dom_tag_class("Map"), None);
+    }
+}

@@ -1,0 +1,210 @@
+//! Analysis stage, JS side: runs heapscope-core's snapshot analysis on a
+//! libuv pool thread and returns plain objects. Nothing here touches V8.
+
+use std::path::PathBuf;
+
+use heapscope_core::snapshot::analysis::{Analysis, ClassRow, ObjectRow, PathStep};
+use heapscope_core::snapshot::{Graph, ParseError};
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+
+#[napi(object)]
+pub struct AnalyzeOptions {
+    /// Class rows to return (largest retained size first). Default 50.
+    pub top_classes: Option<u32>,
+    /// Objects to return with their retainer paths. Default 20.
+    pub top_objects: Option<u32>,
+}
+
+#[napi(object)]
+pub struct ClassSummary {
+    pub name: String,
+    pub key: String,
+    pub count: f64,
+    pub self_size: f64,
+    pub retained_size: f64,
+    pub distance: i32,
+}
+
+#[napi(object)]
+pub struct RetainerStep {
+    pub edge: String,
+    pub edge_type: String,
+    pub name: String,
+    pub class_name: String,
+    pub id: u32,
+}
+
+#[napi(object)]
+pub struct ObjectSummary {
+    pub id: u32,
+    pub name: String,
+    pub class_name: String,
+    #[napi(js_name = "type")]
+    pub node_type: String,
+    pub self_size: f64,
+    pub retained_size: f64,
+    pub distance: i32,
+    pub path: Vec<RetainerStep>,
+}
+
+#[napi(object)]
+pub struct Summary {
+    pub path: String,
+    pub node_count: f64,
+    pub edge_count: f64,
+    /// The root's retained size plus V8's extra native bytes: DevTools' "Total".
+    pub total_size: f64,
+    pub class_count: u32,
+    pub classes: Vec<ClassSummary>,
+    pub objects: Vec<ObjectSummary>,
+    pub parse_ms: f64,
+    pub analyze_ms: f64,
+}
+
+#[napi(object)]
+pub struct AnalyzeFailure {
+    pub message: String,
+    pub code: String,
+    /// Byte offset in the (decompressed) JSON where the problem was found.
+    pub offset: Option<f64>,
+}
+
+#[napi(object)]
+pub struct AnalyzeOutcome {
+    pub summary: Option<Summary>,
+    pub error: Option<AnalyzeFailure>,
+}
+
+#[napi(object)]
+#[derive(Clone)]
+pub struct AnalyzeProgress {
+    pub phase: String,
+    /// 0–1 within reading; null for later phases.
+    pub fraction: Option<f64>,
+}
+
+type ProgressFn = ThreadsafeFunction<AnalyzeProgress, (), AnalyzeProgress, Status, false, true>;
+
+pub struct AnalyzeTask {
+    path: PathBuf,
+    top_classes: usize,
+    top_objects: usize,
+    progress: Option<ProgressFn>,
+}
+
+fn step(s: PathStep) -> RetainerStep {
+    RetainerStep { edge: s.edge, edge_type: s.edge_type, name: s.node_name, class_name: s.class_name, id: s.node_id }
+}
+
+fn class(c: ClassRow) -> ClassSummary {
+    ClassSummary {
+        name: c.name,
+        key: c.key,
+        count: c.count as f64,
+        self_size: c.self_size,
+        retained_size: c.retained_size,
+        distance: c.distance,
+    }
+}
+
+fn object(o: ObjectRow) -> ObjectSummary {
+    ObjectSummary {
+        id: o.id,
+        name: o.name,
+        class_name: o.class_name,
+        node_type: o.node_type,
+        self_size: o.self_size,
+        retained_size: o.retained_size,
+        distance: o.distance,
+        path: o.path.into_iter().map(step).collect(),
+    }
+}
+
+impl AnalyzeTask {
+    fn tell(&self, phase: &str, fraction: Option<f64>) {
+        if let Some(p) = &self.progress {
+            p.call(AnalyzeProgress { phase: phase.into(), fraction }, ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+
+    fn analyze(&self) -> std::result::Result<Summary, ParseError> {
+        let started = std::time::Instant::now();
+        let total = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0).max(1);
+        let graph = Graph::open(&self.path, &mut |read| {
+            // Compressed files report decompressed bytes: cap the fraction.
+            self.tell("reading", Some((read as f64 / total as f64).min(1.0)));
+        })?;
+        let parse_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let started = std::time::Instant::now();
+        let analysis = Analysis::run(&graph, &mut |phase| self.tell(phase, None));
+        self.tell("aggregates", None);
+        let rows = analysis.classes();
+        let class_count = rows.len() as u32;
+        let classes = rows.into_iter().take(self.top_classes).map(class).collect();
+        let objects = analysis.top_objects(self.top_objects).into_iter().map(object).collect();
+        Ok(Summary {
+            path: self.path.to_string_lossy().into_owned(),
+            node_count: graph.node_count as f64,
+            edge_count: graph.edge_count as f64,
+            total_size: analysis.total_size(),
+            class_count,
+            classes,
+            objects,
+            parse_ms,
+            analyze_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+}
+
+impl Task for AnalyzeTask {
+    type Output = AnalyzeOutcome;
+    type JsValue = AnalyzeOutcome;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.analyze()));
+        Ok(match result {
+            Ok(Ok(summary)) => AnalyzeOutcome { summary: Some(summary), error: None },
+            Ok(Err(e)) => AnalyzeOutcome {
+                summary: None,
+                error: Some(AnalyzeFailure {
+                    message: e.to_string(),
+                    code: e.code().into(),
+                    offset: e.offset().map(|o| o as f64),
+                }),
+            },
+            Err(_) => AnalyzeOutcome {
+                summary: None,
+                error: Some(AnalyzeFailure {
+                    message: "internal error while analysing the snapshot".into(),
+                    code: "ERR_HEAPSCOPE_INTERNAL".into(),
+                    offset: None,
+                }),
+            },
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
+/// Reads and analyses a snapshot file on a libuv pool thread.
+#[napi(catch_unwind)]
+pub fn analyze_file(
+    path: String,
+    options: AnalyzeOptions,
+    progress: Option<Function<AnalyzeProgress, ()>>,
+) -> Result<AsyncTask<AnalyzeTask>> {
+    let progress = match progress {
+        Some(f) => Some(f.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?),
+        None => None,
+    };
+    Ok(AsyncTask::new(AnalyzeTask {
+        path: PathBuf::from(path),
+        top_classes: options.top_classes.unwrap_or(50) as usize,
+        top_objects: options.top_objects.unwrap_or(20) as usize,
+        progress,
+    }))
+}
