@@ -1,0 +1,75 @@
+'use strict';
+// Chrome DevTools' own heap snapshot worker (npm package chrome-devtools-frontend),
+// run in Node as the reference for heapscope's numbers. The package ships
+// TypeScript; its worker and what it imports are transpiled once with the
+// `typescript` package into .cache/devtools/<version>/. Two browser-only
+// modules the worker never uses at run time are replaced by empty stubs.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const root = path.resolve(__dirname, '..', '..');
+
+function packageDir() {
+  try {
+    return path.dirname(require.resolve('chrome-devtools-frontend/package.json', { paths: [root] }));
+  } catch {
+    return null;
+  }
+}
+
+const STUBS = {
+  'core/i18n/locales.js':
+    "export const BUNDLED_LOCALES = ['en-US'];\nexport const DEFAULT_LOCALE = 'en-US';\n" +
+    "export const LOCAL_FETCH_PATTERN = '';\nexport const LOCALES = ['en-US'];\nexport const REMOTE_FETCH_PATTERN = '';\n",
+  'third_party/codemirror.next/codemirror.next.js': 'export {};\n',
+};
+
+/** Transpiles the worker if needed; returns the directory, or null when the packages are absent. */
+function prepare() {
+  const pkg = packageDir();
+  if (!pkg) return null;
+  const version = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8')).version;
+  const out = path.join(root, '.cache', 'devtools', version);
+  if (fs.existsSync(path.join(out, 'summary.mjs'))) return out;
+  const ts = require(require.resolve('typescript', { paths: [root] }));
+  const src = path.join(pkg, 'front_end');
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const rel = path.relative(src, file);
+    const dest = path.join(out, rel);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    if (STUBS[rel]) return fs.writeFileSync(dest, STUBS[rel]);
+    const tsFile = file.replace(/\.js$/, '.ts');
+    if (!fs.existsSync(tsFile)) return fs.existsSync(file) && fs.copyFileSync(file, dest);
+    const js = ts.transpileModule(fs.readFileSync(tsFile, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, useDefineForClassFields: true },
+    }).outputText;
+    fs.writeFileSync(dest, js);
+    const specifiers = /(?:from\s*|import\s*\(?\s*)['"](\.[^'"]+)['"]/g;
+    for (const m of js.matchAll(specifiers)) visit(path.resolve(path.dirname(file), m[1]));
+  };
+  visit(path.join(src, 'entrypoints/heap_snapshot_worker/HeapSnapshotLoader.js'));
+  for (const [rel, text] of Object.entries(STUBS)) {
+    fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
+    fs.writeFileSync(path.join(out, rel), text);
+  }
+  fs.writeFileSync(path.join(out, 'package.json'), '{"type":"module"}\n');
+  fs.copyFileSync(path.join(__dirname, 'summary.mjs'), path.join(out, 'summary.mjs'));
+  return out;
+}
+
+/** DevTools' summary of `file`: class rows by key, total, and retained sizes of the given node ids. */
+function summarize(dir, file, ids = []) {
+  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', path.join(dir, 'summary.mjs'), file, ids.join(',')], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
+  if (r.status !== 0) throw new Error(`DevTools' worker failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+module.exports = { prepare, summarize };

@@ -1,0 +1,34 @@
+// Loads a snapshot with Chrome DevTools' heap snapshot worker and prints its
+// Summary numbers as JSON: node summary.mjs <file> [id,id,…]
+import fs from 'node:fs';
+import { MessageChannel } from 'node:worker_threads';
+
+// Node 20 lacks Promise.withResolvers, which the worker uses.
+Promise.withResolvers ??= function withResolvers() {
+  let resolve, reject;
+  const promise = new Promise((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+};
+
+const { HeapSnapshotLoader } = await import('./entrypoints/heap_snapshot_worker/HeapSnapshotLoader.js');
+const { SecondaryInitManager } = await import('./entrypoints/heap_snapshot_worker/HeapSnapshot.js');
+
+const [file, idList = ''] = process.argv.slice(2);
+const loader = new HeapSnapshotLoader({ sendEvent() {} });
+for await (const chunk of fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) loader.write(chunk);
+loader.close();
+const { port1, port2 } = new MessageChannel();
+new SecondaryInitManager(port2);
+const snapshot = await loader.buildSnapshot(port1);
+const classes = {};
+for (const [key, a] of Object.entries(snapshot.getAggregatesByClassKey(false, 'allObjects'))) {
+  classes[key] = { name: a.name, count: a.count, self: a.self, retained: a.maxRet, distance: a.distance };
+}
+const retainedById = {};
+for (const id of idList.split(',').filter(Boolean).map(Number)) {
+  const index = snapshot.nodeIndexForId(id);
+  retainedById[id] = index === undefined ? null : snapshot.createNode(index).retainedSize();
+}
+process.stdout.write(JSON.stringify({ nodeCount: snapshot.nodeCount, totalSize: snapshot.totalSize, classes, retainedById }));
+port1.close();
+port2.close();
