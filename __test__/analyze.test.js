@@ -104,3 +104,23 @@ test('bad input: typed errors that name the byte offset, never a crash', async (
   await assert.rejects(heapscope.analyze(path.join(dir, 'missing.heapsnapshot')), { code: 'ERR_HEAPSCOPE_READ' });
   await assert.rejects(heapscope.analyze(''), { code: 'ERR_INVALID_ARG_TYPE' });
 });
+
+test('CLI: heapscope summary prints a table, --json for machines, exit codes 0 / 1 / 2', (t) => {
+  const { spawnSync } = require('node:child_process');
+  const bin = path.join(__dirname, '..', 'bin', 'heapscope.js');
+  const run = (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  const file = leakySnapshot(t);
+  const text = run('summary', file, '--top', '5', '--objects', '2');
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /Largest classes by retained size \(5 of \d+\):/);
+  assert.match(text.stdout, /\nLeaky +5,000 /);
+  assert.match(text.stdout, /Largest objects by retained size:\n +[\d.]+ [KMG]?B +\S/);
+  const json = run('summary', file, '--json', '--top', '3');
+  assert.equal(json.status, 0);
+  assert.equal(JSON.parse(json.stdout).classes.length, 3);
+  const missing = run('summary', path.join(path.dirname(file), 'nope.heapsnapshot'));
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /cannot analyse .*nope\.heapsnapshot: read error at byte 0/);
+  assert.equal(run('summary').status, 2);
+  assert.equal(run('frobnicate').status, 2);
+});
