@@ -110,9 +110,9 @@ test('CLI: heapscope summary prints a table, --json for machines, exit codes 0 /
   const bin = path.join(__dirname, '..', 'bin', 'heapscope.js');
   const run = (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
   const file = leakySnapshot(t);
-  const text = run('summary', file, '--top', '5', '--objects', '2');
+  const text = run('summary', file, '--top', '100', '--objects', '2');
   assert.equal(text.status, 0, text.stderr);
-  assert.match(text.stdout, /Largest classes by retained size \(5 of \d+\):/);
+  assert.match(text.stdout, /Largest classes by retained size \(100 of \d+\):/);
   assert.match(text.stdout, /\nLeaky +5,000 /);
   assert.match(text.stdout, /Largest objects by retained size:\n +[\d.]+ [KMG]?B +\S/);
   const json = run('summary', file, '--json', '--top', '3');
