@@ -222,12 +222,14 @@ function makeCgroup(t, limitBytes) {
     }
     // A real cgroup directory comes with its control files; anything else
     // (a tmpfs at /sys/fs/cgroup, v2 without the memory controller) does not.
-    const real = fs.existsSync(path.join(dir, 'cgroup.procs')) && fs.existsSync(path.join(dir, c.limit));
+    const cgroupfs = fs.existsSync(path.join(dir, 'cgroup.procs'));
     try {
-      if (!real) throw new Error('not a memory cgroup');
+      if (!cgroupfs || !fs.existsSync(path.join(dir, c.limit))) throw new Error('not a memory cgroup');
       fs.writeFileSync(path.join(dir, c.limit), String(limitBytes));
     } catch {
-      fs.rmSync(dir, { recursive: !real, force: true });
+      // A cgroup directory is removed with rmdir (its control files cannot be unlinked).
+      if (cgroupfs) fs.rmdirSync(dir);
+      else fs.rmSync(dir, { recursive: true, force: true });
       continue;
     }
     t.after(() => {
