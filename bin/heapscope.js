@@ -4,6 +4,7 @@
 // Exit codes: 0 done, 1 the snapshot could not be read or analysed, 2 usage.
 
 const heapscope = require('..');
+const { formatSize: size } = require('../lib/units');
 
 const USAGE = `usage: heapscope summary <file.heapsnapshot[.gz]> [--json] [--top N] [--objects N]
 
@@ -13,17 +14,6 @@ const USAGE = `usage: heapscope summary <file.heapsnapshot[.gz]> [--json] [--top
   --top N      class rows to show (default 20)
   --objects N  largest objects to show with their retainer paths (default 10)
 `;
-
-function size(bytes) {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 function table(rows, columns) {
   const widths = columns.map((c) => Math.max(c.title.length, ...rows.map((r) => String(c.value(r)).length)));

@@ -20,7 +20,7 @@ use heapscope_core::memory::{self, Cgroup};
 
 use super::station::{DumpConfig, Request, Station, Trigger};
 use super::watch::human;
-use crate::{Crossing, Skipped, SnapshotOutcome, TriggerEvent};
+use crate::{Crossing, Skipped, SnapshotOutcome};
 
 /// The least a raised limit adds, when the young generation is tiny.
 const MIN_RAISE: usize = 16 << 20;
@@ -63,17 +63,11 @@ impl NearLimit {
         near
     }
 
-    /// Removes the callback (if still there); the owner then drops it. Isolate thread only.
+    /// Removes the callback if still registered; the owner then drops it.
+    /// Isolate thread only, including from inside the callback (as Node does).
     pub fn uninstall(&self) {
         if self.installed.swap(false, Ordering::AcqRel) {
             // SAFETY: isolate thread; 0 leaves the current limit as it is.
-            unsafe { self.station.isolate.remove_near_heap_limit(on_near_limit, 0) };
-        }
-    }
-
-    fn remove_from_inside(&self) {
-        if self.installed.swap(false, Ordering::AcqRel) {
-            // SAFETY: isolate thread (inside V8's callback, as Node does).
             unsafe { self.station.isolate.remove_near_heap_limit(on_near_limit, 0) };
         }
     }
@@ -89,7 +83,7 @@ impl NearLimit {
         let crossing = Crossing { metric: "heapLimit".into(), value: used as f64, limit: current as f64 };
         if let Some(available) = memory::available(self.cgroup.as_ref()) {
             if needed > available.bytes {
-                self.remove_from_inside();
+                self.uninstall();
                 let message = format!(
                     "near the heap limit ({} used of {}) but a snapshot needs about {} and the {} has {} available; giving up",
                     human(used),
@@ -99,19 +93,13 @@ impl NearLimit {
                     human(available.bytes)
                 );
                 eprintln!("heapscope[{}]: no near-limit snapshot: {message}", std::process::id());
-                self.station.tell(TriggerEvent {
-                    kind: "skipped".into(),
-                    watcher: self.watcher,
-                    outcome: None,
-                    crossing: Some(crossing),
-                    pruned: None,
-                    skipped: Some(Skipped {
-                        reason: "memory".into(),
-                        message,
-                        needed: Some(needed as f64),
-                        available: Some(available.bytes as f64),
-                    }),
-                });
+                let skipped = Skipped {
+                    reason: "memory".into(),
+                    message,
+                    needed: Some(needed as f64),
+                    available: Some(available.bytes as f64),
+                };
+                self.station.tell_skipped(self.watcher, crossing, skipped);
                 return new_limit;
             }
         }
@@ -136,7 +124,7 @@ impl NearLimit {
             self.station.release();
         }
         if self.left.fetch_sub(1, Ordering::AcqRel) <= 1 {
-            self.remove_from_inside();
+            self.uninstall();
         }
         isolate.restore_initial_heap_limit(0.95);
         self.in_callback.store(false, Ordering::Release);

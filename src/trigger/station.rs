@@ -25,7 +25,7 @@ use napi::Status;
 
 use super::watch::Watch;
 use crate::v8::{AsyncWakeup, Isolate};
-use crate::{Crossing, SnapshotOutcome, SnapshotRequest, TriggerEvent};
+use crate::{Crossing, Skipped, SnapshotOutcome, SnapshotRequest, TriggerEvent};
 
 const IDLE: u8 = 0;
 const REQUESTED: u8 = 1;
@@ -140,6 +140,25 @@ impl Station {
         Some(watchers.remove(at))
     }
 
+    /// A snapshot watcher `id` asked for ended, written or not.
+    fn watcher_finished(&self, id: u32) {
+        if let Some(watch) = lock(&self.watchers).iter().find(|w| w.id == id) {
+            watch.finished();
+        }
+    }
+
+    /// Tells JS that watcher `watcher` skipped a snapshot; any thread.
+    pub fn tell_skipped(&self, watcher: u32, crossing: Crossing, skipped: Skipped) {
+        self.tell(TriggerEvent {
+            kind: "skipped".into(),
+            watcher,
+            outcome: None,
+            crossing: Some(crossing),
+            pruned: None,
+            skipped: Some(skipped),
+        });
+    }
+
     /// Tells JS something; any thread.
     pub fn tell(&self, event: TriggerEvent) {
         if !self.closed.load(Ordering::Acquire) {
@@ -191,9 +210,7 @@ impl Station {
             REQUESTED => {
                 // Superseded by this snapshot; its watcher must not wait for it.
                 if let Some(request) = lock(&self.request).take() {
-                    if let Some(watch) = lock(&self.watchers).iter().find(|w| w.id == request.watcher) {
-                        watch.finished(false);
-                    }
+                    self.watcher_finished(request.watcher);
                 }
                 true
             }
@@ -239,11 +256,7 @@ impl Station {
     /// Retention, the stderr line, the watcher's bookkeeping and JS. Any thread.
     pub fn finish(&self, request: &Request, outcome: SnapshotOutcome) {
         let event = settle_triggered(request, outcome);
-        if request.watcher != 0 {
-            if let Some(watch) = lock(&self.watchers).iter().find(|w| w.id == request.watcher) {
-                watch.finished(event.outcome.as_ref().is_some_and(|o| o.ok));
-            }
-        }
+        self.watcher_finished(request.watcher);
         self.tell(event);
         if request.trigger != Trigger::NearLimit {
             self.release();

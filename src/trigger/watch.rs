@@ -23,7 +23,7 @@ use heapscope_core::memory::{self, Cgroup};
 use super::near_limit::NearLimit;
 use super::station::{lock, DumpConfig, Request, Station, Trigger};
 use crate::v8::{GcRegistration, GC_TYPE_MARK_SWEEP_COMPACT};
-use crate::{Crossing, Skipped, TriggerEvent};
+use crate::{Crossing, Skipped};
 
 /// A watcher's settings, resolved to bytes.
 pub struct WatchSettings {
@@ -141,7 +141,7 @@ impl Watch {
     }
 
     /// A snapshot this watcher asked for ended.
-    pub fn finished(&self, _ok: bool) {
+    pub fn finished(&self) {
         lock(&self.gate).finished(Instant::now());
     }
 
@@ -241,19 +241,16 @@ impl Watch {
         needed: Option<u64>,
         available: Option<u64>,
     ) {
-        self.station.tell(TriggerEvent {
-            kind: "skipped".into(),
-            watcher: self.id,
-            outcome: None,
-            crossing: Some(Crossing { metric: metric.name().into(), value: value as f64, limit: limit as f64 }),
-            pruned: None,
-            skipped: Some(Skipped {
+        self.station.tell_skipped(
+            self.id,
+            Crossing { metric: metric.name().into(), value: value as f64, limit: limit as f64 },
+            Skipped {
                 reason: reason.into(),
                 message,
                 needed: needed.map(|n| n as f64),
                 available: available.map(|n| n as f64),
-            }),
-        });
+            },
+        );
     }
 }
 

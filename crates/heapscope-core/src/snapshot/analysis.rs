@@ -74,9 +74,10 @@ pub struct Analysis<'g> {
     class_names: Vec<String>,
     added: HashMap<String, u32>,
     locations: HashMap<u32, (u32, u32, u32)>,
-    object_type: u32,
+    types: Types,
 }
 
+#[derive(Clone, Copy)]
 struct Types {
     hidden: u32,
     array: u32,
@@ -143,9 +144,9 @@ impl<'g> Analysis<'g> {
             class_names: Vec::new(),
             added: HashMap::new(),
             locations: locations(graph),
-            object_type: t.object,
+            types: t,
         };
-        a.class_names_and_interfaces(&t);
+        a.class_names_and_interfaces();
         a
     }
 
@@ -167,8 +168,9 @@ impl<'g> Analysis<'g> {
         index
     }
 
-    fn class_names_and_interfaces(&mut self, t: &Types) {
+    fn class_names_and_interfaces(&mut self) {
         let g = self.graph;
+        let t = self.types;
         self.class_names = (0..g.raw.string_count()).map(|i| g.raw.string(i).to_string()).collect();
         let system = self.add_name("(system)".into());
         let code = self.add_name("(compiled code)".into());
@@ -199,8 +201,8 @@ impl<'g> Analysis<'g> {
             class_of.push(class);
         }
         self.class_of = class_of;
-        let definitions = infer_interfaces(g, t);
-        self.apply_interfaces(t, &definitions);
+        let definitions = infer_interfaces(g, &t);
+        self.apply_interfaces(&t, &definitions);
     }
 
     fn apply_interfaces(&mut self, t: &Types, definitions: &[Interface]) {
@@ -296,7 +298,7 @@ impl<'g> Analysis<'g> {
     pub fn class_key(&self, n: u32) -> String {
         let g = self.graph;
         let name = self.class_name(n);
-        if g.node_type(n) == self.object_type {
+        if g.node_type(n) == self.types.object {
             if let Some(&(script, line, column)) = self.locations.get(&(n * g.layout.node_fields as u32)) {
                 return format!("{script},{line},{column},{name}");
             }
@@ -379,7 +381,7 @@ impl<'g> Analysis<'g> {
     /// synthetic nodes), each with its shortest retainer path.
     pub fn top_objects(&self, limit: usize) -> Vec<ObjectRow> {
         let g = self.graph;
-        let t = Types::of(g);
+        let t = &self.types;
         let mut order: Vec<u32> =
             (0..g.node_count as u32).filter(|&n| n != g.root && g.node_type(n) != t.synthetic).collect();
         let cut = limit.min(order.len());
@@ -416,7 +418,7 @@ impl<'g> Analysis<'g> {
                 break;
             }
             steps.push(PathStep {
-                edge: edge_label(g, e as usize),
+                edge: edge_label(g, &self.types, e as usize),
                 edge_type: g.layout.edge_types[g.edge_type(e as usize) as usize].clone(),
                 node_name: g.node_name(at).to_string(),
                 class_name: self.class_name(at).to_string(),
@@ -435,8 +437,7 @@ fn parent_node(g: &Graph, e: usize) -> u32 {
     (g.first_edge.partition_point(|&first| first as usize <= e) - 1) as u32
 }
 
-fn edge_label(g: &Graph, e: usize) -> String {
-    let t = Types::of(g);
+fn edge_label(g: &Graph, t: &Types, e: usize) -> String {
     let kind = g.edge_type(e);
     let name = g.edge_name_index(e);
     if kind == t.e_element || kind == t.e_hidden {
