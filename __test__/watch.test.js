@@ -46,8 +46,8 @@ test('a heapUsed threshold fires while JavaScript spins in an allocating busy lo
   const json = readSnapshot(path.join(dir, file));
   assert.ok(json.snapshot.node_count > 100_000, 'the leaked objects are in it');
   assert.equal(child.exitCode, null, 'still spinning');
-  // The line follows the rename.
-  for (let i = 0; i < 100 && !child.stderrText.includes('written'); i++) await sleep(50);
+  // The line follows the rename; wait for all of it.
+  for (let i = 0; i < 100 && !/written to [^\n]*\n/.test(child.stderrText); i++) await sleep(50);
   assert.match(child.stderrText, /heap snapshot written to .* on threshold heapUsed \d+\.\d MB ≥ 24\.0 MB/);
 });
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use heapscope_core::memory::{self, Cgroup};
 
-use super::station::{DumpConfig, Request, Station, Trigger};
+use super::station::{log_line, DumpConfig, Request, Station, Trigger};
 use super::watch::human;
 use crate::{Crossing, Skipped, SnapshotOutcome};
 
@@ -92,7 +92,7 @@ impl NearLimit {
                     available.source,
                     human(available.bytes)
                 );
-                eprintln!("heapscope[{}]: no near-limit snapshot: {message}", std::process::id());
+                log_line(&format!("no near-limit snapshot: {message}"));
                 let skipped = Skipped {
                     reason: "memory".into(),
                     message,

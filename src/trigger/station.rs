@@ -295,7 +295,7 @@ pub fn settle_triggered(request: &Request, mut outcome: SnapshotOutcome) -> Trig
     if outcome.ok && config.retain.is_active() {
         match retention::record_and_prune(std::path::Path::new(&outcome.path), config.retain) {
             Ok(removed) => pruned = removed.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
-            Err(e) if !config.quiet => eprintln!("heapscope[{}]: {e}", std::process::id()),
+            Err(e) if !config.quiet => log_line(&e.to_string()),
             Err(_) => {}
         }
     }
@@ -316,20 +316,27 @@ pub fn settle_triggered(request: &Request, mut outcome: SnapshotOutcome) -> Trig
 fn report_line(request: &Request, outcome: &SnapshotOutcome, pruned: &[String]) {
     let trigger = request.trigger.name();
     let why = if request.reason.is_empty() { trigger.to_string() } else { format!("{trigger} {}", request.reason) };
-    let pid = std::process::id();
     if outcome.ok {
         let path = absolute(&outcome.path);
         let removed = if pruned.is_empty() { String::new() } else { format!("; removed {} older", pruned.len()) };
-        eprintln!(
-            "heapscope[{pid}]: heap snapshot written to {} ({:.1} MB, paused {:.0} ms, on {why}{removed})",
+        log_line(&format!(
+            "heap snapshot written to {} ({:.1} MB, paused {:.0} ms, on {why}{removed})",
             path.display(),
             outcome.bytes / 1_048_576.0,
             outcome.pause_ms
-        );
+        ));
     } else {
         let message = outcome.error.as_ref().map(|e| e.message.as_str()).unwrap_or("unknown error");
-        eprintln!("heapscope[{pid}]: heap snapshot on {why} failed: {message}");
+        log_line(&format!("heap snapshot on {why} failed: {message}"));
     }
+}
+
+/// One line on stderr, `heapscope[<pid>]: <text>`, in a single write so that
+/// container logs never get it torn or interleaved with the app's output.
+pub fn log_line(text: &str) {
+    use std::io::Write;
+    let line = format!("heapscope[{}]: {text}\n", std::process::id());
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 fn absolute(path: &str) -> PathBuf {

@@ -21,7 +21,7 @@ use heapscope_core::gate::{Gate, Metric, Verdict};
 use heapscope_core::memory::{self, Cgroup};
 
 use super::near_limit::NearLimit;
-use super::station::{lock, DumpConfig, Request, Station, Trigger};
+use super::station::{lock, log_line, DumpConfig, Request, Station, Trigger};
 use crate::v8::{GcRegistration, GC_TYPE_MARK_SWEEP_COMPACT};
 use crate::{Crossing, Skipped};
 
@@ -210,7 +210,7 @@ impl Watch {
                             human(available.bytes)
                         );
                         if !self.config.quiet {
-                            eprintln!("heapscope[{}]: snapshot skipped: {message}", std::process::id());
+                            log_line(&format!("snapshot skipped: {message}"));
                         }
                         self.skip("memory", message, metric, value, limit, Some(needed), Some(available.bytes));
                         return;
