@@ -50,8 +50,21 @@ async function main() {
     console.log(`writeSnapshot (node-heapdump API) wrote ${filename}`);
   });
 
-  console.log(`\nSnapshots are in ${outDir}. Open them in Chrome DevTools (Memory tab → Load), or analyse`);
-  console.log('them in process with heapscope. They hold secrets: they were created with mode 0600.');
+  // The analysis runs in Rust on a pool thread; the numbers are Chrome DevTools' Summary view.
+  const last = path.join(outDir, 'demo-round3.heapsnapshot.gz');
+  const summary = await heapscope.analyze(last, { topClasses: 8, topObjects: 3 });
+  console.log(`\nheapscope.analyze(${path.basename(last)}): ${summary.nodeCount} objects, total ${mb(summary.totalSize)}`);
+  console.log('  retained   self       count    class');
+  for (const c of summary.classes) {
+    console.log(`  ${mb(c.retainedSize).padEnd(10)} ${mb(c.selfSize).padEnd(10)} ${String(c.count).padEnd(8)} ${c.name}`);
+  }
+  console.log('largest objects, with the path that keeps them alive:');
+  for (const o of summary.objects) {
+    console.log(`  ${mb(o.retainedSize).padEnd(10)} ${o.className} @${o.id}: ${o.path.map((s) => `${s.edge} (${s.className})`).join(' → ')}`);
+  }
+
+  console.log(`\nSnapshots are in ${outDir}. Open them in Chrome DevTools (Memory tab → Load), or run`);
+  console.log(`npx heapscope summary <file>. They hold secrets: they were created with mode 0600.`);
 }
 
 main().catch((err) => {
