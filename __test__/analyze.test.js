@@ -67,11 +67,15 @@ test('bad input: typed errors that name the byte offset, never a crash', async (
   const heapscope = require('..');
   const dir = scratch(t);
   const good = fs.readFileSync(leakySnapshot(t));
+  // The real header and meta, then a broken nodes section.
+  const head = good.subarray(0, good.indexOf('"nodes":[') + '"nodes":['.length).toString('latin1');
   const cases = {
     empty: Buffer.alloc(0),
     notJson: Buffer.from('hello, world'),
     truncated: good.subarray(0, Math.floor(good.length / 2)),
-    badNumber: Buffer.from('{"nodes":[1,2,-3]}'),
+    badNumber: Buffer.from(`${head}1,2,-3]}`, 'latin1'),
+    badType: Buffer.from(`${head}99,0,1,0,0,0,0]}`, 'latin1'),
+    nodesFirst: Buffer.from('{"nodes":[1,2,3]}'),
     noMeta: Buffer.from('{"snapshot":{"meta":{}},"nodes":[],"edges":[],"strings":[]}'),
     outOfRange: Buffer.from(
       good
@@ -96,7 +100,10 @@ test('bad input: typed errors that name the byte offset, never a crash', async (
   assert.match(errors.empty.message, /at byte 0, found end of input/);
   assert.equal(errors.notJson.offset, 0);
   assert.equal(errors.truncated.offset, Math.floor(good.length / 2));
-  assert.equal(errors.badNumber.offset, 14);
+  assert.equal(errors.badNumber.offset, head.length + 4);
+  assert.equal(errors.badType.offset, head.length);
+  assert.match(errors.badType.message, /node type 99, but meta lists \d+ node types/);
+  assert.match(errors.nodesFirst.message, /at byte 9: the 'nodes' section comes before the 'snapshot' header/);
   assert.match(errors.noMeta.message, /bad snapshot header at byte 12/);
   assert.match(errors.outOfRange.message, /edge 0 points to 4000000000, not one of the \d+ nodes/);
   // A cut gzip stream is either a read error or JSON that stops early; both say where.

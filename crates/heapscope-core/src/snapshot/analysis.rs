@@ -69,11 +69,11 @@ pub struct Analysis<'g> {
     pub distance: Vec<i32>,
     /// BFS parent edge of each node (u32::MAX: none), for retainer paths.
     parent_edge: Vec<u32>,
+    /// Class name of each node: a string index, or `strings + i` for the
+    /// analysis' own names (`added[i]`).
     pub class_of: Vec<u32>,
-    /// Class names: the snapshot's strings plus names added by the analysis.
-    class_names: Vec<String>,
-    added: HashMap<String, u32>,
-    locations: HashMap<u32, (u32, u32, u32)>,
+    added: Vec<String>,
+    added_index: HashMap<String, u32>,
     types: Types,
 }
 
@@ -128,25 +128,41 @@ impl<'g> Analysis<'g> {
         progress(PHASES[1]);
         let self_sizes = shallow_sizes(graph, &t);
         progress(PHASES[2]);
-        let essential = essential_edges(graph, &t, &page);
-        let (dominator, retained) = dominators(graph, &essential, &self_sizes);
+        // Distances and class names do not depend on the dominator tree: on
+        // a second core they cost no wall time.
+        let (side, (dominator, retained)) = std::thread::scope(|scope| {
+            let side = scope.spawn(|| {
+                let (distance, parent_edge) = distances(graph, &t);
+                let mut names = Analysis {
+                    graph,
+                    self_sizes: Vec::new(),
+                    retained: Vec::new(),
+                    dominator: Vec::new(),
+                    distance,
+                    parent_edge,
+                    class_of: Vec::new(),
+                    added: Vec::new(),
+                    added_index: HashMap::new(),
+                    types: t,
+                };
+                names.class_names_and_interfaces();
+                names
+            });
+            let essential = essential_edges(graph, &t, &page);
+            drop(page);
+            let dominators = dominators(graph, &essential, &self_sizes);
+            (side.join(), dominators)
+        });
         progress(PHASES[3]);
-        let (distance, parent_edge) = distances(graph, &t);
         progress(PHASES[4]);
-        let mut a = Analysis {
-            graph,
-            self_sizes,
-            retained,
-            dominator,
-            distance,
-            parent_edge,
-            class_of: Vec::new(),
-            class_names: Vec::new(),
-            added: HashMap::new(),
-            locations: locations(graph),
-            types: t,
+        // The side thread only computes; a panic there is a bug to surface.
+        let mut a = match side {
+            Ok(a) => a,
+            Err(panic) => std::panic::resume_unwind(panic),
         };
-        a.class_names_and_interfaces();
+        a.self_sizes = self_sizes;
+        a.retained = retained;
+        a.dominator = dominator;
         a
     }
 
@@ -155,23 +171,30 @@ impl<'g> Analysis<'g> {
     }
 
     pub fn class_name(&self, n: u32) -> &str {
-        &self.class_names[self.class_of[n as usize] as usize]
+        self.class_name_of(self.class_of[n as usize])
+    }
+
+    fn class_name_of(&self, class: u32) -> &str {
+        let strings = self.graph.strings.len();
+        match (class as usize).checked_sub(strings) {
+            Some(i) => &self.added[i],
+            None => self.graph.string(class as usize),
+        }
     }
 
     fn add_name(&mut self, name: String) -> u32 {
-        if let Some(&index) = self.added.get(&name) {
+        if let Some(&index) = self.added_index.get(&name) {
             return index;
         }
-        let index = self.class_names.len() as u32;
-        self.class_names.push(name.clone());
-        self.added.insert(name, index);
+        let index = (self.graph.strings.len() + self.added.len()) as u32;
+        self.added.push(name.clone());
+        self.added_index.insert(name, index);
         index
     }
 
     fn class_names_and_interfaces(&mut self) {
         let g = self.graph;
         let t = self.types;
-        self.class_names = (0..g.raw.string_count()).map(|i| g.raw.string(i).to_string()).collect();
         let system = self.add_name("(system)".into());
         let code = self.add_name("(compiled code)".into());
         let function = self.add_name("Function".into());
@@ -186,7 +209,7 @@ impl<'g> Analysis<'g> {
                 if let Some(short) = dom_tag_class(name) {
                     self.add_name(short)
                 } else {
-                    g.node_field(n, g.layout.node_name)
+                    g.node_name_index(n)
                 }
             } else if ty == t.code {
                 code
@@ -258,7 +281,7 @@ impl<'g> Analysis<'g> {
             let mut props: Vec<&str> = g
                 .edges(n)
                 .filter(|&e| g.edge_type(e) == t.e_property)
-                .map(|e| g.raw.string(g.edge_name_index(e) as usize))
+                .map(|e| g.string(g.edge_name_index(e) as usize))
                 .collect();
             props.sort_by(|a, b| js_cmp(a, b));
             let mut states: Vec<usize> = vec![0];
@@ -289,21 +312,23 @@ impl<'g> Analysis<'g> {
                 };
                 self.class_of[n as usize] = class;
             } else {
-                self.class_of[n as usize] = g.node_field(n, g.layout.node_name);
+                self.class_of[n as usize] = g.node_name_index(n);
             }
         }
     }
 
+    /// The constructor location that splits `n`'s class, if any.
+    fn split_location(&self, n: u32) -> Option<(u32, u32, u32)> {
+        let g = self.graph;
+        if g.node_type(n) != self.types.object {
+            return None;
+        }
+        g.location(n).map(|l| (l.script, l.line, l.column))
+    }
+
     /// DevTools' public class key.
     pub fn class_key(&self, n: u32) -> String {
-        let g = self.graph;
-        let name = self.class_name(n);
-        if g.node_type(n) == self.types.object {
-            if let Some(&(script, line, column)) = self.locations.get(&(n * g.layout.node_fields as u32)) {
-                return format!("{script},{line},{column},{name}");
-            }
-        }
-        format!(",{name}")
+        class_key_text(self.split_location(n), self.class_name(n))
     }
 
     /// Summary-view rows, in DevTools' definition.
@@ -311,13 +336,16 @@ impl<'g> Analysis<'g> {
         let g = self.graph;
         #[derive(Default)]
         struct Agg {
+            key: String,
             name: String,
             count: u64,
             self_size: f64,
             retained: f64,
             distance: i32,
         }
-        let mut keys: HashMap<String, usize> = HashMap::new();
+        // Keys are interned: a class id alone, or with a location.
+        let mut plain: Vec<u32> = vec![u32::MAX; g.strings.len() + self.added.len()];
+        let mut located: HashMap<(u32, u32, u32, u32), u32> = HashMap::new();
         let mut aggs: Vec<Agg> = Vec::new();
         let mut key_of = vec![u32::MAX; g.node_count];
         for n in 0..g.node_count as u32 {
@@ -325,11 +353,31 @@ impl<'g> Analysis<'g> {
             if size == 0 {
                 continue;
             }
-            let key = self.class_key(n);
-            let slot = *keys.entry(key).or_insert_with(|| {
-                aggs.push(Agg { name: self.class_name(n).to_string(), distance: i32::MAX, ..Agg::default() });
-                aggs.len() - 1
-            });
+            let class = self.class_of[n as usize];
+            let location = if g.locations.is_empty() { None } else { self.split_location(n) };
+            let existing = match location {
+                None => plain[class as usize],
+                Some((s, l, c)) => located.get(&(class, s, l, c)).copied().unwrap_or(u32::MAX),
+            };
+            let slot = if existing != u32::MAX {
+                existing as usize
+            } else {
+                let name = self.class_name_of(class);
+                aggs.push(Agg {
+                    key: class_key_text(location, name),
+                    name: name.to_string(),
+                    distance: i32::MAX,
+                    ..Agg::default()
+                });
+                let slot = (aggs.len() - 1) as u32;
+                match location {
+                    None => plain[class as usize] = slot,
+                    Some((s, l, c)) => {
+                        located.insert((class, s, l, c), slot);
+                    }
+                }
+                slot as usize
+            };
             key_of[n as usize] = slot as u32;
             let agg = &mut aggs[slot];
             agg.count += 1;
@@ -359,18 +407,15 @@ impl<'g> Analysis<'g> {
                 seen[slot as usize] = false;
             }
         }
-        let mut rows: Vec<ClassRow> = keys
+        let mut rows: Vec<ClassRow> = aggs
             .into_iter()
-            .map(|(key, slot)| {
-                let a = &aggs[slot];
-                ClassRow {
-                    name: a.name.clone(),
-                    key,
-                    count: a.count,
-                    self_size: a.self_size,
-                    retained_size: a.retained,
-                    distance: a.distance,
-                }
+            .map(|a| ClassRow {
+                name: a.name,
+                key: a.key,
+                count: a.count,
+                self_size: a.self_size,
+                retained_size: a.retained,
+                distance: a.distance,
             })
             .collect();
         rows.sort_by(|a, b| b.retained_size.total_cmp(&a.retained_size).then_with(|| a.key.cmp(&b.key)));
@@ -424,17 +469,12 @@ impl<'g> Analysis<'g> {
                 class_name: self.class_name(at).to_string(),
                 node_id: g.node_id(at),
             });
-            at = parent_node(g, e as usize);
+            at = g.edge_source(e as usize);
             guard += 1;
         }
         steps.reverse();
         steps
     }
-}
-
-fn parent_node(g: &Graph, e: usize) -> u32 {
-    // first_edge is sorted: the source is the last node whose first edge ≤ e.
-    (g.first_edge.partition_point(|&first| first as usize <= e) - 1) as u32
 }
 
 fn edge_label(g: &Graph, t: &Types, e: usize) -> String {
@@ -443,7 +483,14 @@ fn edge_label(g: &Graph, t: &Types, e: usize) -> String {
     if kind == t.e_element || kind == t.e_hidden {
         format!("[{name}]")
     } else {
-        g.raw.string(name as usize).to_string()
+        g.string(name as usize).to_string()
+    }
+}
+
+fn class_key_text(location: Option<(u32, u32, u32)>, name: &str) -> String {
+    match location {
+        Some((script, line, column)) => format!("{script},{line},{column},{name}"),
+        None => format!(",{name}"),
     }
 }
 
@@ -455,8 +502,8 @@ fn dom_tag_class(name: &str) -> Option<String> {
             None => name.to_string(),
         });
     }
-    if name.starts_with("Detached <") {
-        return Some(match name[10..].find(' ') {
+    if let Some(rest) = name.strip_prefix("Detached <") {
+        return Some(match rest.find(' ') {
             Some(space) => format!("{}>", &name[..10 + space]),
             None => name.to_string(),
         });
@@ -507,7 +554,7 @@ fn infer_interfaces(g: &Graph, t: &Types) -> Vec<Interface> {
             if g.edge_type(e) != t.e_property {
                 continue;
             }
-            let edge_name = g.raw.string(g.edge_name_index(e) as usize);
+            let edge_name = g.string(g.edge_name_index(e) as usize);
             if edge_name == "__proto__" {
                 continue;
             }
@@ -539,17 +586,6 @@ fn infer_interfaces(g: &Graph, t: &Types) -> Vec<Interface> {
         .take_while(|c| c.2 as f64 >= min)
         .map(|(name, properties, _, _)| Interface { name, properties })
         .collect()
-}
-
-fn locations(g: &Graph) -> HashMap<u32, (u32, u32, u32)> {
-    let fields = &g.raw.header.as_ref().map(|h| h.meta.location_fields.clone()).unwrap_or_default();
-    let at = |name: &str| fields.iter().position(|f| f == name);
-    let (Some(index), Some(script), Some(line), Some(column)) =
-        (at("object_index"), at("script_id"), at("line"), at("column"))
-    else {
-        return HashMap::new();
-    };
-    g.raw.locations.chunks_exact(fields.len()).map(|l| (l[index], (l[script], l[line], l[column]))).collect()
 }
 
 /// Nodes reachable from the root's user roots (shortcut edges, and element
@@ -589,7 +625,7 @@ fn is_user_root(g: &Graph, t: &Types, n: u32) -> bool {
 
 /// Self sizes after moving single-owner hidden/array nodes' sizes to their owner.
 fn shallow_sizes(g: &Graph, t: &Types) -> Vec<u32> {
-    let mut sizes: Vec<u32> = (0..g.node_count as u32).map(|n| g.node_field(n, g.layout.node_self_size)).collect();
+    let mut sizes: Vec<u32> = (0..g.node_count as u32).map(|n| g.self_size(n)).collect();
     if !g.edges(g.root).any(|e| is_user_root(g, t, g.edge_to[e])) {
         return sizes;
     }
@@ -667,16 +703,35 @@ fn weak_map_edge(name: &str) -> Option<(&str, u32)> {
     Some((rest, table.parse().ok()?))
 }
 
-fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> Vec<bool> {
-    let mut essential = vec![false; g.edge_count];
-    let mut not_weak_map = vec![false; g.raw.string_count()];
+/// One bit per index.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(len: usize) -> Bits {
+        Bits(vec![0; len.div_ceil(64)])
+    }
+
+    #[inline]
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+}
+
+fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> Bits {
+    let mut essential = Bits::new(g.edge_count);
+    let mut not_weak_map = vec![false; g.strings.len()];
     for n in 0..g.node_count as u32 {
         for e in g.edges(n) {
             let kind = g.edge_type(e);
             if kind == t.e_internal {
                 let name_index = g.edge_name_index(e) as usize;
                 if !not_weak_map[name_index] {
-                    match weak_map_edge(g.raw.string(name_index)) {
+                    match weak_map_edge(g.string(name_index)) {
                         Some((_, table)) if table == g.node_id(n) => continue,
                         Some(_) => {}
                         None => not_weak_map[name_index] = true,
@@ -698,154 +753,232 @@ fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> Vec<bool> {
                     continue;
                 }
             }
-            essential[e] = true;
+            essential.set(e);
         }
     }
     essential
 }
 
-/// Lengauer–Tarjan (simple version) over the essential edges; returns the
-/// immediate dominator and retained size of every node.
-fn dominators(g: &Graph, essential: &[bool], self_sizes: &[u32]) -> (Vec<u32>, Vec<f64>) {
-    let count = g.node_count;
-    // 1-based vertex numbers; 0 means none.
-    let len = count + 1;
-    let mut parent = vec![0u32; len];
-    let mut ancestor = vec![0u32; len];
-    let mut vertex = vec![0u32; len];
-    let mut label = vec![0u32; len];
-    let mut semi = vec![0u32; len];
-    let mut next_edge = vec![0u32; len];
-    let mut n: u32 = 0;
+/// Essential retainers of each vertex, by preorder number, as zigzag LEB128
+/// deltas to the target's number: DFS numbering puts most retainers close
+/// to their targets, so this takes a third of the memory of a u32 list.
+struct Predecessors {
+    /// `first[i]..first[i + 1]`: vertex `i`'s bytes.
+    first: Vec<u32>,
+    bytes: Vec<u8>,
+}
 
-    let mut dfs =
-        |root: u32, parent: &mut [u32], semi: &mut [u32], vertex: &mut [u32], label: &mut [u32], n: &mut u32| {
-            next_edge[(root - 1) as usize] = g.first_edge[(root - 1) as usize];
-            let mut v = root;
-            while v != 0 {
-                if semi[v as usize] == 0 {
-                    *n += 1;
-                    semi[v as usize] = *n;
-                    vertex[*n as usize] = v;
-                    label[v as usize] = v;
-                }
-                let mut v_next = parent[v as usize];
-                let vo = (v - 1) as usize;
-                while next_edge[vo] < g.first_edge[vo + 1] {
-                    let e = next_edge[vo] as usize;
-                    next_edge[vo] += 1;
-                    if !essential[e] {
-                        continue;
-                    }
-                    let w = g.edge_to[e] + 1;
-                    if semi[w as usize] == 0 {
-                        parent[w as usize] = v;
-                        next_edge[(w - 1) as usize] = g.first_edge[(w - 1) as usize];
-                        v_next = w;
-                        break;
-                    }
-                }
-                v = v_next;
+impl Predecessors {
+    fn build(g: &Graph, essential: &Bits, pre: &[u32], count: usize) -> Predecessors {
+        fn encoded_len(mut z: u64) -> u32 {
+            let mut len = 1;
+            while z >= 0x80 {
+                z >>= 7;
+                len += 1;
             }
+            len
+        }
+        let zigzag = |from: u32, to: u32| -> u64 {
+            let delta = from as i64 - to as i64;
+            ((delta << 1) ^ (delta >> 63)) as u64
         };
-
-    let r = g.root + 1;
-    dfs(r, &mut parent, &mut semi, &mut vertex, &mut label, &mut n);
-    if (n as usize) < count {
-        // Nodes with only non-essential retainers hang off the root.
-        for v in 1..=count as u32 {
-            let vo = (v - 1) as usize;
-            let only_weak = (g.first_retainer[vo]..g.first_retainer[vo + 1])
-                .all(|i| !essential[g.retainer_edge[i as usize] as usize]);
-            if semi[v as usize] == 0 && only_weak {
-                parent[v as usize] = r;
-                dfs(v, &mut parent, &mut semi, &mut vertex, &mut label, &mut n);
+        let mut first = vec![0u32; count + 2];
+        for v in 0..g.node_count as u32 {
+            for e in g.edges(v) {
+                if essential.get(e) {
+                    let w = pre[g.edge_to[e] as usize];
+                    first[w as usize] += encoded_len(zigzag(pre[v as usize], w));
+                }
             }
         }
+        // Running ends; filling then walks each back to its vertex's start.
+        let mut total = 0u64;
+        for slot in first.iter_mut() {
+            total += *slot as u64;
+            *slot = u32::try_from(total).expect("retainer lists over 4 GiB");
+        }
+        let mut bytes = vec![0u8; total as usize];
+        for v in 0..g.node_count as u32 {
+            for e in g.edges(v) {
+                if essential.get(e) {
+                    let w = pre[g.edge_to[e] as usize];
+                    let mut z = zigzag(pre[v as usize], w);
+                    let len = encoded_len(z);
+                    let start = first[w as usize] - len;
+                    first[w as usize] = start;
+                    for byte in &mut bytes[start as usize..(start + len) as usize] {
+                        *byte = (z as u8 & 0x7f) | if z >= 0x80 { 0x80 } else { 0 };
+                        z >>= 7;
+                    }
+                }
+            }
+        }
+        Predecessors { first, bytes }
     }
-    if (n as usize) < count {
-        for v in 1..=count as u32 {
-            if semi[v as usize] == 0 {
-                parent[v as usize] = r;
-                n += 1;
-                semi[v as usize] = n;
-                vertex[n as usize] = v;
-                label[v as usize] = v;
-            }
-        }
-    }
 
-    let mut stack: Vec<u32> = Vec::new();
-    let mut eval = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
-        if ancestor[v as usize] == 0 {
-            return v;
-        }
-        // compress
-        let mut x = v;
-        stack.clear();
-        while ancestor[ancestor[x as usize] as usize] != 0 {
-            stack.push(x);
-            x = ancestor[x as usize];
-        }
-        while let Some(w) = stack.pop() {
-            let a = ancestor[w as usize];
-            if semi[label[a as usize] as usize] < semi[label[w as usize] as usize] {
-                label[w as usize] = label[a as usize];
+    /// Calls `each` with the number of every essential retainer of vertex `w`;
+    /// returns whether there was any.
+    #[inline]
+    fn for_each(&self, w: u32, mut each: impl FnMut(u32)) -> bool {
+        let (mut at, end) = (self.first[w as usize] as usize, self.first[w as usize + 1] as usize);
+        let any = at < end;
+        while at < end {
+            let mut z = 0u64;
+            let mut shift = 0;
+            loop {
+                let b = self.bytes[at];
+                at += 1;
+                z |= ((b & 0x7f) as u64) << shift;
+                shift += 7;
+                if b < 0x80 {
+                    break;
+                }
             }
-            ancestor[w as usize] = ancestor[a as usize];
+            let delta = ((z >> 1) as i64) ^ -((z & 1) as i64);
+            each((w as i64 + delta) as u32);
         }
-        label[v as usize]
+        any
+    }
+}
+
+/// Immediate dominators over the essential edges, and retained sizes.
+///
+/// Lengauer–Tarjan's semidominators (link–eval with path compression), then
+/// the NCA walk of Semi-NCA for the dominators themselves, which needs no
+/// buckets. The DFS and DevTools' treatment of nodes the root does not
+/// reach are DevTools' own: nodes with no essential retainer start DFS
+/// trees hanging off the root, and what is still unvisited hangs off the
+/// root directly. Vertices are numbered 1.. in DFS preorder; 0 means none.
+fn dominators(g: &Graph, essential: &Bits, self_sizes: &[u32]) -> (Vec<u32>, Vec<f64>) {
+    let count = g.node_count;
+    let mut pre = vec![0u32; count];
+    // By node during the DFS: the DFS parent (a node ordinal), then reused.
+    let mut tree_parent = vec![u32::MAX; count];
+    let mut next_edge = vec![0u32; count + 1];
+    let mut n = 0u32;
+    let mut dfs = |start: u32, pre: &mut [u32], tree_parent: &mut [u32], n: &mut u32| {
+        *n += 1;
+        pre[start as usize] = *n;
+        next_edge[start as usize] = g.first_edge[start as usize];
+        let mut v = start;
+        loop {
+            let end = g.first_edge[v as usize + 1];
+            let mut child = None;
+            while next_edge[v as usize] < end {
+                let e = next_edge[v as usize] as usize;
+                next_edge[v as usize] += 1;
+                if !essential.get(e) {
+                    continue;
+                }
+                let w = g.edge_to[e];
+                if pre[w as usize] == 0 {
+                    child = Some(w);
+                    break;
+                }
+            }
+            match child {
+                Some(w) => {
+                    *n += 1;
+                    pre[w as usize] = *n;
+                    tree_parent[w as usize] = v;
+                    next_edge[w as usize] = g.first_edge[w as usize];
+                    v = w;
+                }
+                None if v == start => break,
+                None => v = tree_parent[v as usize],
+            }
+        }
     };
-
-    let mut dom = vec![0u32; len];
-    // Buckets as linked lists: head per vertex, next per member.
-    let mut bucket_head = vec![0u32; len];
-    let mut bucket_next = vec![0u32; len];
-    for i in (2..=n).rev() {
-        let w = vertex[i as usize];
-        let wo = (w - 1) as usize;
-        let mut orphan = true;
-        for ri in g.first_retainer[wo]..g.first_retainer[wo + 1] {
-            if !essential[g.retainer_edge[ri as usize] as usize] {
-                continue;
-            }
-            orphan = false;
-            let v = g.retainer_node[ri as usize] + 1;
-            let u = eval(v, &mut ancestor, &mut label, &semi);
-            if semi[u as usize] < semi[w as usize] {
-                semi[w as usize] = semi[u as usize];
+    dfs(g.root, &mut pre, &mut tree_parent, &mut n);
+    if (n as usize) < count {
+        // Nodes whose retainers are all non-essential start trees of their own.
+        let mut has_retainer = Bits::new(count);
+        for e in 0..g.edge_count {
+            if essential.get(e) {
+                has_retainer.set(g.edge_to[e] as usize);
             }
         }
-        if orphan {
-            semi[w as usize] = semi[r as usize];
+        for v in 0..count as u32 {
+            if pre[v as usize] == 0 && !has_retainer.get(v as usize) {
+                tree_parent[v as usize] = g.root;
+                dfs(v, &mut pre, &mut tree_parent, &mut n);
+            }
         }
-        let b = vertex[semi[w as usize] as usize] as usize;
-        bucket_next[w as usize] = bucket_head[b];
-        bucket_head[b] = w;
-        let p = parent[w as usize];
-        ancestor[w as usize] = p; // link
-        let mut v = bucket_head[p as usize];
-        bucket_head[p as usize] = 0;
-        while v != 0 {
-            let u = eval(v, &mut ancestor, &mut label, &semi);
-            dom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { p };
-            v = bucket_next[v as usize];
+        for v in 0..count as u32 {
+            if pre[v as usize] == 0 {
+                tree_parent[v as usize] = g.root;
+                n += 1;
+                pre[v as usize] = n;
+            }
         }
     }
-    dom[0] = r;
-    dom[r as usize] = r;
-    for i in 2..=n {
-        let w = vertex[i as usize];
-        if dom[w as usize] != vertex[semi[w as usize] as usize] {
-            dom[w as usize] = dom[dom[w as usize] as usize];
-        }
+    // From here on everything is indexed by preorder number.
+    let mut vertex = next_edge;
+    vertex[0] = u32::MAX;
+    for v in 0..count {
+        vertex[pre[v] as usize] = v as u32;
     }
-    let dominator: Vec<u32> = (0..count).map(|o| dom[o + 1].wrapping_sub(1)).collect();
+    let mut parent = vec![0u32; count + 1];
+    for i in 2..=count {
+        parent[i] = pre[tree_parent[vertex[i] as usize] as usize];
+    }
+    drop(tree_parent);
+    let preds = Predecessors::build(g, essential, &pre, count);
+    drop(pre);
+    let mut semi: Vec<u32> = (0..=count as u32).collect();
+    let mut label: Vec<u32> = (0..=count as u32).collect();
+    let mut ancestor = vec![0u32; count + 1];
+    let mut path: Vec<u32> = Vec::new();
+    for w in (2..=count as u32).rev() {
+        let mut best = semi[w as usize];
+        let any = preds.for_each(w, |v| {
+            // eval(v): the vertex of least semidominator on v's linked path.
+            let u = if ancestor[v as usize] == 0 {
+                v
+            } else {
+                let mut x = v;
+                path.clear();
+                while ancestor[ancestor[x as usize] as usize] != 0 {
+                    path.push(x);
+                    x = ancestor[x as usize];
+                }
+                while let Some(y) = path.pop() {
+                    let a = ancestor[y as usize];
+                    if semi[label[a as usize] as usize] < semi[label[y as usize] as usize] {
+                        label[y as usize] = label[a as usize];
+                    }
+                    ancestor[y as usize] = ancestor[a as usize];
+                }
+                label[v as usize]
+            };
+            best = best.min(semi[u as usize]);
+        });
+        // A vertex with no essential retainer is dominated by the root.
+        semi[w as usize] = if any { best } else { 1 };
+        ancestor[w as usize] = parent[w as usize];
+    }
+    drop(preds);
+    drop(ancestor);
+    // idom(w) is the nearest common ancestor of parent(w) and semi(w) in the
+    // dominator tree built so far: walk up from the parent.
+    let mut idom = label;
+    idom[1] = 1;
+    for w in 2..=count {
+        let mut d = parent[w];
+        while d > semi[w] {
+            d = idom[d as usize];
+        }
+        idom[w] = d;
+    }
+    drop(parent);
+    drop(semi);
+    let mut dominator = vec![0u32; count];
     let mut retained: Vec<f64> = self_sizes.iter().map(|&s| s as f64).collect();
-    for i in (2..=n).rev() {
-        let o = (vertex[i as usize] - 1) as usize;
-        let d = dominator[o] as usize;
-        retained[d] += retained[o];
+    dominator[vertex[1] as usize] = vertex[1];
+    for w in (2..=count).rev() {
+        let (node, dom) = (vertex[w] as usize, vertex[idom[w] as usize] as usize);
+        dominator[node] = dom as u32;
+        retained[dom] += retained[node];
     }
     (dominator, retained)
 }
@@ -860,12 +993,12 @@ fn dominated_nodes(g: &Graph, dominator: &[u32]) -> (Vec<u32>, Vec<u32>) {
         first[dominator[o] as usize] += 1;
     }
     let mut slot = 0u32;
-    for i in 0..count {
-        let c = first[i];
+    for entry in &mut first[..count] {
+        let c = *entry;
         if (slot as usize) < nodes.len() {
             nodes[slot as usize] = c;
         }
-        first[i] = slot;
+        *entry = slot;
         slot += c;
     }
     first[count] = nodes.len() as u32;
@@ -899,7 +1032,7 @@ fn distances(g: &Graph, t: &Types) -> (Vec<i32>, Vec<u32>) {
             && g.node_name(n) == "system / NativeContext"
             && g.edge_type(e) != t.e_element
             && g.edge_type(e) != t.e_hidden
-            && g.raw.string(g.edge_name_index(e) as usize) == "sloppy_function_map"
+            && g.string(g.edge_name_index(e) as usize) == "sloppy_function_map"
     };
     let mut bfs = |queue: &mut Vec<u32>, distance: &mut [i32], parent: &mut [u32]| {
         let mut i = 0;
@@ -927,7 +1060,7 @@ fn distances(g: &Graph, t: &Types) -> (Vec<i32>, Vec<u32>) {
                     }
                 }
                 if kind == t.e_internal {
-                    if let Some((part, _)) = weak_map_edge(g.raw.string(g.edge_name_index(e) as usize)) {
+                    if let Some((part, _)) = weak_map_edge(g.string(g.edge_name_index(e) as usize)) {
                         if !pending_ephemerons.remove(part) {
                             pending_ephemerons.insert(part.to_string());
                             continue;
@@ -955,7 +1088,7 @@ fn edge_name_number(g: &Graph, t: &Types, e: usize) -> i64 {
     if kind == t.e_element || kind == t.e_hidden {
         return name as i64;
     }
-    let text = g.raw.string(name as usize);
+    let text = g.string(name as usize);
     let digits: String = text.trim_start().chars().take_while(|c| c.is_ascii_digit()).collect();
     // NaN compares false both ways: `NaN < 2 || NaN % 3 !== 1` is true, so keep the edge.
     digits.parse().unwrap_or(0)

@@ -1,7 +1,11 @@
-//! Heap snapshots as a graph: flat arrays indexed by node ordinal, edges in
-//! CSR form (first edge per node), retainers in CSR form too, and field
-//! offsets taken from the snapshot's own `meta`, as Chrome DevTools' model
-//! does. [`parse`] reads the file; [`analysis`] computes what DevTools shows.
+//! Heap snapshots as a graph: flat columns indexed by node ordinal, edges in
+//! CSR form (first edge per node) with their targets as ordinals, and type
+//! ids taken from the snapshot's own `meta`, as Chrome DevTools' model does.
+//! [`parse`] reads the file; [`analysis`] computes what DevTools shows.
+//!
+//! Memory is the design constraint: a node costs 18 bytes (type, name, id,
+//! self size, first edge) and an edge 9 (type, name, target), so a snapshot
+//! takes about half its file size once read.
 
 pub mod analysis;
 pub mod parse;
@@ -10,50 +14,55 @@ use std::io::Read;
 use std::path::Path;
 
 pub use parse::ParseError;
-use parse::Raw;
+use parse::{Header, Raw, Strings};
 
-/// Field offsets and type ids, resolved from `meta`.
+/// Type names from `meta`, and lookups of their ids.
 #[derive(Debug, Clone)]
 pub struct Layout {
-    pub node_fields: usize,
-    pub edge_fields: usize,
-    pub node_type: usize,
-    pub node_name: usize,
-    pub node_id: usize,
-    pub node_self_size: usize,
-    pub node_edge_count: usize,
-    pub edge_type: usize,
-    pub edge_name: usize,
-    pub edge_to_node: usize,
     pub node_types: Vec<String>,
+    /// The snapshot's edge types plus DevTools' "invisible".
     pub edge_types: Vec<String>,
 }
 
 impl Layout {
-    fn node_type_id(&self, name: &str) -> u32 {
+    pub fn node_type_id(&self, name: &str) -> u32 {
         self.node_types.iter().position(|t| t == name).map_or(u32::MAX, |p| p as u32)
     }
 
-    fn edge_type_id(&self, name: &str) -> u32 {
+    pub fn edge_type_id(&self, name: &str) -> u32 {
         self.edge_types.iter().position(|t| t == name).map_or(u32::MAX, |p| p as u32)
     }
 }
 
-/// A parsed snapshot with its edge and retainer indexes.
+/// Where an object's constructor was defined (from `locations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub node: u32,
+    pub script: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A parsed snapshot.
 pub struct Graph {
-    pub raw: Raw,
+    pub header: Header,
     pub layout: Layout,
+    pub strings: Strings,
     pub node_count: usize,
     pub edge_count: usize,
     pub root: u32,
+    node_type: Vec<u8>,
+    node_name: Vec<u32>,
+    node_id: Vec<u32>,
+    self_size: Vec<u32>,
     /// `first_edge[n]..first_edge[n + 1]` are node `n`'s edge ordinals.
     pub first_edge: Vec<u32>,
+    edge_type: Vec<u8>,
+    edge_name: Vec<u32>,
     /// Target node ordinal of each edge.
     pub edge_to: Vec<u32>,
-    /// `first_retainer[n]..first_retainer[n + 1]` index `retainer_node` / `retainer_edge`.
-    pub first_retainer: Vec<u32>,
-    pub retainer_node: Vec<u32>,
-    pub retainer_edge: Vec<u32>,
+    /// Sorted by node ordinal.
+    pub locations: Vec<Location>,
     pub extra_native_bytes: f64,
 }
 
@@ -93,127 +102,116 @@ impl Graph {
         Graph::build(parse::read(input, progress)?)
     }
 
-    /// Checks the sections against `meta` and builds the indexes.
+    /// Checks the sections against `meta` and each other, and finishes the indexes.
     pub fn build(raw: Raw) -> Result<Graph, ParseError> {
-        let header = raw.header.clone().ok_or_else(|| ParseError::Shape { reason: "no 'snapshot' header".into() })?;
+        let Raw { header, nodes, edges, edges_declared, locations, mut strings } = raw;
+        let header = header.ok_or_else(|| ParseError::Shape { reason: "no 'snapshot' header".into() })?;
         let meta = &header.meta;
         let nf = meta.node_fields.len();
-        let ef = meta.edge_fields.len();
-        if nf == 0 || ef == 0 {
-            return Err(ParseError::Shape { reason: "meta lists no node or edge fields".into() });
+        for name in ["type", "name", "id", "self_size", "edge_count"] {
+            field(&meta.node_fields, name)?;
+        }
+        for name in ["name_or_index", "to_node"] {
+            field(&meta.edge_fields, name)?;
         }
         let node_type = field(&meta.node_fields, "type")?;
         let edge_type = field(&meta.edge_fields, "type")?;
         let mut edge_types = type_names(&meta.edge_types, edge_type, "edge")?;
         edge_types.push("invisible".into());
-        let layout = Layout {
-            node_fields: nf,
-            edge_fields: ef,
-            node_type,
-            node_name: field(&meta.node_fields, "name")?,
-            node_id: field(&meta.node_fields, "id")?,
-            node_self_size: field(&meta.node_fields, "self_size")?,
-            node_edge_count: field(&meta.node_fields, "edge_count")?,
-            edge_type,
-            edge_name: field(&meta.edge_fields, "name_or_index")?,
-            edge_to_node: field(&meta.edge_fields, "to_node")?,
-            node_types: type_names(&meta.node_types, node_type, "node")?,
-            edge_types,
-        };
-        if raw.nodes.len() % nf != 0 {
-            return Err(ParseError::Shape {
-                reason: format!("nodes has {} values, not a multiple of {nf} fields", raw.nodes.len()),
-            });
-        }
-        if raw.edges.len() % ef != 0 {
-            return Err(ParseError::Shape {
-                reason: format!("edges has {} values, not a multiple of {ef} fields", raw.edges.len()),
-            });
-        }
-        let node_count = raw.nodes.len() / nf;
-        let edge_count = raw.edges.len() / ef;
+        let layout = Layout { node_types: type_names(&meta.node_types, node_type, "node")?, edge_types };
+        let node_count = nodes.kind.len();
+        let edge_count = edges.to.len();
         if node_count == 0 {
             return Err(ParseError::Shape { reason: "the snapshot has no nodes".into() });
         }
-        let root_index = header.root_index.unwrap_or(0) as usize;
-        if root_index % nf != 0 || root_index / nf >= node_count {
-            return Err(ParseError::Shape { reason: format!("root_index {root_index} is not a node") });
-        }
-        let strings = raw.string_count();
-        let mut first_edge = Vec::with_capacity(node_count + 1);
-        let mut total = 0u64;
-        for n in 0..node_count {
-            first_edge.push(total as u32);
-            total += raw.nodes[n * nf + layout.node_edge_count] as u64;
-            let name = raw.nodes[n * nf + layout.node_name] as usize;
-            if name >= strings {
-                return Err(ParseError::Shape { reason: format!("node {n} names string {name} of {strings}") });
-            }
-            if raw.nodes[n * nf + node_type] as usize >= layout.node_types.len() {
-                return Err(ParseError::Shape { reason: format!("node {n} has an unknown type") });
-            }
-        }
-        if total != edge_count as u64 {
+        if edges_declared != edge_count as u64 {
             return Err(ParseError::Shape {
-                reason: format!("nodes' edge counts add up to {total} but there are {edge_count} edges"),
+                reason: format!("nodes' edge counts add up to {edges_declared} but there are {edge_count} edges"),
             });
         }
-        first_edge.push(total as u32);
-        let element = layout.edge_type_id("element");
-        let hidden = layout.edge_type_id("hidden");
-        let mut edge_to = Vec::with_capacity(edge_count);
-        for e in 0..edge_count {
-            let to = raw.edges[e * ef + layout.edge_to_node] as usize;
-            if to % nf != 0 || to / nf >= node_count {
+        let root_index = header.root_index.unwrap_or(0) as usize;
+        if !root_index.is_multiple_of(nf) || root_index / nf >= node_count {
+            return Err(ParseError::Shape { reason: format!("root_index {root_index} is not a node") });
+        }
+        let string_count = strings.len();
+        if let Some(n) = nodes.name.iter().position(|&name| name as usize >= string_count) {
+            return Err(ParseError::Shape {
+                reason: format!("node {n} names string {} of {string_count}", nodes.name[n]),
+            });
+        }
+        let mut first_edge = nodes.first_edge;
+        first_edge.push(edge_count as u32);
+        let element = layout.edge_type_id("element") as u8;
+        let hidden = layout.edge_type_id("hidden") as u8;
+        let mut edge_to = edges.to;
+        for (e, to) in edge_to.iter_mut().enumerate() {
+            let index = *to as usize;
+            if !index.is_multiple_of(nf) || index / nf >= node_count {
                 return Err(ParseError::Shape {
-                    reason: format!("edge {e} points to {to}, not one of the {node_count} nodes"),
+                    reason: format!("edge {e} points to {index}, not one of the {node_count} nodes"),
                 });
             }
-            let kind = raw.edges[e * ef + edge_type];
-            if kind as usize >= layout.edge_types.len() - 1 {
-                return Err(ParseError::Shape { reason: format!("edge {e} has an unknown type {kind}") });
-            }
-            if kind != element && kind != hidden && raw.edges[e * ef + layout.edge_name] as usize >= strings {
+            *to = (index / nf) as u32;
+            let kind = edges.kind[e];
+            if kind != element && kind != hidden && edges.name[e] as usize >= string_count {
                 return Err(ParseError::Shape { reason: format!("edge {e} names a string outside the strings table") });
             }
-            edge_to.push((to / nf) as u32);
         }
-        let (first_retainer, retainer_node, retainer_edge) = retainers(node_count, &first_edge, &edge_to);
-        let mut raw = raw;
-        if let Some(detachedness) = meta.node_fields.iter().position(|f| f == "detachedness") {
-            propagate_dom_state(&mut raw, &layout, detachedness, &first_edge, &edge_to);
+        let locations = location_rows(meta, &locations, nf, node_count)?;
+        let mut node_name = nodes.name;
+        if !nodes.detachedness.is_empty() {
+            let dom = DomState {
+                layout: &layout,
+                first_edge: &first_edge,
+                edge_to: &edge_to,
+                edge_type: &edges.kind,
+                node_type: &nodes.kind,
+            };
+            dom.propagate(nodes.detachedness, &mut node_name, &mut strings);
         }
         Ok(Graph {
             extra_native_bytes: header.extra_native_bytes.unwrap_or(0.0),
-            raw,
+            header,
             layout,
+            strings,
             node_count,
             edge_count,
             root: (root_index / nf) as u32,
+            node_type: nodes.kind,
+            node_name,
+            node_id: nodes.id,
+            self_size: nodes.self_size,
             first_edge,
+            edge_type: edges.kind,
+            edge_name: edges.name,
             edge_to,
-            first_retainer,
-            retainer_node,
-            retainer_edge,
+            locations,
         })
     }
 
     #[inline]
-    pub fn node_field(&self, n: u32, field: usize) -> u32 {
-        self.raw.nodes[n as usize * self.layout.node_fields + field]
+    pub fn node_type(&self, n: u32) -> u32 {
+        self.node_type[n as usize] as u32
     }
 
     #[inline]
-    pub fn node_type(&self, n: u32) -> u32 {
-        self.node_field(n, self.layout.node_type)
+    pub fn node_name_index(&self, n: u32) -> u32 {
+        self.node_name[n as usize]
     }
 
     pub fn node_name(&self, n: u32) -> &str {
-        self.raw.string(self.node_field(n, self.layout.node_name) as usize)
+        self.strings.get(self.node_name[n as usize] as usize)
     }
 
+    #[inline]
     pub fn node_id(&self, n: u32) -> u32 {
-        self.node_field(n, self.layout.node_id)
+        self.node_id[n as usize]
+    }
+
+    /// The size V8 reported, before DevTools' shallow-size moves.
+    #[inline]
+    pub fn self_size(&self, n: u32) -> u32 {
+        self.self_size[n as usize]
     }
 
     #[inline]
@@ -223,116 +221,133 @@ impl Graph {
 
     #[inline]
     pub fn edge_type(&self, e: usize) -> u32 {
-        self.raw.edges[e * self.layout.edge_fields + self.layout.edge_type]
+        self.edge_type[e] as u32
     }
 
+    /// A string index for named edges, the index itself for element and hidden edges.
     #[inline]
     pub fn edge_name_index(&self, e: usize) -> u32 {
-        self.raw.edges[e * self.layout.edge_fields + self.layout.edge_name]
+        self.edge_name[e]
+    }
+
+    pub fn string(&self, index: usize) -> &str {
+        self.strings.get(index)
+    }
+
+    /// The node whose edge `e` is.
+    pub fn edge_source(&self, e: usize) -> u32 {
+        // first_edge is sorted: the source is the last node whose first edge ≤ e.
+        (self.first_edge.partition_point(|&first| first as usize <= e) - 1) as u32
+    }
+
+    /// The constructor location of node `n`, if the snapshot has one.
+    pub fn location(&self, n: u32) -> Option<&Location> {
+        self.locations.binary_search_by_key(&n, |l| l.node).ok().map(|at| &self.locations[at])
     }
 }
 
-/// DevTools' DOM-state propagation: native nodes reachable from an attached
-/// native node are attached; the rest reachable from a detached one are
-/// detached and renamed "Detached <name>". It stops at non-native nodes.
-fn propagate_dom_state(raw: &mut Raw, layout: &Layout, detachedness: usize, first_edge: &[u32], edge_to: &[u32]) {
-    const ATTACHED: u32 = 1;
-    const DETACHED: u32 = 2;
-    let nf = layout.node_fields;
-    let node_count = raw.nodes.len() / nf;
-    let native = layout.node_type_id("native");
-    let skip = [layout.edge_type_id("hidden"), layout.edge_type_id("invisible"), layout.edge_type_id("weak")];
-    let mut state: Vec<u32> = (0..node_count).map(|n| raw.nodes[n * nf + detachedness]).collect();
-    if state.iter().all(|&s| s == 0) {
-        return;
-    }
-    let mut visited = vec![false; node_count];
-    let mut attached = Vec::new();
-    let mut detached = Vec::new();
-    let mut renamed: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
-    let mut process = |raw: &mut Raw,
-                       state: &mut [u32],
-                       o: usize,
-                       new_state: u32,
-                       attached: &mut Vec<usize>,
-                       detached: &mut Vec<usize>| {
-        if visited[o] {
-            return;
-        }
-        visited[o] = true;
-        if raw.nodes[o * nf + layout.node_type] != native {
-            return;
-        }
-        state[o] = new_state;
-        if new_state == ATTACHED {
-            attached.push(o);
-        } else if new_state == DETACHED {
-            let old = raw.nodes[o * nf + layout.node_name];
-            let new = *renamed.entry(old).or_insert_with(|| {
-                let name = format!("Detached {}", raw.string(old as usize));
-                raw.string_data.push_str(&name);
-                raw.string_ends.push(raw.string_data.len());
-                (raw.string_ends.len() - 1) as u32
-            });
-            raw.nodes[o * nf + layout.node_name] = new;
-            detached.push(o);
-        }
+fn location_rows(
+    meta: &parse::Meta,
+    values: &[u32],
+    nf: usize,
+    node_count: usize,
+) -> Result<Vec<Location>, ParseError> {
+    let fields = &meta.location_fields;
+    let at = |name: &str| fields.iter().position(|f| f == name);
+    let (Some(index), Some(script), Some(line), Some(column)) =
+        (at("object_index"), at("script_id"), at("line"), at("column"))
+    else {
+        return Ok(Vec::new());
     };
-    for o in 0..node_count {
-        let s = state[o];
-        if s != 0 {
-            process(raw, &mut state, o, s, &mut attached, &mut detached);
+    let mut rows = Vec::with_capacity(values.len() / fields.len());
+    for l in values.chunks_exact(fields.len()) {
+        let node = l[index] as usize;
+        if !node.is_multiple_of(nf) || node / nf >= node_count {
+            return Err(ParseError::Shape { reason: format!("a location names {node}, not one of the nodes") });
         }
+        rows.push(Location { node: (node / nf) as u32, script: l[script], line: l[line], column: l[column] });
     }
-    let children = |raw: &Raw, o: usize| -> Vec<usize> {
-        (first_edge[o] as usize..first_edge[o + 1] as usize)
-            .filter(|&e| !skip.contains(&raw.edges[e * layout.edge_fields + layout.edge_type]))
-            .map(|e| edge_to[e] as usize)
-            .collect()
-    };
-    while let Some(o) = attached.pop() {
-        for child in children(raw, o) {
-            process(raw, &mut state, child, ATTACHED, &mut attached, &mut detached);
-        }
-    }
-    while let Some(o) = detached.pop() {
-        if state[o] == ATTACHED {
-            continue;
-        }
-        for child in children(raw, o) {
-            process(raw, &mut state, child, DETACHED, &mut attached, &mut detached);
-        }
-    }
+    rows.sort_by_key(|l| l.node);
+    Ok(rows)
 }
 
-/// Retainers in CSR form, in the order DevTools builds them.
-fn retainers(node_count: usize, first_edge: &[u32], edge_to: &[u32]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
-    let edge_count = edge_to.len();
-    let mut first = vec![0u32; node_count + 1];
-    let mut nodes = vec![0u32; edge_count];
-    let mut edges = vec![0u32; edge_count];
-    for &to in edge_to {
-        first[to as usize] += 1;
-    }
-    let mut slot = 0u32;
-    for n in 0..node_count {
-        let count = first[n];
-        first[n] = slot;
-        if count > 0 {
-            nodes[slot as usize] = count;
+/// What DevTools' DOM-state propagation reads.
+struct DomState<'a> {
+    layout: &'a Layout,
+    first_edge: &'a [u32],
+    edge_to: &'a [u32],
+    edge_type: &'a [u8],
+    node_type: &'a [u8],
+}
+
+impl DomState<'_> {
+    /// Native nodes reachable from an attached native node are attached; the
+    /// rest reachable from a detached one are detached and renamed
+    /// "Detached <name>". It stops at non-native nodes.
+    fn propagate(&self, mut state: Vec<u8>, names: &mut [u32], strings: &mut Strings) {
+        const ATTACHED: u8 = 1;
+        const DETACHED: u8 = 2;
+        if state.iter().all(|&s| s == 0) {
+            return;
         }
-        slot += count;
-    }
-    first[node_count] = edge_count as u32;
-    for src in 0..node_count {
-        for e in first_edge[src] as usize..first_edge[src + 1] as usize {
-            let to = edge_to[e] as usize;
-            let base = first[to] as usize;
-            nodes[base] -= 1;
-            let at = base + nodes[base] as usize;
-            nodes[at] = src as u32;
-            edges[at] = e as u32;
+        let node_count = state.len();
+        let native = self.layout.node_type_id("native");
+        let l = self.layout;
+        let skip = [l.edge_type_id("hidden"), l.edge_type_id("invisible"), l.edge_type_id("weak")];
+        let mut visited = vec![false; node_count];
+        let mut attached = Vec::new();
+        let mut detached = Vec::new();
+        let mut renamed: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+        let mut visit = |o: usize,
+                         new_state: u8,
+                         state: &mut [u8],
+                         attached: &mut Vec<usize>,
+                         detached: &mut Vec<usize>,
+                         names: &mut [u32],
+                         strings: &mut Strings| {
+            if visited[o] {
+                return;
+            }
+            visited[o] = true;
+            if self.node_type[o] as u32 != native {
+                return;
+            }
+            state[o] = new_state;
+            if new_state == ATTACHED {
+                attached.push(o);
+            } else if new_state == DETACHED {
+                let old = names[o];
+                names[o] = *renamed.entry(old).or_insert_with(|| {
+                    let name = format!("Detached {}", strings.get(old as usize));
+                    strings.push(&name)
+                });
+                detached.push(o);
+            }
+        };
+        for o in 0..node_count {
+            let s = state[o];
+            if s != 0 {
+                visit(o, s, &mut state, &mut attached, &mut detached, names, strings);
+            }
+        }
+        let children = |o: usize| -> Vec<usize> {
+            (self.first_edge[o] as usize..self.first_edge[o + 1] as usize)
+                .filter(|&e| !skip.contains(&(self.edge_type[e] as u32)))
+                .map(|e| self.edge_to[e] as usize)
+                .collect()
+        };
+        while let Some(o) = attached.pop() {
+            for child in children(o) {
+                visit(child, ATTACHED, &mut state, &mut attached, &mut detached, names, strings);
+            }
+        }
+        while let Some(o) = detached.pop() {
+            if state[o] == ATTACHED {
+                continue;
+            }
+            for child in children(o) {
+                visit(child, DETACHED, &mut state, &mut attached, &mut detached, names, strings);
+            }
         }
     }
-    (first, nodes, edges)
 }

@@ -38,37 +38,98 @@ pub struct Meta {
     pub location_fields: Vec<String>,
 }
 
-/// The raw sections of a snapshot.
+/// All strings of a snapshot, concatenated: `ends[i]` is where string `i` ends.
+#[derive(Debug, Default)]
+pub struct Strings {
+    pub data: String,
+    pub ends: Vec<usize>,
+}
+
+impl Strings {
+    pub fn get(&self, index: usize) -> &str {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        &self.data[start..self.ends[index]]
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn push(&mut self, text: &str) -> u32 {
+        self.data.push_str(text);
+        self.ends.push(self.data.len());
+        (self.ends.len() - 1) as u32
+    }
+}
+
+/// The node fields the analysis keeps, one column each; `trace_node_id`
+/// and unknown fields are dropped while reading.
+#[derive(Debug, Default)]
+pub struct NodeColumns {
+    pub kind: Vec<u8>,
+    pub name: Vec<u32>,
+    pub id: Vec<u32>,
+    pub self_size: Vec<u32>,
+    /// `first_edge[n]..first_edge[n + 1]`: node `n`'s edges (one entry per node
+    /// while reading; the closing entry is added by the graph).
+    pub first_edge: Vec<u32>,
+    /// Empty when the snapshot has no `detachedness` field.
+    pub detachedness: Vec<u8>,
+}
+
+/// Edge fields, one column each. `to` holds V8's node index (ordinal ×
+/// node fields) until the graph turns it into an ordinal.
+#[derive(Debug, Default)]
+pub struct EdgeColumns {
+    pub kind: Vec<u8>,
+    pub name: Vec<u32>,
+    pub to: Vec<u32>,
+}
+
+/// The sections of a snapshot, as read.
 #[derive(Debug, Default)]
 pub struct Raw {
     pub header: Option<Header>,
-    pub nodes: Vec<u32>,
-    pub edges: Vec<u32>,
+    pub nodes: NodeColumns,
+    pub edges: EdgeColumns,
+    /// Total of the nodes' edge counts.
+    pub edges_declared: u64,
     pub locations: Vec<u32>,
-    /// All strings, concatenated; `string_ends[i]` is where string `i` ends.
-    pub string_data: String,
-    pub string_ends: Vec<usize>,
-}
-
-impl Raw {
-    pub fn string(&self, index: usize) -> &str {
-        let start = if index == 0 { 0 } else { self.string_ends[index - 1] };
-        &self.string_data[start..self.string_ends[index]]
-    }
-
-    pub fn string_count(&self) -> usize {
-        self.string_ends.len()
-    }
+    pub strings: Strings,
 }
 
 /// What went wrong, and where.
 #[derive(Debug)]
 pub enum ParseError {
-    Io { offset: u64, source: io::Error },
-    Syntax { offset: u64, expected: &'static str, found: String },
-    Number { offset: u64, reason: &'static str },
-    Meta { offset: u64, reason: String },
-    Shape { reason: String },
+    Io {
+        offset: u64,
+        source: io::Error,
+    },
+    Syntax {
+        offset: u64,
+        expected: &'static str,
+        found: String,
+    },
+    Number {
+        offset: u64,
+        reason: &'static str,
+    },
+    Meta {
+        offset: u64,
+        reason: String,
+    },
+    /// A well-formed number that the snapshot's own `meta` rules out.
+    Value {
+        offset: u64,
+        reason: String,
+    },
+    Shape {
+        reason: String,
+    },
 }
 
 impl ParseError {
@@ -78,7 +139,8 @@ impl ParseError {
             ParseError::Io { offset, .. }
             | ParseError::Syntax { offset, .. }
             | ParseError::Number { offset, .. }
-            | ParseError::Meta { offset, .. } => Some(*offset),
+            | ParseError::Meta { offset, .. }
+            | ParseError::Value { offset, .. } => Some(*offset),
             ParseError::Shape { .. } => None,
         }
     }
@@ -100,6 +162,7 @@ impl fmt::Display for ParseError {
             }
             ParseError::Number { offset, reason } => write!(f, "bad number at byte {offset}: {reason}"),
             ParseError::Meta { offset, reason } => write!(f, "bad snapshot header at byte {offset}: {reason}"),
+            ParseError::Value { offset, reason } => write!(f, "bad value at byte {offset}: {reason}"),
             ParseError::Shape { reason } => write!(f, "inconsistent heap snapshot: {reason}"),
         }
     }
@@ -280,43 +343,6 @@ impl<R: Read> Lexer<R> {
         Ok(value)
     }
 
-    /// An unsigned integer (V8 writes only those in the big arrays).
-    #[inline]
-    fn uint(&mut self, progress: Progress) -> Result<u32, ParseError> {
-        let first = self.skip_ws(progress)?;
-        let start = self.offset();
-        let mut value: u64 = match first {
-            Some(b @ b'0'..=b'9') => (b - b'0') as u64,
-            other => return Err(self.syntax("an unsigned integer", other)),
-        };
-        self.bump();
-        loop {
-            // Digits mostly sit in the buffer: scan without refilling.
-            while self.pos < self.len {
-                let b = self.buf[self.pos];
-                if !b.is_ascii_digit() {
-                    break;
-                }
-                value = value * 10 + (b - b'0') as u64;
-                if value > u32::MAX as u64 {
-                    return Err(ParseError::Number { offset: start, reason: "larger than 4294967295" });
-                }
-                self.pos += 1;
-            }
-            if self.pos < self.len {
-                break;
-            }
-            match self.peek(progress)? {
-                Some(b'0'..=b'9') => {}
-                _ => break,
-            }
-        }
-        if matches!(self.peek(progress)?, Some(b'.' | b'e' | b'E' | b'-')) {
-            return Err(ParseError::Number { offset: start, reason: "expected an unsigned integer" });
-        }
-        Ok(value as u32)
-    }
-
     /// Skips any JSON value.
     fn skip_value(&mut self, progress: Progress) -> Result<(), ParseError> {
         let mut depth = 0usize;
@@ -401,6 +427,36 @@ fn push_char(bytes: &mut Vec<u8>, c: char) {
     bytes.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
 }
 
+/// What one node field is kept as.
+#[derive(Clone, Copy)]
+enum NodeRole {
+    Kind,
+    Name,
+    Id,
+    SelfSize,
+    EdgeCount,
+    Detachedness,
+    Dropped,
+}
+
+#[derive(Clone, Copy)]
+enum EdgeRole {
+    Kind,
+    Name,
+    To,
+    Dropped,
+}
+
+fn enum_len(types: &[serde_json::Value], at: usize) -> usize {
+    types.get(at).and_then(|v| v.as_array()).map_or(0, Vec::len)
+}
+
+/// Reserves what the header announces, but never trusts it with an abort:
+/// an absurd count just means no reservation.
+fn reserve<T>(column: &mut Vec<T>, announced: u64) {
+    let _ = column.try_reserve(announced.min(1 << 30) as usize);
+}
+
 /// Reads a whole snapshot from `input`. `progress` hears the byte count now and then.
 pub fn read(input: impl Read, progress: Progress) -> Result<Raw, ParseError> {
     let mut lx = Lexer::new(input);
@@ -429,14 +485,24 @@ pub fn read(input: impl Read, progress: Progress) -> Result<Raw, ParseError> {
                 let text = lx.capture_value(progress)?;
                 let header: Header = serde_json::from_slice(&text)
                     .map_err(|e| ParseError::Meta { offset: at, reason: e.to_string() })?;
-                raw.nodes.reserve(header.node_count as usize * header.meta.node_fields.len());
-                raw.edges.reserve(header.edge_count as usize * header.meta.edge_fields.len());
+                let nodes = &mut raw.nodes;
+                reserve(&mut nodes.kind, header.node_count);
+                reserve(&mut nodes.name, header.node_count);
+                reserve(&mut nodes.id, header.node_count);
+                reserve(&mut nodes.self_size, header.node_count);
+                reserve(&mut nodes.first_edge, header.node_count + 1);
+                reserve(&mut raw.edges.kind, header.edge_count);
+                reserve(&mut raw.edges.name, header.edge_count);
+                reserve(&mut raw.edges.to, header.edge_count);
                 raw.header = Some(header);
             }
-            "nodes" => read_uints(&mut lx, &mut raw.nodes, progress)?,
-            "edges" => read_uints(&mut lx, &mut raw.edges, progress)?,
-            "locations" => read_uints(&mut lx, &mut raw.locations, progress)?,
-            "strings" => read_strings(&mut lx, &mut raw, progress)?,
+            "nodes" => read_nodes(&mut lx, &mut raw, at, progress)?,
+            "edges" => read_edges(&mut lx, &mut raw, at, progress)?,
+            "locations" => read_uints(&mut lx, progress, |value, _| {
+                raw.locations.push(value);
+                Ok(())
+            })?,
+            "strings" => read_strings(&mut lx, &mut raw.strings, progress)?,
             _ => lx.skip_value(progress)?,
         }
     }
@@ -448,34 +514,255 @@ pub fn read(input: impl Read, progress: Progress) -> Result<Raw, ParseError> {
     Ok(raw)
 }
 
-fn read_uints<R: Read>(lx: &mut Lexer<R>, out: &mut Vec<u32>, progress: Progress) -> Result<(), ParseError> {
-    lx.expect(b'[', "'[' (an array of numbers)", progress)?;
-    if lx.skip_ws(progress)? == Some(b']') {
-        lx.bump();
-        return Ok(());
+fn header_before<'h>(raw: &'h Option<Header>, section: &str, at: u64) -> Result<&'h Header, ParseError> {
+    raw.as_ref().ok_or_else(|| ParseError::Meta {
+        offset: at,
+        reason: format!("the '{section}' section comes before the 'snapshot' header that describes it"),
+    })
+}
+
+/// The number of names `meta` lists for the `type` field of a section.
+fn type_count(fields: &[String], types: &[serde_json::Value]) -> usize {
+    fields.iter().position(|f| f == "type").map_or(0, |t| enum_len(types, t))
+}
+
+/// Reads a section of rows (`nodes` or `edges`), handing each value to
+/// `store` with its field's role; checks that the last row is whole.
+fn read_rows<R: Read, Role: Copy>(
+    lx: &mut Lexer<R>,
+    progress: Progress,
+    what: &str,
+    roles: &[Role],
+    at: u64,
+    mut store: impl FnMut(Role, u32, u64) -> Result<(), ParseError>,
+) -> Result<(), ParseError> {
+    if roles.is_empty() {
+        return Err(ParseError::Meta { offset: at, reason: format!("meta lists no {what} fields") });
     }
-    loop {
-        out.push(lx.uint(progress)?);
-        match lx.skip_ws(progress)? {
-            Some(b',') => lx.bump(),
-            Some(b']') => {
-                lx.bump();
-                return Ok(());
-            }
-            other => return Err(lx.syntax("',' or ']' in an array of numbers", other)),
+    let mut field = 0;
+    read_uints(lx, progress, |value, offset| {
+        store(roles[field], value, offset)?;
+        field += 1;
+        if field == roles.len() {
+            field = 0;
         }
+        Ok(())
+    })?;
+    if field != 0 {
+        return Err(ParseError::Shape { reason: format!("the last {what} has {field} of its {} fields", roles.len()) });
+    }
+    Ok(())
+}
+
+fn read_nodes<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Progress) -> Result<(), ParseError> {
+    let meta = &header_before(&raw.header, "nodes", at)?.meta;
+    let types = type_count(&meta.node_fields, &meta.node_types);
+    if types > 256 {
+        return Err(ParseError::Meta { offset: at, reason: format!("{types} node types (at most 256)") });
+    }
+    let roles: Vec<NodeRole> = meta
+        .node_fields
+        .iter()
+        .map(|f| match f.as_str() {
+            "type" => NodeRole::Kind,
+            "name" => NodeRole::Name,
+            "id" => NodeRole::Id,
+            "self_size" => NodeRole::SelfSize,
+            "edge_count" => NodeRole::EdgeCount,
+            "detachedness" => NodeRole::Detachedness,
+            _ => NodeRole::Dropped,
+        })
+        .collect();
+    let nodes = &mut raw.nodes;
+    let edges = &mut raw.edges_declared;
+    read_rows(lx, progress, "node", &roles, at, |role, value, offset| {
+        match role {
+            NodeRole::Kind => {
+                if value as usize >= types {
+                    return Err(ParseError::Value {
+                        offset,
+                        reason: format!("node type {value}, but meta lists {types} node types"),
+                    });
+                }
+                nodes.kind.push(value as u8);
+            }
+            NodeRole::Name => nodes.name.push(value),
+            NodeRole::Id => nodes.id.push(value),
+            NodeRole::SelfSize => nodes.self_size.push(value),
+            NodeRole::EdgeCount => {
+                if *edges + value as u64 > u32::MAX as u64 {
+                    return Err(ParseError::Value { offset, reason: "more than 4294967295 edges in all".into() });
+                }
+                nodes.first_edge.push(*edges as u32);
+                *edges += value as u64;
+            }
+            NodeRole::Detachedness => nodes.detachedness.push(value.min(u8::MAX as u32) as u8),
+            NodeRole::Dropped => {}
+        }
+        Ok(())
+    })
+}
+
+fn read_edges<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Progress) -> Result<(), ParseError> {
+    let meta = &header_before(&raw.header, "edges", at)?.meta;
+    let types = type_count(&meta.edge_fields, &meta.edge_types);
+    // One type is added after the snapshot's own: DevTools' "invisible".
+    if types > 255 {
+        return Err(ParseError::Meta { offset: at, reason: format!("{types} edge types (at most 255)") });
+    }
+    let roles: Vec<EdgeRole> = meta
+        .edge_fields
+        .iter()
+        .map(|f| match f.as_str() {
+            "type" => EdgeRole::Kind,
+            "name_or_index" => EdgeRole::Name,
+            "to_node" => EdgeRole::To,
+            _ => EdgeRole::Dropped,
+        })
+        .collect();
+    let edges = &mut raw.edges;
+    read_rows(lx, progress, "edge", &roles, at, |role, value, offset| {
+        match role {
+            EdgeRole::Kind => {
+                if value as usize >= types {
+                    return Err(ParseError::Value {
+                        offset,
+                        reason: format!("edge type {value}, but meta lists {types} edge types"),
+                    });
+                }
+                edges.kind.push(value as u8);
+            }
+            EdgeRole::Name => edges.name.push(value),
+            EdgeRole::To => edges.to.push(value),
+            EdgeRole::Dropped => {}
+        }
+        Ok(())
+    })
+}
+
+/// An array of unsigned integers, each handed to `push` with its byte offset.
+/// The hot loop of the reader: it scans the buffer directly, one byte at a
+/// time, and only goes back to the lexer to refill.
+fn read_uints<R: Read>(
+    lx: &mut Lexer<R>,
+    progress: Progress,
+    mut push: impl FnMut(u32, u64) -> Result<(), ParseError>,
+) -> Result<(), ParseError> {
+    lx.expect(b'[', "'[' (an array of numbers)", progress)?;
+    let mut value: u64 = 0;
+    let mut in_number = false;
+    let mut start = 0u64;
+    // After '[' or ',': a number must come (or, right after '[', the end).
+    let mut need_value = true;
+    let mut empty = true;
+    loop {
+        if lx.peek(progress)?.is_none() {
+            return Err(lx.syntax("',' or ']' in an array of numbers", None));
+        }
+        let base = lx.base;
+        let mut i = lx.pos;
+        let len = lx.len;
+        // Fast path for V8's own layout (`1,2,3\n,4,5,6`): between values,
+        // with room ahead, take "separator, digits" in one go. Anything
+        // else falls through to the byte-at-a-time loop below.
+        if !in_number {
+            while i + 32 <= len {
+                let mut at = i;
+                if !need_value {
+                    if lx.buf[at] == b'\n' {
+                        at += 1;
+                    }
+                    if lx.buf[at] != b',' {
+                        break;
+                    }
+                    at += 1;
+                }
+                let mut d = lx.buf[at].wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                let first = at;
+                let mut v = 0u64;
+                // At most 10 digits fit in the 32 bytes ahead; longer runs
+                // go the slow way, which names the overflow.
+                while d <= 9 && at - first < 10 {
+                    v = v * 10 + d as u64;
+                    at += 1;
+                    d = lx.buf[at].wrapping_sub(b'0');
+                }
+                if d <= 9 || v > u32::MAX as u64 {
+                    break;
+                }
+                push(v as u32, base + first as u64)?;
+                need_value = false;
+                empty = false;
+                i = at;
+            }
+        }
+        while i < len {
+            let b = lx.buf[i];
+            match b {
+                b'0'..=b'9' => {
+                    if !in_number {
+                        if !need_value {
+                            lx.pos = i;
+                            return Err(lx.syntax("',' or ']' in an array of numbers", Some(b)));
+                        }
+                        in_number = true;
+                        start = base + i as u64;
+                        value = 0;
+                    }
+                    value = value * 10 + (b - b'0') as u64;
+                    if value > u32::MAX as u64 {
+                        return Err(ParseError::Number { offset: start, reason: "larger than 4294967295" });
+                    }
+                }
+                b',' | b']' | b' ' | b'\n' | b'\r' | b'\t' => {
+                    if in_number {
+                        push(value as u32, start)?;
+                        in_number = false;
+                        need_value = false;
+                        empty = false;
+                    }
+                    if b == b',' {
+                        if need_value {
+                            lx.pos = i;
+                            return Err(lx.syntax("an unsigned integer", Some(b)));
+                        }
+                        need_value = true;
+                    } else if b == b']' {
+                        if need_value && !empty {
+                            lx.pos = i;
+                            return Err(lx.syntax("an unsigned integer", Some(b)));
+                        }
+                        lx.pos = i + 1;
+                        return Ok(());
+                    }
+                }
+                b'.' | b'e' | b'E' if in_number => {
+                    return Err(ParseError::Number { offset: start, reason: "expected an unsigned integer" });
+                }
+                _ => {
+                    lx.pos = i;
+                    let expected = if need_value { "an unsigned integer" } else { "',' or ']' in an array of numbers" };
+                    return Err(lx.syntax(expected, Some(b)));
+                }
+            }
+            i += 1;
+        }
+        lx.pos = i;
     }
 }
 
-fn read_strings<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, progress: Progress) -> Result<(), ParseError> {
+fn read_strings<R: Read>(lx: &mut Lexer<R>, strings: &mut Strings, progress: Progress) -> Result<(), ParseError> {
     lx.expect(b'[', "'[' (the strings array)", progress)?;
     if lx.skip_ws(progress)? == Some(b']') {
         lx.bump();
         return Ok(());
     }
     loop {
-        lx.string_into(&mut raw.string_data, progress)?;
-        raw.string_ends.push(raw.string_data.len());
+        lx.string_into(&mut strings.data, progress)?;
+        strings.ends.push(strings.data.len());
         match lx.skip_ws(progress)? {
             Some(b',') => lx.bump(),
             Some(b']') => {
@@ -502,31 +789,64 @@ mod tests {
         "nodes":[0,0,1,0,1, 1,1,3,16,0],"edges":[1,2,5],"trace_tree":[],"samples":[],
         "strings":["","Obj\u00e9ct","x\ud83d\ude00y","lone\ud800"]}"#;
 
+    const HEAD: &str = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],"node_types":[["hidden","object"],"string","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["element","property"],"string_or_number","node"]}},"#;
+
     #[test]
     fn reads_sections_and_decodes_strings() {
         let raw = parse(TINY).unwrap();
-        assert_eq!(raw.nodes, [0, 0, 1, 0, 1, 1, 1, 3, 16, 0]);
-        assert_eq!(raw.edges, [1, 2, 5]);
-        assert_eq!(raw.string(1), "Objéct");
-        assert_eq!(raw.string(2), "x😀y");
-        assert_eq!(raw.string(3), "lone\u{FFFD}");
+        assert_eq!(raw.nodes.kind, [0, 1]);
+        assert_eq!(raw.nodes.name, [0, 1]);
+        assert_eq!(raw.nodes.id, [1, 3]);
+        assert_eq!(raw.nodes.self_size, [0, 16]);
+        assert_eq!(raw.nodes.first_edge, [0, 1]);
+        assert_eq!(raw.edges_declared, 1);
+        assert_eq!((raw.edges.kind[0], raw.edges.name[0], raw.edges.to[0]), (1, 2, 5));
+        assert_eq!(raw.strings.get(1), "Objéct");
+        assert_eq!(raw.strings.get(2), "x😀y");
+        assert_eq!(raw.strings.get(3), "lone\u{FFFD}");
         assert_eq!(raw.header.unwrap().meta.node_fields.len(), 5);
     }
 
     #[test]
     fn errors_name_the_byte_offset() {
+        let at = HEAD.len() as u64;
         let e = parse("").unwrap_err();
         assert!(matches!(e, ParseError::Syntax { offset: 0, .. }), "{e}");
-        let e = parse(r#"{"nodes":[1,2,x]}"#).unwrap_err();
-        assert_eq!(e.offset(), Some(14), "{e}");
-        assert!(e.to_string().contains("byte 14"), "{e}");
-        let e = parse(r#"{"nodes":[1,-2]}"#).unwrap_err();
-        assert_eq!(e.offset(), Some(12));
-        let e = parse(r#"{"nodes":[99999999999]}"#).unwrap_err();
+        let e = parse(&format!("{HEAD}\"nodes\":[1,2,x]}}")).unwrap_err();
+        assert_eq!(e.offset(), Some(at + 13), "{e}");
+        assert!(e.to_string().contains(&format!("byte {}", at + 13)), "{e}");
+        let e = parse(&format!("{HEAD}\"nodes\":[1,-2]}}")).unwrap_err();
+        assert_eq!(e.offset(), Some(at + 11));
+        let e = parse(&format!("{HEAD}\"nodes\":[1, 2.5]}}")).unwrap_err();
+        assert!(matches!(e, ParseError::Number { .. }) && e.offset() == Some(at + 12), "{e}");
+        let e = parse(&format!("{HEAD}\"nodes\":[99999999999]}}")).unwrap_err();
         assert!(e.to_string().contains("4294967295"), "{e}");
+        let e = parse(&format!("{HEAD}\"nodes\":[1 2]}}")).unwrap_err();
+        assert_eq!(e.offset(), Some(at + 11), "{e}");
+        let e = parse(&format!("{HEAD}\"nodes\":[1,]}}")).unwrap_err();
+        assert_eq!(e.offset(), Some(at + 11), "{e}");
+        // A type the meta does not list, at the number's own offset.
+        let e = parse(&format!("{HEAD}\"nodes\":[7,0,1,0,0]}}")).unwrap_err();
+        assert!(matches!(e, ParseError::Value { .. }) && e.offset() == Some(at + 9), "{e}");
+        let e = parse(&format!("{HEAD}\"nodes\":[1,0,1]}}")).unwrap_err();
+        assert!(e.to_string().contains("3 of its 5 fields"), "{e}");
+        let e = parse(r#"{"nodes":[1]}"#).unwrap_err();
+        assert!(matches!(e, ParseError::Meta { offset: 9, .. }), "{e}");
         let e = parse(&TINY[..TINY.len() - 5]).unwrap_err();
+        assert!(e.to_string().contains("end of input"), "{e}");
+        let e = parse(&TINY[..TINY.find("1,3,16").unwrap()]).unwrap_err();
         assert!(e.to_string().contains("end of input"), "{e}");
         let e = parse(r#"{"snapshot":{"meta":{}}}"#).unwrap_err();
         assert!(matches!(e, ParseError::Meta { offset: 12, .. }), "{e}");
+    }
+
+    #[test]
+    fn numbers_across_buffer_refills() {
+        // Values straddle the 64 KiB buffer boundary at every alignment.
+        let values: Vec<u32> = (0..60_000u32).map(|i| i.wrapping_mul(2_654_435_761) % 1_000_000_007).collect();
+        let list: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        let text = format!("{HEAD}\"locations\":[ {} ]}}", list.join(",\n"));
+        let raw = parse(&text).unwrap();
+        assert_eq!(raw.locations, values);
     }
 }
