@@ -91,7 +91,27 @@ export interface SnapshotInfo {
  * promise resolves once the file is complete, fsynced and renamed into place.
  * Rejects with a {@link SnapshotError}; no file of a failed snapshot remains.
  */
-export function snapshot(options?: SnapshotOptions): Promise<SnapshotInfo>;
+export function snapshot(options?: SnapshotOptions & { analyze?: false }): Promise<SnapshotInfo>;
+
+/** `snapshot()` with its analysis: the parser reads V8's chunks as they are produced. */
+export interface AnalyzedSnapshotOptions extends SnapshotOptions, AnalyzeOptions {
+  analyze: true;
+  /** Also write the file. Default: true. With false nothing touches the disk. */
+  write?: boolean;
+}
+
+export interface AnalyzedSnapshotInfo extends Omit<SnapshotInfo, 'path'> {
+  /** The file, or null with `write: false`. */
+  path: string | null;
+  summary: Summary;
+}
+
+/**
+ * Takes a snapshot and computes its Summary while V8 serializes it (on a
+ * thread of its own; the graph's memory adds to the snapshot's for that time).
+ * Rejects with a SnapshotError, or an analysis error with `code` and `offset`.
+ */
+export function snapshot(options: AnalyzedSnapshotOptions): Promise<AnalyzedSnapshotInfo>;
 
 export interface HeapscopeEvents extends EventEmitter {
   on(event: 'snapshot', listener: (info: SnapshotInfo) => void): this;
@@ -298,7 +318,7 @@ export interface AnalyzeOptions {
   topClasses?: number;
   /** Objects to return with their retainer paths. Default 20. */
   topObjects?: number;
-  /** Called now and then with the phase (`reading` with a fraction, then `flags`, `dominators` …). */
+  /** Called now and then with the phase (`reading` with a fraction, then `dominators`, `distances and classes`, `aggregates`). */
   onProgress?: (progress: { phase: string; fraction: number | null }) => void;
 }
 

@@ -63,6 +63,39 @@ test('.heapsnapshot.gz gives the same summary as the plain file', async (t) => {
   );
 });
 
+test('snapshot({ analyze: true }): analysed while V8 streams, with or without a file', (t) => {
+  const dir = scratch(t);
+  const { value } = runNodeJson(`
+    class Leaky { constructor(i) { this.i = i; this.payload = new Array(16).fill(i); } }
+    globalThis.leaks = [];
+    for (let i = 0; i < 5000; i++) leaks.push(new Leaky(i));
+    (async () => {
+      const phases = new Set();
+      const streamed = await heapscope.snapshot({ analyze: true, write: false, topClasses: 1000,
+        onProgress: (p) => phases.add(p.phase) });
+      const files = require('node:fs').readdirSync(${JSON.stringify(dir)});
+      const written = await heapscope.snapshot({ dir: ${JSON.stringify(dir)}, analyze: true, topClasses: 1000 });
+      const reread = await heapscope.analyze(written.path, { topClasses: 1000 });
+      const bad = await heapscope.snapshot({ analyze: 'yes' }).catch((e) => e.code);
+      const badWrite = await heapscope.snapshot({ write: false }).catch((e) => e.code);
+      console.log(JSON.stringify({ streamed, files, written, reread, phases: [...phases], bad, badWrite }));
+    })();
+  `);
+  const { streamed, files, written, reread } = value;
+  assert.deepEqual(files, [], 'write: false leaves no file');
+  assert.equal(streamed.path, null);
+  assert.ok(streamed.rawBytes > 1_000_000 && streamed.pauseMs > 0, JSON.stringify({ ...streamed, summary: 0 }));
+  assert.equal(streamed.summary.classes.find((c) => c.name === 'Leaky').count, 5000);
+  assert.ok(value.phases.includes('dominators'), value.phases.join(','));
+  // The file written alongside the analysis reads back to the same numbers.
+  assert.ok(fs.statSync(written.path).size === written.bytes && written.bytes > 1_000_000);
+  assert.equal(written.summary.path, written.path);
+  const strip = (s) => ({ ...s, parseMs: 0, analyzeMs: 0, path: '' });
+  assert.deepEqual(strip(written.summary), strip(reread));
+  assert.equal(value.bad, 'ERR_INVALID_ARG_TYPE');
+  assert.equal(value.badWrite, 'ERR_INVALID_ARG_TYPE');
+});
+
 test('bad input: typed errors that name the byte offset, never a crash', async (t) => {
   const heapscope = require('..');
   const dir = scratch(t);

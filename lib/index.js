@@ -115,11 +115,15 @@ module.exports = function api(binding) {
    */
   function snapshot(options) {
     let request;
+    let analysis;
     try {
       request = snapshotRequest(options);
+      const asked = options && (options.analyze !== undefined || options.write !== undefined);
+      analysis = asked ? analysisOptions(options) : undefined;
     } catch (e) {
       return Promise.reject(e);
     }
+    if (analysis) return snapshotAnalyzed(request, analysis);
     return binding.takeSnapshot(request).then((outcome) => {
       if (!outcome.ok) {
         const err = systemError('heapscope: snapshot not written: ', outcome.error);
@@ -132,6 +136,55 @@ module.exports = function api(binding) {
 
   // --- analysis -----------------------------------------------------------
 
+  // Checks snapshot()'s analysis options; undefined when analyze is false.
+  function analysisOptions(options) {
+    const { analyze: wanted = false, write = true } = options;
+    if (typeof wanted !== 'boolean') throw invalidArg('analyze', 'a boolean', wanted);
+    if (typeof write !== 'boolean') throw invalidArg('write', 'a boolean', write);
+    if (!wanted) {
+      if (!write) throw invalidArg('write', 'true unless analyze is true', write);
+      return undefined;
+    }
+    return { write, ...summaryOptions(options) };
+  }
+
+  function summaryOptions(options) {
+    const { topClasses, topObjects, onProgress } = options;
+    for (const [name, value] of [['topClasses', topClasses], ['topObjects', topObjects]]) {
+      if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+        throw invalidArg(name, 'a non-negative integer', value);
+      }
+    }
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw invalidArg('onProgress', 'a function', onProgress);
+    }
+    return { topClasses, topObjects, onProgress };
+  }
+
+  function analysisError(where, error) {
+    const err = new Error(`heapscope: cannot analyse ${where}: ${error.message}`);
+    err.code = error.code;
+    if (error.offset !== undefined && error.offset !== null) err.offset = error.offset;
+    return err;
+  }
+
+  // The snapshot's chunks go to the analysis as V8 produces them, and to the
+  // file unless write is false.
+  function snapshotAnalyzed(request, { write, topClasses, topObjects, onProgress }) {
+    const task = binding.takeSnapshotAnalyzed(request, write, { topClasses, topObjects }, onProgress);
+    return task.then(({ snapshot: outcome, analysis }) => {
+      if (!outcome.ok) {
+        const err = systemError(`heapscope: snapshot not ${write ? 'written' : 'taken'}: `, outcome.error);
+        if (events.listenerCount('error') > 0) events.emit('error', err);
+        throw err;
+      }
+      const info = write ? announce(outcome, 'api') : { ...describeOutcome(outcome, 'api'), path: null, bytes: 0 };
+      if (analysis.error) throw analysisError('the snapshot stream', analysis.error);
+      info.summary = { ...analysis.summary, path: info.path };
+      return info;
+    });
+  }
+
   /**
    * Reads a .heapsnapshot (or .heapsnapshot.gz) and computes DevTools'
    * Summary numbers on a pool thread. Resolves with a plain Summary object.
@@ -139,22 +192,18 @@ module.exports = function api(binding) {
   function analyze(file, options = {}) {
     if (typeof file !== 'string' || file === '') return Promise.reject(invalidArg('path', 'a non-empty string', file));
     if (options === null || typeof options !== 'object') return Promise.reject(invalidArg('options', 'an object', options));
-    const { topClasses, topObjects, onProgress } = options;
-    for (const [name, value] of [['topClasses', topClasses], ['topObjects', topObjects]]) {
-      if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
-        return Promise.reject(invalidArg(name, 'a non-negative integer', value));
-      }
+    let checked;
+    try {
+      checked = summaryOptions(options);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (onProgress !== undefined && typeof onProgress !== 'function') {
-      return Promise.reject(invalidArg('onProgress', 'a function', onProgress));
-    }
+    const { topClasses, topObjects, onProgress } = checked;
     const absolute = path.resolve(file);
     return binding.analyzeFile(absolute, { topClasses, topObjects }, onProgress).then((outcome) => {
       if (outcome.error) {
-        const err = new Error(`heapscope: cannot analyse ${absolute}: ${outcome.error.message}`);
-        err.code = outcome.error.code;
+        const err = analysisError(absolute, outcome.error);
         err.path = absolute;
-        if (outcome.error.offset !== undefined && outcome.error.offset !== null) err.offset = outcome.error.offset;
         throw err;
       }
       return outcome.summary;

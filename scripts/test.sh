@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 echo "== cargo test (heapscope-core)"
 cargo test -p heapscope-core --release
 
+echo "== fuzz the snapshot reader (${HEAPSCOPE_FUZZ_SECONDS:-20} s)"
+bash scripts/fuzz.sh "${HEAPSCOPE_FUZZ_SECONDS:-20}"
+
 echo "== node $(node --version): build and specs"
 node scripts/build.js
 node --test --test-concurrency=1 __test__/*.test.js

@@ -173,25 +173,33 @@ type Started = std::result::Result<(PathBuf, u64, PendingFile), (PathBuf, u64, F
 /// Starts a snapshot of the calling thread's isolate; see [`start_capture`].
 fn start(request: &SnapshotRequest) -> Started {
     match v8::Isolate::current() {
-        Some(isolate) => start_capture(isolate, request),
+        Some(isolate) => start_capture(isolate, request, None),
         None => Err((PathBuf::new(), 0, failure(&CaptureError::V8(v8::SnapshotStatus::NoIsolate)))),
     }
 }
 
 /// Resolves the request's file name (template expansion) and runs V8's part
 /// of the snapshot. Isolate thread only.
-pub(crate) fn start_capture(isolate: v8::Isolate, request: &SnapshotRequest) -> Started {
+pub(crate) fn start_capture(
+    isolate: v8::Isolate,
+    request: &SnapshotRequest,
+    feed: Option<crossbeam_channel::Sender<heapscope_core::sink::Chunk>>,
+) -> Started {
     let seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
     let path = match resolve_path(request, seq) {
         Ok(path) => path,
         Err(message) => return Err((PathBuf::new(), seq, bad_request(message))),
     };
-    let options = CaptureOptions {
+    let pending =
+        capture::write_file(isolate, path.clone(), FileOptions { gzip: request.gzip }, capture_options(request), feed);
+    Ok((path, seq, pending))
+}
+
+pub(crate) fn capture_options(request: &SnapshotRequest) -> CaptureOptions {
+    CaptureOptions {
         expose_internals: request.expose_internals.unwrap_or(false),
         expose_numeric_values: request.expose_numeric_values.unwrap_or(false),
-    };
-    let pending = capture::write_file(isolate, path.clone(), FileOptions { gzip: request.gzip }, options);
-    Ok((path, seq, pending))
+    }
 }
 
 fn resolve_path(request: &SnapshotRequest, seq: u64) -> std::result::Result<PathBuf, String> {
@@ -509,4 +517,100 @@ pub fn unwatch(id: u32) -> Option<u32> {
     let watch = station.remove_watcher(id)?;
     watch.stop();
     Some(watch.taken())
+}
+
+/// `snapshot({ analyze: true })`: the snapshot and its analysis.
+#[napi(object)]
+pub struct AnalyzedSnapshot {
+    /// The file (when written), or what V8 produced (`path` empty).
+    pub snapshot: SnapshotOutcome,
+    pub analysis: analysis::AnalyzeOutcome,
+}
+
+/// Waits for the file (if any) and for the analysis thread, off the JS thread.
+pub struct FinishAnalyzedSnapshot {
+    file: Option<FinishSnapshot>,
+    fed: Option<SnapshotOutcome>,
+    analysis: Option<std::thread::JoinHandle<analysis::AnalyzeOutcome>>,
+}
+
+impl Task for FinishAnalyzedSnapshot {
+    type Output = AnalyzedSnapshot;
+    type JsValue = AnalyzedSnapshot;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let snapshot = match (self.file.as_mut(), self.fed.take()) {
+            (Some(file), _) => file.compute()?,
+            (None, Some(fed)) => fed,
+            (None, None) => return Err(Error::new(Status::GenericFailure, "snapshot task ran twice")),
+        };
+        let analysis = match self.analysis.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(outcome)) => outcome,
+            _ => analysis::AnalyzeOutcome {
+                summary: None,
+                error: Some(analysis::AnalyzeFailure {
+                    message: "the analysis thread did not finish".into(),
+                    code: "ERR_HEAPSCOPE_INTERNAL".into(),
+                    offset: None,
+                }),
+            },
+        };
+        Ok(AnalyzedSnapshot { snapshot, analysis })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
+/// Takes a snapshot and analyses it while V8 serializes: the chunks go to a
+/// parser on a thread of its own (and to the file when `write`), so no file
+/// has to be read back. The graph is built during the snapshot, so its
+/// memory adds to V8's own for that time.
+#[napi(catch_unwind)]
+pub fn take_snapshot_analyzed(
+    request: SnapshotRequest,
+    write: bool,
+    options: analysis::AnalyzeOptions,
+    progress: Option<Function<analysis::AnalyzeProgress, ()>>,
+) -> Result<AsyncTask<FinishAnalyzedSnapshot>> {
+    let summarizer = analysis::Summarizer::new(&options, progress)?;
+    let isolate =
+        v8::Isolate::current().ok_or_else(|| Error::new(Status::GenericFailure, "no V8 isolate on this thread"))?;
+    let (tx, reader) = heapscope_core::sink::feed(32);
+    let gzip = request.gzip.is_some();
+    // The summary's path is filled in by the JS side, which knows the file.
+    let thread = std::thread::Builder::new()
+        .name("heapscope-analyze".into())
+        .spawn(move || summarizer.run("", None, |progress| heapscope_core::snapshot::Graph::read(reader, progress)));
+    let thread =
+        thread.map_err(|e| Error::new(Status::GenericFailure, format!("cannot start the analysis thread: {e}")))?;
+    let task = if write {
+        let file = match start_capture(isolate, &request, Some(tx)) {
+            Ok((path, seq, pending)) => FinishSnapshot { path, seq, gzip, pending: Some(Ok(pending)) },
+            Err((path, seq, failure)) => FinishSnapshot { path, seq, gzip, pending: Some(Err(failure)) },
+        };
+        FinishAnalyzedSnapshot { file: Some(file), fed: None, analysis: Some(thread) }
+    } else {
+        let fed = capture::feed_only(isolate, capture_options(&request), tx);
+        let outcome = if fed.status == v8::SnapshotStatus::Complete {
+            SnapshotOutcome {
+                ok: true,
+                path: String::new(),
+                bytes: 0.0,
+                raw_bytes: fed.raw_bytes as f64,
+                pause_ms: ms(fed.pause),
+                duration_ms: ms(fed.pause),
+                heap_used: fed.heap_used as f64,
+                seq: 0.0,
+                compressed: false,
+                trigger: None,
+                error: None,
+            }
+        } else {
+            SnapshotOutcome::failed(Path::new(""), 0, false, failure(&CaptureError::V8(fed.status)), ms(fed.pause))
+        };
+        FinishAnalyzedSnapshot { file: None, fed: Some(outcome), analysis: Some(thread) }
+    };
+    Ok(AsyncTask::new(task))
 }

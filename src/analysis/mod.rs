@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use heapscope_core::snapshot::analysis::{Analysis, ClassRow, ObjectRow, PathStep};
-use heapscope_core::snapshot::{Graph, ParseError};
+use heapscope_core::snapshot::{parse, Graph, ParseError};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -87,13 +87,6 @@ pub struct AnalyzeProgress {
 
 type ProgressFn = ThreadsafeFunction<AnalyzeProgress, (), AnalyzeProgress, Status, false, true>;
 
-pub struct AnalyzeTask {
-    path: PathBuf,
-    top_classes: usize,
-    top_objects: usize,
-    progress: Option<ProgressFn>,
-}
-
 fn step(s: PathStep) -> RetainerStep {
     RetainerStep { edge: s.edge, edge_type: s.edge_type, name: s.node_name, class_name: s.class_name, id: s.node_id }
 }
@@ -122,30 +115,75 @@ fn object(o: ObjectRow) -> ObjectSummary {
     }
 }
 
-impl AnalyzeTask {
+/// What to compute and whom to tell about progress.
+pub(crate) struct Summarizer {
+    top_classes: usize,
+    top_objects: usize,
+    progress: Option<ProgressFn>,
+}
+
+impl Summarizer {
+    pub(crate) fn new(options: &AnalyzeOptions, progress: Option<Function<AnalyzeProgress, ()>>) -> Result<Summarizer> {
+        let progress = match progress {
+            Some(f) => Some(f.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?),
+            None => None,
+        };
+        Ok(Summarizer {
+            top_classes: options.top_classes.unwrap_or(50) as usize,
+            top_objects: options.top_objects.unwrap_or(20) as usize,
+            progress,
+        })
+    }
+
     fn tell(&self, phase: &str, fraction: Option<f64>) {
         if let Some(p) = &self.progress {
             p.call(AnalyzeProgress { phase: phase.into(), fraction }, ThreadsafeFunctionCallMode::NonBlocking);
         }
     }
 
-    fn analyze(&self) -> std::result::Result<Summary, ParseError> {
+    /// Reads a graph with `read` (which reports bytes read), analyses it, and
+    /// turns the result into the JS Summary. Panics become an internal error.
+    pub(crate) fn run(
+        &self,
+        label: &str,
+        total_bytes: Option<u64>,
+        read: impl FnOnce(parse::Progress) -> std::result::Result<Graph, ParseError>,
+    ) -> AnalyzeOutcome {
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.summarize(label, total_bytes, read)));
+        match result {
+            Ok(Ok(summary)) => AnalyzeOutcome { summary: Some(summary), error: None },
+            Ok(Err(e)) => AnalyzeOutcome::failed(e.to_string(), e.code(), e.offset()),
+            Err(_) => AnalyzeOutcome::failed(
+                "internal error while analysing the snapshot".into(),
+                "ERR_HEAPSCOPE_INTERNAL",
+                None,
+            ),
+        }
+    }
+
+    fn summarize(
+        &self,
+        label: &str,
+        total_bytes: Option<u64>,
+        read: impl FnOnce(parse::Progress) -> std::result::Result<Graph, ParseError>,
+    ) -> std::result::Result<Summary, ParseError> {
         let started = std::time::Instant::now();
-        let total = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0).max(1);
-        let graph = Graph::open(&self.path, &mut |read| {
-            // Compressed files report decompressed bytes: cap the fraction.
-            self.tell("reading", Some((read as f64 / total as f64).min(1.0)));
+        let graph = read(&mut |bytes| {
+            // Without a known size (a live stream) the fraction is unknown;
+            // compressed files report decompressed bytes, so cap it.
+            let fraction = total_bytes.map(|total| (bytes as f64 / total.max(1) as f64).min(1.0));
+            self.tell("reading", fraction);
         })?;
         let parse_ms = started.elapsed().as_secs_f64() * 1000.0;
         let started = std::time::Instant::now();
         let analysis = Analysis::run(&graph, &mut |phase| self.tell(phase, None));
-        self.tell("aggregates", None);
         let rows = analysis.classes();
         let class_count = rows.len() as u32;
         let classes = rows.into_iter().take(self.top_classes).map(class).collect();
         let objects = analysis.top_objects(self.top_objects).into_iter().map(object).collect();
         Ok(Summary {
-            path: self.path.to_string_lossy().into_owned(),
+            path: label.to_string(),
             node_count: graph.node_count as f64,
             edge_count: graph.edge_count as f64,
             total_size: analysis.total_size(),
@@ -158,31 +196,28 @@ impl AnalyzeTask {
     }
 }
 
+impl AnalyzeOutcome {
+    fn failed(message: String, code: &str, offset: Option<u64>) -> AnalyzeOutcome {
+        AnalyzeOutcome {
+            summary: None,
+            error: Some(AnalyzeFailure { message, code: code.into(), offset: offset.map(|o| o as f64) }),
+        }
+    }
+}
+
+pub struct AnalyzeTask {
+    path: PathBuf,
+    summarizer: Summarizer,
+}
+
 impl Task for AnalyzeTask {
     type Output = AnalyzeOutcome;
     type JsValue = AnalyzeOutcome;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.analyze()));
-        Ok(match result {
-            Ok(Ok(summary)) => AnalyzeOutcome { summary: Some(summary), error: None },
-            Ok(Err(e)) => AnalyzeOutcome {
-                summary: None,
-                error: Some(AnalyzeFailure {
-                    message: e.to_string(),
-                    code: e.code().into(),
-                    offset: e.offset().map(|o| o as f64),
-                }),
-            },
-            Err(_) => AnalyzeOutcome {
-                summary: None,
-                error: Some(AnalyzeFailure {
-                    message: "internal error while analysing the snapshot".into(),
-                    code: "ERR_HEAPSCOPE_INTERNAL".into(),
-                    offset: None,
-                }),
-            },
-        })
+        let total = std::fs::metadata(&self.path).map(|m| m.len()).ok();
+        let path = &self.path;
+        Ok(self.summarizer.run(&path.to_string_lossy(), total, |progress| Graph::open(path, progress)))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -197,14 +232,5 @@ pub fn analyze_file(
     options: AnalyzeOptions,
     progress: Option<Function<AnalyzeProgress, ()>>,
 ) -> Result<AsyncTask<AnalyzeTask>> {
-    let progress = match progress {
-        Some(f) => Some(f.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?),
-        None => None,
-    };
-    Ok(AsyncTask::new(AnalyzeTask {
-        path: PathBuf::from(path),
-        top_classes: options.top_classes.unwrap_or(50) as usize,
-        top_objects: options.top_objects.unwrap_or(20) as usize,
-        progress,
-    }))
+    Ok(AsyncTask::new(AnalyzeTask { path: PathBuf::from(path), summarizer: Summarizer::new(&options, progress)? }))
 }

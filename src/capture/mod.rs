@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::Sender;
 use heapscope_core::sink::{Chunk, FileOptions, FileSink, Outcome, SinkError, SinkThread, Written};
 
 use crate::v8::{Isolate, SnapshotStatus};
@@ -130,7 +131,15 @@ impl PendingFile {
 
 /// Takes a snapshot of `isolate` into `path`. Isolate thread only. Returns
 /// once V8 is done; the rest of the write finishes on the sink's thread.
-pub fn write_file(isolate: Isolate, path: PathBuf, file: FileOptions, options: CaptureOptions) -> PendingFile {
+/// `feed`, when given, gets every chunk too (an analysis reading the stream);
+/// if it stops reading, the file still completes.
+pub fn write_file(
+    isolate: Isolate,
+    path: PathBuf,
+    file: FileOptions,
+    options: CaptureOptions,
+    feed: Option<Sender<Chunk>>,
+) -> PendingFile {
     let started = Instant::now();
     let sink = match FileSink::create(&path, file) {
         Ok(sink) => sink,
@@ -140,7 +149,15 @@ pub fn write_file(isolate: Isolate, path: PathBuf, file: FileOptions, options: C
         Ok(thread) => thread,
         Err(e) => return PendingFile::failed(CaptureError::Thread(e)),
     };
-    let (status, pause, heap_used) = stream(isolate, options, &mut |chunk| thread.send(chunk));
+    let mut feed = feed;
+    let (status, pause, heap_used) = stream(isolate, options, &mut |chunk| {
+        if feed.as_ref().is_some_and(|tx| tx.send(Arc::clone(&chunk)).is_err()) {
+            feed = None;
+        }
+        thread.send(chunk)
+    });
+    // Dropping the sender ends the feed's stream.
+    drop(feed);
     let state = match status {
         SnapshotStatus::Complete => {
             thread.end();
@@ -155,6 +172,26 @@ pub fn write_file(isolate: Isolate, path: PathBuf, file: FileOptions, options: C
         }
     };
     PendingFile { started, pause, heap_used, state }
+}
+
+/// What a snapshot streamed only to a feed did.
+pub struct Fed {
+    pub status: SnapshotStatus,
+    pub pause: Duration,
+    pub heap_used: u64,
+    pub raw_bytes: u64,
+}
+
+/// Takes a snapshot of `isolate` and hands its chunks to `feed` only (no
+/// file). Isolate thread only. V8 stops early if the feed stops reading.
+pub fn feed_only(isolate: Isolate, options: CaptureOptions, feed: Sender<Chunk>) -> Fed {
+    let mut raw_bytes = 0u64;
+    let (status, pause, heap_used) = stream(isolate, options, &mut |chunk| {
+        raw_bytes += chunk.len() as u64;
+        feed.send(chunk).is_ok()
+    });
+    drop(feed);
+    Fed { status, pause, heap_used, raw_bytes }
 }
 
 /// Runs V8's snapshot and serializer, handing each chunk to `deliver`

@@ -115,7 +115,7 @@ impl NearLimit {
             config: self.config.clone(),
         };
         let gzip = self.config.request.gzip.is_some();
-        let outcome = match crate::start_capture(isolate, &self.config.request) {
+        let outcome = match crate::start_capture(isolate, &self.config.request, None) {
             Ok((path, seq, pending)) => SnapshotOutcome::settle(&path, seq, gzip, pending),
             Err((path, seq, failure)) => SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0),
         };

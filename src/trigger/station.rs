@@ -235,7 +235,7 @@ impl Station {
             return;
         };
         let gzip = request.config.request.gzip.is_some();
-        let (path, seq, pending) = match crate::start_capture(self.isolate, &request.config.request) {
+        let (path, seq, pending) = match crate::start_capture(self.isolate, &request.config.request, None) {
             Ok(started) => started,
             Err((path, seq, failure)) => {
                 let outcome = SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0);

@@ -7,6 +7,7 @@
 //! or disappears makes every sink discard what it wrote.
 
 pub mod errno;
+mod feed;
 mod file;
 
 use std::fmt;
@@ -18,6 +19,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Sender};
 
+pub use feed::{feed, ChunkReader};
 pub use file::{FileOptions, FileSink, Written};
 
 /// One chunk of snapshot JSON, shared by every sink that reads it.

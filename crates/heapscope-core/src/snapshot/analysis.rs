@@ -118,24 +118,21 @@ impl Types {
 }
 
 /// Phases, for progress reports.
-pub const PHASES: [&str; 6] = ["flags", "shallow sizes", "dominators", "distances", "class names", "aggregates"];
+pub const PHASES: [&str; 3] = ["dominators", "distances and classes", "aggregates"];
 
 impl<'g> Analysis<'g> {
     pub fn run(graph: &'g Graph, progress: &mut dyn FnMut(&'static str)) -> Analysis<'g> {
         let t = Types::of(graph);
         progress(PHASES[0]);
-        let page = page_owned(graph, &t);
-        progress(PHASES[1]);
-        let self_sizes = shallow_sizes(graph, &t);
-        progress(PHASES[2]);
-        // Distances and class names do not depend on the dominator tree: on
-        // a second core they cost no wall time.
-        let (side, (dominator, retained)) = std::thread::scope(|scope| {
+        // Shallow sizes, distances and class names do not depend on the
+        // dominator tree: on a second core they cost no wall time.
+        let (side, (dominator, preorder)) = std::thread::scope(|scope| {
             let side = scope.spawn(|| {
+                let self_sizes = shallow_sizes(graph, &t);
                 let (distance, parent_edge) = distances(graph, &t);
                 let mut names = Analysis {
                     graph,
-                    self_sizes: Vec::new(),
+                    self_sizes,
                     retained: Vec::new(),
                     dominator: Vec::new(),
                     distance,
@@ -148,21 +145,25 @@ impl<'g> Analysis<'g> {
                 names.class_names_and_interfaces();
                 names
             });
+            let page = page_owned(graph, &t);
             let essential = essential_edges(graph, &t, &page);
             drop(page);
-            let dominators = dominators(graph, &essential, &self_sizes);
-            (side.join(), dominators)
+            (side.join(), dominators(graph, &essential))
         });
-        progress(PHASES[3]);
-        progress(PHASES[4]);
+        progress(PHASES[1]);
         // The side thread only computes; a panic there is a bug to surface.
         let mut a = match side {
             Ok(a) => a,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        a.self_sizes = self_sizes;
+        // Retained sizes: children before parents, i.e. reverse preorder.
+        let mut retained: Vec<f64> = a.self_sizes.iter().map(|&s| s as f64).collect();
+        for &node in preorder.iter().skip(1).rev() {
+            retained[dominator[node as usize] as usize] += retained[node as usize];
+        }
         a.retained = retained;
         a.dominator = dominator;
+        progress(PHASES[2]);
         a
     }
 
@@ -841,7 +842,7 @@ impl Predecessors {
     }
 }
 
-/// Immediate dominators over the essential edges, and retained sizes.
+/// Immediate dominators over the essential edges, and the nodes in DFS preorder.
 ///
 /// Lengauer–Tarjan's semidominators (link–eval with path compression), then
 /// the NCA walk of Semi-NCA for the dominators themselves, which needs no
@@ -849,7 +850,7 @@ impl Predecessors {
 /// reach are DevTools' own: nodes with no essential retainer start DFS
 /// trees hanging off the root, and what is still unvisited hangs off the
 /// root directly. Vertices are numbered 1.. in DFS preorder; 0 means none.
-fn dominators(g: &Graph, essential: &Bits, self_sizes: &[u32]) -> (Vec<u32>, Vec<f64>) {
+fn dominators(g: &Graph, essential: &Bits) -> (Vec<u32>, Vec<u32>) {
     let count = g.node_count;
     let mut pre = vec![0u32; count];
     // By node during the DFS: the DFS parent (a node ordinal), then reused.
@@ -973,14 +974,13 @@ fn dominators(g: &Graph, essential: &Bits, self_sizes: &[u32]) -> (Vec<u32>, Vec
     drop(parent);
     drop(semi);
     let mut dominator = vec![0u32; count];
-    let mut retained: Vec<f64> = self_sizes.iter().map(|&s| s as f64).collect();
     dominator[vertex[1] as usize] = vertex[1];
-    for w in (2..=count).rev() {
-        let (node, dom) = (vertex[w] as usize, vertex[idom[w] as usize] as usize);
-        dominator[node] = dom as u32;
-        retained[dom] += retained[node];
+    for w in 2..=count {
+        dominator[vertex[w] as usize] = vertex[idom[w] as usize];
     }
-    (dominator, retained)
+    // Nodes in preorder: vertex without its unused slot 0.
+    vertex.remove(0);
+    (dominator, vertex)
 }
 
 /// Children of each node in the dominator tree, in DevTools' order.

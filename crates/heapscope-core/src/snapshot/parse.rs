@@ -275,6 +275,10 @@ impl<R: Read> Lexer<R> {
                 Some(b'\\') => {
                     self.bump();
                     let esc = self.peek(progress)?;
+                    if !matches!(esc, Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u')) {
+                        // Named where it is, before moving past it.
+                        return Err(self.syntax("a valid escape", esc));
+                    }
                     self.bump();
                     match esc {
                         Some(b'"') => bytes.push(b'"'),
@@ -838,6 +842,11 @@ mod tests {
         assert!(e.to_string().contains("end of input"), "{e}");
         let e = parse(r#"{"snapshot":{"meta":{}}}"#).unwrap_err();
         assert!(matches!(e, ParseError::Meta { offset: 12, .. }), "{e}");
+        // An escape cut by the end of input is named at the end, not past it (found by fuzzing).
+        let e = parse(r#"{"strings":["ab\"#).unwrap_err();
+        assert_eq!(e.offset(), Some(16), "{e}");
+        let e = parse(r#"{"strings":["ab\q"]}"#).unwrap_err();
+        assert_eq!(e.offset(), Some(16), "{e}");
     }
 
     #[test]
