@@ -1,17 +1,22 @@
 #!/usr/bin/env node
 'use strict';
-// heapscope's command line: `heapscope summary <file> [--json] [--top N]`.
+// heapscope's command line: `heapscope summary | diff | leaks …`.
 // Exit codes: 0 done, 1 the snapshot could not be read or analysed, 2 usage.
 
 const heapscope = require('..');
 const { formatSize: size } = require('../lib/units');
 
 const USAGE = `usage: heapscope summary <file.heapsnapshot[.gz]> [--json] [--top N] [--objects N]
+       heapscope diff <before> <after> [--json] [--top N]
+       heapscope leaks <baseline> [<target>] <final> [--json]
 
-  Prints the classes and objects that retain the most memory, with Chrome
-  DevTools' numbers (count, self size, retained size) and retainer paths.
-  --json       the full summary as JSON on stdout
-  --top N      class rows to show (default 20)
+  summary  the classes and objects that retain the most memory, with Chrome
+           DevTools' numbers (count, self size, retained size) and retainer paths
+  diff     objects added and removed per class between two snapshots of one process
+  leaks    what grew from baseline to final and the retainer path that holds it
+           (memlab's three snapshots: new after the baseline, alive at the end)
+  --json       the full result as JSON on stdout
+  --top N      rows to show (default 20)
   --objects N  largest objects to show with their retainer paths (default 10)
 `;
 
@@ -82,7 +87,80 @@ async function summary(args) {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+// Files and flags of diff / leaks.
+function parseCompare(args, files) {
+  const options = { json: false, top: 20, files: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--json') options.json = true;
+    else if (a === '--top') {
+      options.top = Number(args[++i]);
+      if (!Number.isInteger(options.top) || options.top < 0) usage('--top needs a non-negative integer');
+    } else if (a.startsWith('-')) usage(`unknown option ${a}`);
+    else options.files.push(a);
+  }
+  if (!files.includes(options.files.length)) usage(`expected ${files.join(' or ')} snapshot files`);
+  return options;
+}
+
+const signed = (n, format = (x) => x.toLocaleString('en-US')) => (n > 0 ? `+${format(n)}` : n < 0 ? `-${format(-n)}` : '0');
+
+async function fail(work) {
+  try {
+    await work();
+  } catch (e) {
+    process.stderr.write(`${e.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+async function diff(args) {
+  const { json, top, files } = parseCompare(args, [2]);
+  await fail(async () => {
+    const rows = await heapscope.diff(files[0], files[1]);
+    if (json) return process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    process.stdout.write(`Objects added and removed, ${files[0]} → ${files[1]}:\n`);
+    process.stdout.write(
+      `${table(rows.slice(0, top), [
+        { title: 'class', value: (r) => (r.name.length > 60 ? `${r.name.slice(0, 59)}…` : r.name) },
+        { title: 'new', value: (r) => r.addedCount.toLocaleString('en-US'), right: true },
+        { title: 'deleted', value: (r) => r.removedCount.toLocaleString('en-US'), right: true },
+        { title: 'delta', value: (r) => signed(r.countDelta), right: true },
+        { title: 'size delta', value: (r) => signed(r.sizeDelta, size), right: true },
+      ])}\n`,
+    );
+  });
+}
+
+async function leaks(args) {
+  const { json, files } = parseCompare(args, [2, 3]);
+  const [baseline, target, last] = files.length === 3 ? files : [files[0], undefined, files[1]];
+  await fail(async () => {
+    const report = await heapscope.findLeaks({ baseline, target, final: last });
+    if (json) return process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`${formatLeaks(report)}\n`);
+  });
+}
+
+/** A leak report as text (also used by the demo). */
+function formatLeaks(report) {
+  if (report.suspects.length === 0) return 'No leak suspects: nothing grew that holds new objects.';
+  const out = ['Leak suspects, largest growth first:'];
+  report.suspects.forEach((s, i) => {
+    const growth = s.retained.map(size).join(' → ');
+    const rate = s.growthPerMinute ? `, ${signed(s.growthPerMinute, size)} a minute` : '';
+    out.push('');
+    out.push(`${i + 1}. ${s.pathText}`);
+    out.push(`   retains ${growth} (${signed(s.growth, size)}${rate}); holds ${s.newObjects.toLocaleString('en-US')} new objects (${size(s.newSize)}), ${s.leakedObjects.toLocaleString('en-US')} of them already there at the target`);
+    out.push(`   mostly: ${s.classes.slice(0, 4).map((c) => `${c.name} ×${c.count.toLocaleString('en-US')}`).join(', ')}`);
+  });
+  return out.join('\n');
+}
+
 const [command, ...rest] = process.argv.slice(2);
-if (command === 'summary') summary(rest);
+if (require.main !== module) module.exports = { formatLeaks };
+else if (command === 'summary') summary(rest);
+else if (command === 'diff') diff(rest);
+else if (command === 'leaks') leaks(rest);
 else if (command === undefined || command === '--help' || command === '-h') usage();
 else usage(`unknown command ${command}`);

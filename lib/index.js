@@ -299,6 +299,7 @@ module.exports = function api(binding) {
     }
   }
   const watching = require('./watch')(binding, { snapshotRequest, dispatch });
+  const leaks = require('./leaks')(binding, { snapshotRequest });
   armFromEnvironment();
 
   return {
@@ -309,6 +310,9 @@ module.exports = function api(binding) {
     snapshot,
     watch: watching.watch,
     analyze,
+    diff: leaks.diff,
+    findLeaks: leaks.findLeaks,
+    session: leaks.session,
     watchDefaults: watching.DEFAULTS,
     events,
     heapStatistics: () => binding.heapStatistics(),

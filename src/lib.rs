@@ -539,11 +539,7 @@ impl Task for FinishAnalyzedSnapshot {
     type JsValue = AnalyzedSnapshot;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let snapshot = match (self.file.as_mut(), self.fed.take()) {
-            (Some(file), _) => file.compute()?,
-            (None, Some(fed)) => fed,
-            (None, None) => return Err(Error::new(Status::GenericFailure, "snapshot task ran twice")),
-        };
+        let snapshot = settle_capture(&mut self.file, &mut self.fed)?;
         let analysis = match self.analysis.take().map(std::thread::JoinHandle::join) {
             Some(Ok(outcome)) => outcome,
             _ => analysis::AnalyzeOutcome {
@@ -563,6 +559,112 @@ impl Task for FinishAnalyzedSnapshot {
     }
 }
 
+/// Starts a snapshot whose chunks feed `job` on a thread of its own (and the
+/// file too when `write`). Returns the snapshot's finishing parts and the job's thread.
+#[allow(clippy::type_complexity)]
+fn capture_feeding<T: Send + 'static>(
+    request: &SnapshotRequest,
+    write: bool,
+    job: impl FnOnce(heapscope_core::sink::ChunkReader) -> T + Send + 'static,
+) -> Result<(Option<FinishSnapshot>, Option<SnapshotOutcome>, std::thread::JoinHandle<T>)> {
+    let isolate =
+        v8::Isolate::current().ok_or_else(|| Error::new(Status::GenericFailure, "no V8 isolate on this thread"))?;
+    let (tx, reader) = heapscope_core::sink::feed(32);
+    let thread = std::thread::Builder::new()
+        .name("heapscope-analyze".into())
+        .spawn(move || job(reader))
+        .map_err(|e| Error::new(Status::GenericFailure, format!("cannot start the analysis thread: {e}")))?;
+    let gzip = request.gzip.is_some();
+    if write {
+        let file = match start_capture(isolate, request, Some(tx)) {
+            Ok((path, seq, pending)) => FinishSnapshot { path, seq, gzip, pending: Some(Ok(pending)) },
+            Err((path, seq, failure)) => FinishSnapshot { path, seq, gzip, pending: Some(Err(failure)) },
+        };
+        return Ok((Some(file), None, thread));
+    }
+    let fed = capture::feed_only(isolate, capture_options(request), tx);
+    let outcome = if fed.status == v8::SnapshotStatus::Complete {
+        SnapshotOutcome {
+            ok: true,
+            path: String::new(),
+            bytes: 0.0,
+            raw_bytes: fed.raw_bytes as f64,
+            pause_ms: ms(fed.pause),
+            duration_ms: ms(fed.pause),
+            heap_used: fed.heap_used as f64,
+            seq: 0.0,
+            compressed: false,
+            trigger: None,
+            error: None,
+        }
+    } else {
+        SnapshotOutcome::failed(Path::new(""), 0, false, failure(&CaptureError::V8(fed.status)), ms(fed.pause))
+    };
+    Ok((None, Some(outcome), thread))
+}
+
+fn settle_capture(file: &mut Option<FinishSnapshot>, fed: &mut Option<SnapshotOutcome>) -> Result<SnapshotOutcome> {
+    match (file.as_mut(), fed.take()) {
+        (Some(file), _) => file.compute(),
+        (None, Some(fed)) => Ok(fed),
+        (None, None) => Err(Error::new(Status::GenericFailure, "snapshot task ran twice")),
+    }
+}
+
+/// `session.mark()` and `session.leaks()`: a snapshot compared as it streams.
+#[napi(object, object_from_js = false)]
+pub struct ComparedSnapshot {
+    pub snapshot: SnapshotOutcome,
+    pub outcome: analysis::leaks::LeakOutcome,
+}
+
+pub struct FinishComparedSnapshot {
+    file: Option<FinishSnapshot>,
+    fed: Option<SnapshotOutcome>,
+    job: Option<std::thread::JoinHandle<analysis::leaks::LeakOutcome>>,
+}
+
+impl Task for FinishComparedSnapshot {
+    type Output = ComparedSnapshot;
+    type JsValue = ComparedSnapshot;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let snapshot = settle_capture(&mut self.file, &mut self.fed)?;
+        let outcome = match self.job.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(outcome)) => outcome,
+            _ => return Err(Error::new(Status::GenericFailure, "the analysis thread did not finish")),
+        };
+        Ok(ComparedSnapshot { snapshot, outcome })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
+/// Without `baseline`: a snapshot reduced to a digest for later comparisons.
+/// With it: the leak report of this snapshot against the baseline (and target).
+#[napi(catch_unwind)]
+pub fn take_snapshot_compared(
+    request: SnapshotRequest,
+    write: bool,
+    baseline: Option<&analysis::leaks::SnapshotDigest>,
+    target: Option<&analysis::leaks::SnapshotDigest>,
+    options: analysis::leaks::LeakOptionsJs,
+) -> Result<AsyncTask<FinishComparedSnapshot>> {
+    use analysis::leaks::StreamJob;
+    let job = match baseline {
+        None => StreamJob::Digest,
+        Some(b) => StreamJob::Leaks {
+            earlier: std::iter::once(&b.inner).chain(target.map(|t| &t.inner)).cloned().collect(),
+            options: analysis::leaks::leak_options(&options),
+        },
+    };
+    let (file, fed, thread) =
+        capture_feeding(&request, write, move |reader| analysis::leaks::run_stream_job(job, reader))?;
+    Ok(AsyncTask::new(FinishComparedSnapshot { file, fed, job: Some(thread) }))
+}
+
 /// Takes a snapshot and analyses it while V8 serializes: the chunks go to a
 /// parser on a thread of its own (and to the file when `write`), so no file
 /// has to be read back. The graph is built during the snapshot, so its
@@ -575,42 +677,9 @@ pub fn take_snapshot_analyzed(
     progress: Option<Function<analysis::AnalyzeProgress, ()>>,
 ) -> Result<AsyncTask<FinishAnalyzedSnapshot>> {
     let summarizer = analysis::Summarizer::new(&options, progress)?;
-    let isolate =
-        v8::Isolate::current().ok_or_else(|| Error::new(Status::GenericFailure, "no V8 isolate on this thread"))?;
-    let (tx, reader) = heapscope_core::sink::feed(32);
-    let gzip = request.gzip.is_some();
     // The summary's path is filled in by the JS side, which knows the file.
-    let thread = std::thread::Builder::new()
-        .name("heapscope-analyze".into())
-        .spawn(move || summarizer.run("", None, |progress| heapscope_core::snapshot::Graph::read(reader, progress)));
-    let thread =
-        thread.map_err(|e| Error::new(Status::GenericFailure, format!("cannot start the analysis thread: {e}")))?;
-    let task = if write {
-        let file = match start_capture(isolate, &request, Some(tx)) {
-            Ok((path, seq, pending)) => FinishSnapshot { path, seq, gzip, pending: Some(Ok(pending)) },
-            Err((path, seq, failure)) => FinishSnapshot { path, seq, gzip, pending: Some(Err(failure)) },
-        };
-        FinishAnalyzedSnapshot { file: Some(file), fed: None, analysis: Some(thread) }
-    } else {
-        let fed = capture::feed_only(isolate, capture_options(&request), tx);
-        let outcome = if fed.status == v8::SnapshotStatus::Complete {
-            SnapshotOutcome {
-                ok: true,
-                path: String::new(),
-                bytes: 0.0,
-                raw_bytes: fed.raw_bytes as f64,
-                pause_ms: ms(fed.pause),
-                duration_ms: ms(fed.pause),
-                heap_used: fed.heap_used as f64,
-                seq: 0.0,
-                compressed: false,
-                trigger: None,
-                error: None,
-            }
-        } else {
-            SnapshotOutcome::failed(Path::new(""), 0, false, failure(&CaptureError::V8(fed.status)), ms(fed.pause))
-        };
-        FinishAnalyzedSnapshot { file: None, fed: Some(outcome), analysis: Some(thread) }
-    };
-    Ok(AsyncTask::new(task))
+    let (file, fed, thread) = capture_feeding(&request, write, move |reader| {
+        summarizer.run("", None, |progress| heapscope_core::snapshot::Graph::read(reader, progress))
+    })?;
+    Ok(AsyncTask::new(FinishAnalyzedSnapshot { file, fed, analysis: Some(thread) }))
 }

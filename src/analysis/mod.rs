@@ -1,6 +1,8 @@
 //! Analysis stage, JS side: runs heapscope-core's snapshot analysis on a
 //! libuv pool thread and returns plain objects. Nothing here touches V8.
 
+pub mod leaks;
+
 use std::path::PathBuf;
 
 use heapscope_core::snapshot::analysis::{Analysis, ClassRow, ObjectRow, PathStep};
@@ -87,7 +89,7 @@ pub struct AnalyzeProgress {
 
 type ProgressFn = ThreadsafeFunction<AnalyzeProgress, (), AnalyzeProgress, Status, false, true>;
 
-fn step(s: PathStep) -> RetainerStep {
+pub(crate) fn step(s: PathStep) -> RetainerStep {
     RetainerStep { edge: s.edge, edge_type: s.edge_type, name: s.node_name, class_name: s.class_name, id: s.node_id }
 }
 

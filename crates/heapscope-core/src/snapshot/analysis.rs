@@ -427,17 +427,7 @@ impl<'g> Analysis<'g> {
     /// synthetic nodes), each with its shortest retainer path.
     pub fn top_objects(&self, limit: usize) -> Vec<ObjectRow> {
         let g = self.graph;
-        let t = &self.types;
-        let mut order: Vec<u32> =
-            (0..g.node_count as u32).filter(|&n| n != g.root && g.node_type(n) != t.synthetic).collect();
-        let cut = limit.min(order.len());
-        if cut == 0 {
-            return Vec::new();
-        }
-        order.select_nth_unstable_by(cut - 1, |&a, &b| self.retained[b as usize].total_cmp(&self.retained[a as usize]));
-        order.truncate(cut);
-        order.sort_by(|&a, &b| self.retained[b as usize].total_cmp(&self.retained[a as usize]).then(a.cmp(&b)));
-        order
+        self.largest(limit)
             .into_iter()
             .map(|n| ObjectRow {
                 id: g.node_id(n),
@@ -450,6 +440,32 @@ impl<'g> Analysis<'g> {
                 path: self.path(n),
             })
             .collect()
+    }
+
+    /// The `limit` nodes with the largest retained sizes (not the root, not
+    /// synthetic nodes), largest first.
+    pub fn largest(&self, limit: usize) -> Vec<u32> {
+        let g = self.graph;
+        let t = &self.types;
+        let mut order: Vec<u32> =
+            (0..g.node_count as u32).filter(|&n| n != g.root && g.node_type(n) != t.synthetic).collect();
+        let cut = limit.min(order.len());
+        if cut == 0 {
+            return Vec::new();
+        }
+        order.select_nth_unstable_by(cut - 1, |&a, &b| self.retained[b as usize].total_cmp(&self.retained[a as usize]));
+        order.truncate(cut);
+        order.sort_by(|&a, &b| self.retained[b as usize].total_cmp(&self.retained[a as usize]).then(a.cmp(&b)));
+        order
+    }
+
+    /// Children of each node in the dominator tree (CSR: first, nodes).
+    pub fn dominated(&self) -> (Vec<u32>, Vec<u32>) {
+        dominated_nodes(self.graph, &self.dominator)
+    }
+
+    pub fn is_synthetic(&self, n: u32) -> bool {
+        self.graph.node_type(n) == self.types.synthetic
     }
 
     /// The BFS path from a user root (or the root) to `n`.

@@ -8,6 +8,7 @@
 //! takes about half its file size once read.
 
 pub mod analysis;
+pub mod leaks;
 pub mod parse;
 
 use std::io::Read;

@@ -1,0 +1,164 @@
+'use strict';
+// Leak detection on real leaking programs: each child marks a baseline and a
+// target with a session, keeps leaking, asks for leaks() and prints the
+// report; the top suspect must name the retainer that leaks.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { scratch, runNodeJson } = require('./helpers');
+
+// Runs `setup` then the three-mark workflow around `step()` (awaited), and prints the report.
+function leakReport(setup, { before = 20, between = 200, after = 200 } = {}) {
+  const { value } = runNodeJson(`
+    ${setup}
+    (async () => {
+      const run = async (n) => { for (let i = 0; i < n; i++) await step(i); };
+      const session = heapscope.session();
+      await run(${before});
+      await session.mark('baseline');
+      await run(${between});
+      await session.mark('target');
+      await run(${after});
+      const report = await session.leaks();
+      console.log(JSON.stringify(report));
+      process.exit(0);
+    })();
+  `, { timeout: 120_000 });
+  return value;
+}
+
+const describe = (report) => JSON.stringify(report.suspects.map((s) => [s.pathText, s.growth, s.newObjects]));
+
+test('ChocolateClass pushing 100 objects a tick into .sugar: the path ends at ChocolateClass .sugar', () => {
+  const report = leakReport(`
+    class ChocolateClass { constructor() { this.sugar = []; } }
+    globalThis.chocolate = new ChocolateClass();
+    async function step() { for (let i = 0; i < 100; i++) chocolate.sugar.push({ grain: i }); }
+  `);
+  const top = report.suspects[0];
+  assert.ok(top, 'a suspect');
+  const [holder, owner] = [top.path.at(-1), top.path.at(-2)];
+  assert.equal(holder.edge, 'sugar', describe(report));
+  assert.equal(owner.className, 'ChocolateClass', describe(report));
+  assert.match(top.pathText, /chocolate \(ChocolateClass\) → sugar \(Array\)$/);
+  // 200 ticks between target and final, 100 objects each: all new since the baseline.
+  assert.ok(top.newObjects >= 40_000, describe(report));
+  assert.ok(top.leakedObjects >= 20_000, 'memlab leak set: allocated before the target, alive at the end');
+  assert.equal(top.classes[0].name, 'Object');
+  assert.ok(top.retained[2] > top.retained[1] && top.retained[1] > top.retained[0]);
+  assert.ok(top.growthPerMinute > 0);
+  const objects = report.diff.find((r) => r.name === 'Object');
+  assert.ok(objects.addedCount >= 40_000 && objects.countDelta > 39_000, JSON.stringify(objects));
+});
+
+test("client.on('message') per request, the listener capturing res: the emitter's listeners retain the responses", () => {
+  const report = leakReport(`
+    const http = require('node:http');
+    const { EventEmitter } = require('node:events');
+    globalThis.client = new EventEmitter();
+    client.setMaxListeners(0);
+    const server = http.createServer((req, res) => {
+      client.on('message', (message) => res.write(message));
+      res.end('ok');
+    });
+    const listening = new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    async function step() {
+      await listening;
+      await new Promise((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: server.address().port, agent }, (r) => r.resume().on('end', resolve)).on('error', reject);
+      });
+    }
+  `, { before: 10, between: 150, after: 150 });
+  const top = report.suspects[0];
+  assert.ok(top, 'a suspect');
+  assert.ok(top.path.some((s) => s.edge === '_events'), describe(report));
+  assert.ok(top.path.some((s) => s.edge === 'message'), describe(report));
+  assert.ok(top.pathText.startsWith('global → client (EventEmitter)'), top.pathText);
+  const held = top.classes.map((c) => c.name);
+  assert.ok(held.includes('ServerResponse'), held.join(', '));
+  assert.ok(top.newObjects > 0);
+});
+
+test('a global array replaced by ever larger arrays: that global', () => {
+  const report = leakReport(`
+    globalThis.array = [];
+    async function step() { array = new Array(10000 + array.length).fill(0); }
+  `, { before: 5, between: 20, after: 20 });
+  const top = report.suspects[0];
+  assert.ok(top, 'a suspect');
+  assert.equal(top.pathText, 'global → array (Array)', describe(report));
+  // The array is a new object each time: found by growth at its path, not by id.
+  assert.ok(top.retained[2] > top.retained[1] && top.retained[1] > top.retained[0]);
+});
+
+test('an unbounded Map cache keyed by request id: that Map', () => {
+  const report = leakReport(`
+    globalThis.cache = new Map();
+    let id = 0;
+    async function step() {
+      for (let i = 0; i < 50; i++, id++) cache.set('req-' + id, { id, body: 'payload '.repeat(4) + id });
+    }
+  `);
+  const top = report.suspects[0];
+  assert.ok(top, 'a suspect');
+  assert.equal(top.pathText, 'global → cache (Map)', describe(report));
+  assert.ok(top.newObjects >= 20_000, describe(report));
+});
+
+test('control: a large but stable structure is not reported', () => {
+  const report = leakReport(`
+    globalThis.stable = Array.from({ length: 100_000 }, (_, i) => ({ id: i, label: 'row ' + i }));
+    globalThis.lookup = new Map(stable.map((r) => [r.id, r]));
+    let sum = 0;
+    async function step(i) {
+      // Busy, but everything it allocates is garbage by the next step.
+      const rows = stable.slice(i * 100, i * 100 + 1000).map((r) => ({ ...r, seen: true }));
+      sum += rows.length;
+    }
+  `);
+  assert.ok(report.totalSizes[0] > 8_000_000, 'the structure is large');
+  assert.ok(!report.suspects.some((s) => /stable|lookup/.test(s.pathText)), describe(report));
+  const grown = report.suspects.reduce((n, s) => n + s.growth, 0);
+  assert.ok(grown < 1_000_000, `nothing large reported: ${describe(report)}`);
+});
+
+test('diff() and findLeaks() of files; CLI diff and leaks', (t) => {
+  const dir = scratch(t);
+  const { value } = runNodeJson(`
+    globalThis.cache = new Map();
+    let id = 0;
+    const fill = (n) => { for (let i = 0; i < n; i++, id++) cache.set('req-' + id, { id }); };
+    (async () => {
+      const files = [];
+      for (const n of [100, 5000, 5000]) {
+        fill(n);
+        files.push((await heapscope.snapshot({ dir: ${JSON.stringify(dir)} })).path);
+      }
+      const diff = await heapscope.diff(files[0], files[1]);
+      const report = await heapscope.findLeaks({ baseline: files[0], target: files[1], final: files[2] });
+      const missing = await heapscope.findLeaks({ baseline: files[0], final: files[0] + '.nope' }).catch((e) => e.message);
+      console.log(JSON.stringify({ files, diff, report, missing }));
+    })();
+  `);
+  const { files, diff, report } = value;
+  const objects = diff.find((r) => r.name === '{id}' || r.name === 'Object');
+  assert.ok(objects && objects.addedCount >= 5000, JSON.stringify(diff.slice(0, 5)));
+  assert.equal(report.suspects[0].pathText, 'global → cache (Map)');
+  assert.match(value.missing, /nope/);
+  const { spawnSync } = require('node:child_process');
+  const bin = path.join(__dirname, '..', 'bin', 'heapscope.js');
+  const cli = (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  const leaks = cli('leaks', ...files);
+  assert.equal(leaks.status, 0, leaks.stderr);
+  assert.match(leaks.stdout, /global → cache \(Map\)/);
+  const json = JSON.parse(cli('leaks', ...files, '--json').stdout);
+  assert.equal(json.suspects[0].pathText, 'global → cache (Map)');
+  const d = cli('diff', files[0], files[1]);
+  assert.equal(d.status, 0, d.stderr);
+  assert.match(d.stdout, /\+5,0\d\d/);
+  assert.equal(cli('leaks', files[0]).status, 2);
+  assert.ok(fs.existsSync(files[2]));
+});

@@ -1,0 +1,115 @@
+'use strict';
+// Leak detection: diff() and findLeaks() of files, and sessions that mark
+// points in a running process. Earlier snapshots are kept as digests (ids,
+// classes, sizes, the largest objects by path), never as whole graphs.
+
+const path = require('node:path');
+const { invalidArg, systemError } = require('./errors');
+
+module.exports = function leaks(binding, { snapshotRequest }) {
+  function checkFile(name, file) {
+    if (typeof file !== 'string' || file === '') throw invalidArg(name, 'a path', file);
+    return path.resolve(file);
+  }
+
+  function leakOptions(options = {}) {
+    if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
+    const { minGrowth, limit } = options;
+    if (minGrowth !== undefined && !(typeof minGrowth === 'number' && minGrowth >= 0)) {
+      throw invalidArg('minGrowth', 'a number of bytes', minGrowth);
+    }
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw invalidArg('limit', 'a positive integer', limit);
+    return { minGrowth, limit };
+  }
+
+  function unwrap(outcome, what) {
+    if (outcome.error) {
+      const err = new Error(`heapscope: cannot compare ${what}: ${outcome.error.message}`);
+      err.code = outcome.error.code;
+      if (outcome.error.offset !== undefined && outcome.error.offset !== null) err.offset = outcome.error.offset;
+      throw err;
+    }
+    return outcome;
+  }
+
+  /** Objects added and removed per class between two snapshot files of one process. */
+  async function diff(before, after) {
+    const files = [checkFile('before', before), checkFile('after', after)];
+    return unwrap(await binding.diffFiles(...files), 'snapshots').diff;
+  }
+
+  /**
+   * memlab's three snapshots: objects allocated between baseline and target
+   * that are still alive in final, and what grew along the way, clustered by
+   * the retainer path that holds them. `target` is optional.
+   */
+  async function findLeaks({ baseline, target, final: last, ...options } = {}) {
+    const files = [checkFile('baseline', baseline)];
+    if (target !== undefined) files.push(checkFile('target', target));
+    files.push(checkFile('final', last));
+    const report = unwrap(await binding.findLeaksInFiles(files, leakOptions(options)), 'snapshots').report;
+    return { ...report, files };
+  }
+
+  /** Points marked in this process; each mark is a snapshot reduced to a digest as it streams. */
+  class Session {
+    #marks = [];
+    #request;
+    #write;
+
+    constructor(options = {}) {
+      if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
+      const { write = false, ...rest } = options;
+      if (typeof write !== 'boolean') throw invalidArg('write', 'a boolean', write);
+      this.#request = snapshotRequest(rest);
+      this.#write = write;
+    }
+
+    get marks() {
+      return this.#marks.map(({ name, at, path: file, nodeCount, totalSize }) => ({ name, at, path: file, nodeCount, totalSize }));
+    }
+
+    async #take(baseline, target, options) {
+      const { snapshot, outcome } = await binding.takeSnapshotCompared(this.#request, this.#write, baseline, target, options);
+      if (!snapshot.ok) throw systemError('heapscope: snapshot not taken: ', snapshot.error);
+      return { snapshot, outcome: unwrap(outcome, 'the snapshot stream') };
+    }
+
+    /** Takes a snapshot and keeps its digest under `name` ('baseline', 'target', …). */
+    async mark(name = `mark${this.#marks.length + 1}`) {
+      if (typeof name !== 'string') throw invalidArg('name', 'a string', name);
+      const { snapshot, outcome } = await this.#take(undefined, undefined, {});
+      const digest = outcome.digest;
+      const mark = { name, at: Date.now(), path: snapshot.path || null, digest, nodeCount: digest.nodeCount, totalSize: digest.totalSize };
+      this.#marks.push(mark);
+      return { name, at: mark.at, path: mark.path, nodeCount: mark.nodeCount, totalSize: mark.totalSize };
+    }
+
+    /** Objects added and removed per class between two marks. */
+    diff(from, to) {
+      const find = (name) => {
+        const m = this.#marks.find((x) => x.name === name);
+        if (!m) throw invalidArg('mark', `one of ${this.#marks.map((x) => x.name).join(', ') || '(no marks yet)'}`, name);
+        return m;
+      };
+      return binding.diffDigests(find(from).digest, find(to).digest);
+    }
+
+    /**
+     * Takes the final snapshot now and reports what grew since the first mark
+     * (the baseline), using the second mark as the target when there is one.
+     */
+    async leaks(options = {}) {
+      if (this.#marks.length === 0) throw new Error('heapscope: mark a baseline before asking for leaks');
+      const [baseline, target] = this.#marks;
+      const { outcome } = await this.#take(baseline.digest, target && target.digest, leakOptions(options));
+      const now = Date.now();
+      const minutes = (now - baseline.at) / 60000;
+      const report = outcome.report;
+      for (const s of report.suspects) s.growthPerMinute = minutes > 0 ? s.growth / minutes : null;
+      return { ...report, marks: [...this.marks, { name: 'final', at: now }] };
+    }
+  }
+
+  return { diff, findLeaks, session: (options) => new Session(options), Session };
+};

@@ -1,0 +1,274 @@
+//! Leak detection, JS side: digests of earlier snapshots kept as opaque
+//! handles, class diffs and leak suspects as plain objects. Heavy work runs
+//! on pool threads (files) or on the thread that reads V8's chunk stream.
+
+use std::sync::Arc;
+
+use heapscope_core::snapshot::analysis::Analysis;
+use heapscope_core::snapshot::leaks::{self, ClassDiff, Digest, LeakOptions, Suspect};
+use heapscope_core::snapshot::{Graph, ParseError};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::{step, AnalyzeFailure, RetainerStep};
+
+/// What an earlier snapshot leaves for later comparisons (ids, classes, sizes
+/// and its largest objects by path), without its graph.
+#[napi]
+pub struct SnapshotDigest {
+    pub(crate) inner: Arc<Digest>,
+}
+
+#[napi]
+impl SnapshotDigest {
+    #[napi(getter)]
+    pub fn node_count(&self) -> f64 {
+        self.inner.node_count() as f64
+    }
+
+    #[napi(getter)]
+    pub fn total_size(&self) -> f64 {
+        self.inner.total_size
+    }
+}
+
+#[napi(object)]
+pub struct ClassDiffRow {
+    pub name: String,
+    pub added_count: f64,
+    pub removed_count: f64,
+    pub count_delta: f64,
+    pub added_size: f64,
+    pub removed_size: f64,
+    pub size_delta: f64,
+}
+
+fn diff_row(r: ClassDiff) -> ClassDiffRow {
+    ClassDiffRow {
+        count_delta: r.added_count as f64 - r.removed_count as f64,
+        size_delta: r.added_size - r.removed_size,
+        name: r.name,
+        added_count: r.added_count as f64,
+        removed_count: r.removed_count as f64,
+        added_size: r.added_size,
+        removed_size: r.removed_size,
+    }
+}
+
+#[napi(object)]
+pub struct HeldClassRow {
+    pub name: String,
+    pub count: f64,
+    pub size: f64,
+}
+
+#[napi(object)]
+pub struct LeakSuspect {
+    /// From a GC root down to the object that holds the growth.
+    pub path: Vec<RetainerStep>,
+    /// The path as people read it: `cache (Map)`, `chocolate (ChocolateClass) → sugar (Array)`.
+    pub path_text: String,
+    pub id: u32,
+    pub class_name: String,
+    /// Retained size at this path in each snapshot compared, oldest first.
+    pub retained: Vec<f64>,
+    pub growth: f64,
+    pub new_objects: f64,
+    pub new_size: f64,
+    /// New objects that already existed at the target (memlab's leak set).
+    pub leaked_objects: f64,
+    pub classes: Vec<HeldClassRow>,
+}
+
+fn suspect(s: Suspect) -> LeakSuspect {
+    LeakSuspect {
+        path_text: leaks::path_text(&s.path),
+        path: s.path.into_iter().map(step).collect(),
+        id: s.node_id,
+        class_name: s.class_name,
+        retained: s.retained,
+        growth: s.growth,
+        new_objects: s.new_objects as f64,
+        new_size: s.new_size,
+        leaked_objects: s.leaked_objects as f64,
+        classes: s
+            .held
+            .into_iter()
+            .map(|h| HeldClassRow { name: h.name, count: h.count as f64, size: h.size })
+            .collect(),
+    }
+}
+
+#[napi(object)]
+pub struct LeakOptionsJs {
+    pub min_growth: Option<f64>,
+    pub limit: Option<u32>,
+}
+
+pub(crate) fn leak_options(o: &LeakOptionsJs) -> LeakOptions {
+    let d = LeakOptions::default();
+    LeakOptions { min_growth: o.min_growth.unwrap_or(d.min_growth), limit: o.limit.map_or(d.limit, |l| l as usize) }
+}
+
+#[napi(object)]
+pub struct LeakReport {
+    pub suspects: Vec<LeakSuspect>,
+    /// Classes compared between the first and the last snapshot.
+    pub diff: Vec<ClassDiffRow>,
+    pub total_sizes: Vec<f64>,
+}
+
+/// A result or the error that stopped it (file path and byte offset in the message).
+#[napi(object, object_from_js = false)]
+pub struct LeakOutcome {
+    pub report: Option<LeakReport>,
+    pub diff: Option<Vec<ClassDiffRow>>,
+    pub digest: Option<SnapshotDigest>,
+    pub error: Option<AnalyzeFailure>,
+}
+
+impl LeakOutcome {
+    fn failed(e: ParseError, path: &str) -> LeakOutcome {
+        LeakOutcome {
+            report: None,
+            diff: None,
+            digest: None,
+            error: Some(AnalyzeFailure {
+                message: if path.is_empty() { e.to_string() } else { format!("{path}: {e}") },
+                code: e.code().into(),
+                offset: e.offset().map(|o| o as f64),
+            }),
+        }
+    }
+
+    fn internal() -> LeakOutcome {
+        LeakOutcome {
+            report: None,
+            diff: None,
+            digest: None,
+            error: Some(AnalyzeFailure {
+                message: "internal error while comparing snapshots".into(),
+                code: "ERR_HEAPSCOPE_INTERNAL".into(),
+                offset: None,
+            }),
+        }
+    }
+
+    fn ok() -> LeakOutcome {
+        LeakOutcome { report: None, diff: None, digest: None, error: None }
+    }
+}
+
+/// Reads a file and digests it, keeping none of its graph.
+fn digest_file(path: &str) -> std::result::Result<Digest, ParseError> {
+    let graph = Graph::open(path.as_ref(), &mut |_| {})?;
+    let analysis = Analysis::run(&graph, &mut |_| {});
+    Ok(Digest::of(&analysis))
+}
+
+/// The report for `last` against the earlier digests.
+pub(crate) fn report(earlier: &[&Digest], graph: &Graph, options: LeakOptions) -> LeakReport {
+    let analysis = Analysis::run(graph, &mut |_| {});
+    let suspects = leaks::suspects(earlier, &analysis, options).into_iter().map(suspect).collect();
+    let last = Digest::of(&analysis);
+    let diff = earlier.first().map(|first| leaks::diff(first, &last)).unwrap_or_default();
+    let mut total_sizes: Vec<f64> = earlier.iter().map(|d| d.total_size).collect();
+    total_sizes.push(last.total_size);
+    LeakReport { suspects, diff: diff.into_iter().map(diff_row).collect(), total_sizes }
+}
+
+fn guarded(work: impl FnOnce() -> LeakOutcome) -> LeakOutcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| LeakOutcome::internal())
+}
+
+pub struct FileLeakTask {
+    files: Vec<String>,
+    options: LeakOptions,
+    /// Only the class diff of two files.
+    diff_only: bool,
+}
+
+impl Task for FileLeakTask {
+    type Output = LeakOutcome;
+    type JsValue = LeakOutcome;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(guarded(|| {
+            let (last, earlier) = self.files.split_last().expect("at least two files");
+            let mut digests = Vec::new();
+            for path in earlier {
+                match digest_file(path) {
+                    Ok(d) => digests.push(d),
+                    Err(e) => return LeakOutcome::failed(e, path),
+                }
+            }
+            let refs: Vec<&Digest> = digests.iter().collect();
+            if self.diff_only {
+                return match digest_file(last) {
+                    Ok(after) => LeakOutcome {
+                        diff: Some(leaks::diff(refs[0], &after).into_iter().map(diff_row).collect()),
+                        ..LeakOutcome::ok()
+                    },
+                    Err(e) => LeakOutcome::failed(e, last),
+                };
+            }
+            match Graph::open(last.as_ref(), &mut |_| {}) {
+                Ok(graph) => LeakOutcome { report: Some(report(&refs, &graph, self.options)), ..LeakOutcome::ok() },
+                Err(e) => LeakOutcome::failed(e, last),
+            }
+        }))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
+/// `diff(before, after)` of two files of one process.
+#[napi(catch_unwind)]
+pub fn diff_files(before: String, after: String) -> AsyncTask<FileLeakTask> {
+    AsyncTask::new(FileLeakTask { files: vec![before, after], options: LeakOptions::default(), diff_only: true })
+}
+
+/// `findLeaks({ baseline, target, final })` of files of one process (target optional).
+#[napi(catch_unwind)]
+pub fn find_leaks_in_files(files: Vec<String>, options: LeakOptionsJs) -> Result<AsyncTask<FileLeakTask>> {
+    if !(2..=3).contains(&files.len()) {
+        return Err(Error::new(Status::InvalidArg, "two or three snapshot files"));
+    }
+    Ok(AsyncTask::new(FileLeakTask { files, options: leak_options(&options), diff_only: false }))
+}
+
+/// Class diff of two digests (of one process); quick, on the calling thread.
+#[napi]
+pub fn diff_digests(before: &SnapshotDigest, after: &SnapshotDigest) -> Vec<ClassDiffRow> {
+    leaks::diff(&before.inner, &after.inner).into_iter().map(diff_row).collect()
+}
+
+/// Work for the thread that reads a live snapshot: a digest or a leak report.
+pub(crate) enum StreamJob {
+    Digest,
+    Leaks { earlier: Vec<Arc<Digest>>, options: LeakOptions },
+}
+
+pub(crate) fn run_stream_job(job: StreamJob, reader: heapscope_core::sink::ChunkReader) -> LeakOutcome {
+    guarded(|| {
+        let graph = match Graph::read(reader, &mut |_| {}) {
+            Ok(g) => g,
+            Err(e) => return LeakOutcome::failed(e, ""),
+        };
+        match job {
+            StreamJob::Digest => {
+                let analysis = Analysis::run(&graph, &mut |_| {});
+                LeakOutcome {
+                    digest: Some(SnapshotDigest { inner: Arc::new(Digest::of(&analysis)) }),
+                    ..LeakOutcome::ok()
+                }
+            }
+            StreamJob::Leaks { earlier, options } => {
+                let refs: Vec<&Digest> = earlier.iter().map(|d| d.as_ref()).collect();
+                LeakOutcome { report: Some(report(&refs, &graph, options)), ..LeakOutcome::ok() }
+            }
+        }
+    })
+}
