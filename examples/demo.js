@@ -7,6 +7,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { EventEmitter } = require('node:events');
 const heapscope = require('..');
+const { formatLeaks } = require('../bin/heapscope');
 
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heapscope-demo-'));
 const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;
@@ -37,8 +38,19 @@ async function main() {
     console.log(`    ${mb(info.bytes)} on disk, heap used ${mb(info.heapUsed)}, main thread paused ${info.pauseMs.toFixed(0)} ms`);
   });
 
+  // A leak-hunting session: marks are snapshots analysed as they stream,
+  // kept only as digests (no files).
+  const session = heapscope.session();
+  for (let i = 0; i < 2000; i++) handleRequest();
+  await session.mark('baseline');
+  console.log('session: baseline marked');
+
   for (let round = 1; round <= 3; round++) {
     for (let i = 0; i < 20000; i++) handleRequest();
+    if (round === 1) {
+      await session.mark('target');
+      console.log('session: target marked');
+    }
     const used = process.memoryUsage().heapUsed;
     console.log(`round ${round}: ${nextId} requests served, ${bus.listenerCount('message')} listeners, heap used ${mb(used)}`);
     await heapscope.snapshot({ dir: outDir, filename: `demo-round${round}.heapsnapshot.gz`, gzip: true });
@@ -62,6 +74,11 @@ async function main() {
   for (const o of summary.objects) {
     console.log(`  ${mb(o.retainedSize).padEnd(10)} ${o.className} @${o.id}: ${o.path.map((s) => `${s.edge} (${s.className})`).join(' → ')}`);
   }
+
+  // The leak report: what grew since the baseline, and the path that holds it.
+  const report = await session.leaks();
+  console.log(`\nheapscope session.leaks() — baseline, target, now:`);
+  console.log(formatLeaks(report));
 
   console.log(`\nSnapshots are in ${outDir}. Open them in Chrome DevTools (Memory tab → Load), or run`);
   console.log(`npx heapscope summary <file>. They hold secrets: they were created with mode 0600.`);

@@ -242,14 +242,19 @@ pub fn suspects(earlier: &[&Digest], last: &Analysis, options: LeakOptions) -> V
         }
         candidates.push(Candidate { node: n, path, key, retained });
     }
-    // The deepest path that explains the growth: drop a candidate when a
-    // descendant accounts for most of its growth.
     let growth = |c: &Candidate| c.retained[c.retained.len() - 1] - c.retained[0];
+    // The deepest paths that explain the growth: drop a candidate when the
+    // candidates right below it (a cache and a listener list in one scope,
+    // say) account for most of its growth.
     let explained: Vec<bool> = candidates
         .iter()
         .map(|c| {
             let prefix = format!("{}/", c.key);
-            candidates.iter().any(|d| d.key.starts_with(&prefix) && growth(d) >= 0.8 * growth(c))
+            let below: Vec<&Candidate> = candidates.iter().filter(|d| d.key.starts_with(&prefix)).collect();
+            let direct = below.iter().filter(|d| {
+                !below.iter().any(|e| e.key.len() < d.key.len() && d.key.starts_with(&format!("{}/", e.key)))
+            });
+            direct.map(|d| growth(d)).sum::<f64>() >= 0.8 * growth(c)
         })
         .collect();
     let mut kept: Vec<&Candidate> =
