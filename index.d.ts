@@ -329,3 +329,84 @@ export interface AnalyzeOptions {
  * byte `offset` of the problem when there is one.
  */
 export function analyze(path: string, options?: AnalyzeOptions): Promise<Summary>;
+
+// --- leak detection ---------------------------------------------------------
+
+/** A Comparison-view row: objects added and removed in one class. */
+export interface ClassDiff {
+  name: string;
+  addedCount: number;
+  removedCount: number;
+  countDelta: number;
+  addedSize: number;
+  removedSize: number;
+  sizeDelta: number;
+}
+
+export interface LeakSuspect {
+  /** From a GC root down to the object that holds the growth. */
+  path: RetainerStep[];
+  /** `global → chocolate (ChocolateClass) → sugar (Array)` */
+  pathText: string;
+  id: number;
+  className: string;
+  /** Retained size at this path in each snapshot, oldest first. */
+  retained: number[];
+  growth: number;
+  /** Sessions only: growth per minute since the baseline. */
+  growthPerMinute?: number | null;
+  /** Objects it retains that are new since the baseline. */
+  newObjects: number;
+  newSize: number;
+  /** Of those, the ones already there at the target (memlab's leak set). */
+  leakedObjects: number;
+  classes: { name: string; count: number; size: number }[];
+}
+
+export interface LeakReport {
+  suspects: LeakSuspect[];
+  /** Classes compared between the baseline and the last snapshot. */
+  diff: ClassDiff[];
+  /** DevTools' total of each snapshot, oldest first. */
+  totalSizes: number[];
+}
+
+export interface LeakOptions {
+  /** Least growth of retained size, in bytes. Default 64 KiB. */
+  minGrowth?: number;
+  /** Most suspects. Default 10. */
+  limit?: number;
+}
+
+/** Objects added and removed per class between two snapshot files of one process. */
+export function diff(before: string, after: string): Promise<ClassDiff[]>;
+
+/** memlab's three snapshots (target optional) and growth by retainer path. */
+export function findLeaks(
+  files: { baseline: string; target?: string; final: string } & LeakOptions,
+): Promise<LeakReport & { files: string[] }>;
+
+export interface SessionOptions extends SnapshotOptions {
+  /** Keep each mark's file too. Default: false. */
+  write?: boolean;
+}
+
+export interface Mark {
+  name: string;
+  at: number;
+  path: string | null;
+  nodeCount: number;
+  totalSize: number;
+}
+
+export interface Session {
+  readonly marks: Mark[];
+  /** Takes a snapshot, analysed as it streams, and keeps its digest. */
+  mark(name?: string): Promise<Mark>;
+  /** Objects added and removed per class between two marks. */
+  diff(from: string, to: string): ClassDiff[];
+  /** Takes the final snapshot and compares it with the first mark (and the second, as target). */
+  leaks(options?: LeakOptions): Promise<LeakReport & { marks: { name: string; at: number }[] }>;
+}
+
+export function session(options?: SessionOptions): Session;
