@@ -81,6 +81,16 @@ pub fn path_key(path: &[PathStep]) -> String {
 
 /// A path as people read it: `global → cache (Map) → table`.
 pub fn path_text(path: &[PathStep]) -> String {
+    // Start at the JS global object when the path passes through it (newer V8
+    // reaches it through "(system) → global_object"): it reads as `global`.
+    let is_global = |s: &PathStep| {
+        let c = s.class_name.as_str();
+        c == "global" || c.starts_with("global ") || c == "Window" || c.starts_with("Window ")
+    };
+    if let Some(at) = path.iter().rposition(is_global) {
+        let rest = path_text_from(&path[at + 1..]);
+        return if rest.is_empty() { "global".into() } else { format!("global → {rest}") };
+    }
     path.iter()
         .enumerate()
         .map(|(i, s)| {
@@ -93,6 +103,14 @@ pub fn path_text(path: &[PathStep]) -> String {
                 format!("{} ({})", s.edge, s.class_name)
             }
         })
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+fn path_text_from(steps: &[PathStep]) -> String {
+    steps
+        .iter()
+        .map(|s| if s.class_name.is_empty() { s.edge.clone() } else { format!("{} ({})", s.edge, s.class_name) })
         .collect::<Vec<_>>()
         .join(" → ")
 }
