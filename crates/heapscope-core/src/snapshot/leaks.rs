@@ -35,7 +35,17 @@ pub struct Digest {
 pub const FOLLOWED: usize = 20_000;
 
 impl Digest {
+    /// Everything later snapshots are compared with, paths included.
     pub fn of(a: &Analysis) -> Digest {
+        let mut digest = Digest::for_diff(a);
+        digest.by_path =
+            a.largest(FOLLOWED).into_iter().map(|n| (path_key(&a.path(n)), a.retained[n as usize])).collect();
+        digest
+    }
+
+    /// Only what a class diff needs: no retainer paths (those cost a path
+    /// walk for each of the largest objects).
+    pub fn for_diff(a: &Analysis) -> Digest {
         let g = a.graph;
         let mut order: Vec<u32> = (0..g.node_count as u32).collect();
         order.sort_unstable_by_key(|&n| g.node_id(n));
@@ -56,8 +66,7 @@ impl Digest {
         }
         let size = order.iter().map(|&n| a.self_sizes[n as usize]).collect();
         let ids = order.iter().map(|&n| g.node_id(n)).collect();
-        let by_path = a.largest(FOLLOWED).into_iter().map(|n| (path_key(&a.path(n)), a.retained[n as usize])).collect();
-        Digest { ids, class, size, names, by_path, total_size: a.total_size() }
+        Digest { ids, class, size, names, by_path: HashMap::new(), total_size: a.total_size() }
     }
 
     pub fn node_count(&self) -> usize {
@@ -83,36 +92,27 @@ pub fn path_key(path: &[PathStep]) -> String {
 pub fn path_text(path: &[PathStep]) -> String {
     // Start at the JS global object when the path passes through it (newer V8
     // reaches it through "(system) → global_object"): it reads as `global`.
+    // Otherwise the root's edge (an index into its roots) says nothing: name
+    // the first node itself.
     let is_global = |s: &PathStep| {
         let c = s.class_name.as_str();
         c == "global" || c.starts_with("global ") || c == "Window" || c.starts_with("Window ")
     };
-    if let Some(at) = path.iter().rposition(is_global) {
-        let rest = path_text_from(&path[at + 1..]);
-        return if rest.is_empty() { "global".into() } else { format!("global → {rest}") };
-    }
-    path.iter()
-        .enumerate()
-        .map(|(i, s)| {
-            // The root's edge (an index into its roots) says nothing: name the root itself.
-            if i == 0 {
-                s.class_name.clone()
-            } else if s.class_name.is_empty() {
-                s.edge.clone()
-            } else {
-                format!("{} ({})", s.edge, s.class_name)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" → ")
-}
-
-fn path_text_from(steps: &[PathStep]) -> String {
-    steps
-        .iter()
-        .map(|s| if s.class_name.is_empty() { s.edge.clone() } else { format!("{} ({})", s.edge, s.class_name) })
-        .collect::<Vec<_>>()
-        .join(" → ")
+    let (head, rest) = match path.iter().rposition(is_global) {
+        Some(at) => ("global".to_string(), &path[at + 1..]),
+        None => match path.split_first() {
+            Some((first, rest)) => (first.class_name.clone(), rest),
+            None => return String::new(),
+        },
+    };
+    let steps = rest.iter().map(|s| {
+        if s.class_name.is_empty() {
+            s.edge.clone()
+        } else {
+            format!("{} ({})", s.edge, s.class_name)
+        }
+    });
+    std::iter::once(head).chain(steps).collect::<Vec<_>>().join(" → ")
 }
 
 /// A Comparison-view row.
@@ -263,58 +263,29 @@ pub fn suspects(earlier: &[&Digest], last: &Analysis, options: LeakOptions) -> V
     let growth = |c: &Candidate| c.retained[c.retained.len() - 1] - c.retained[0];
     // The deepest paths that explain the growth: drop a candidate when the
     // candidates right below it (a cache and a listener list in one scope,
-    // say) account for most of its growth.
-    let explained: Vec<bool> = candidates
-        .iter()
-        .map(|c| {
-            let prefix = format!("{}/", c.key);
-            let below: Vec<&Candidate> = candidates.iter().filter(|d| d.key.starts_with(&prefix)).collect();
-            let direct = below.iter().filter(|d| {
-                !below.iter().any(|e| e.key.len() < d.key.len() && d.key.starts_with(&format!("{}/", e.key)))
-            });
-            direct.map(|d| growth(d)).sum::<f64>() >= 0.8 * growth(c)
-        })
-        .collect();
+    // say) account for most of its growth. BFS paths form a tree, so a
+    // candidate's nearest candidate ancestor is its longest candidate prefix.
+    let index: HashMap<&str, usize> = candidates.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect();
+    let mut below = vec![0.0f64; candidates.len()];
+    for c in &candidates {
+        let parent = (1..c.path.len()).rev().find_map(|k| index.get(path_key(&c.path[..k]).as_str()).copied());
+        if let Some(p) = parent {
+            below[p] += growth(c);
+        }
+    }
     let mut kept: Vec<&Candidate> =
-        candidates.iter().zip(explained).filter(|(_, explained)| !explained).map(|(c, _)| c).collect();
+        candidates.iter().zip(below).filter(|(c, below)| *below < 0.8 * growth(c)).map(|(c, _)| c).collect();
     kept.sort_by(|a, b| growth(b).total_cmp(&growth(a)).then(a.node.cmp(&b.node)));
     if kept.is_empty() {
         return Vec::new();
     }
-    let (first, dominated) = last.dominated();
-    let target = earlier.get(1);
+    let dominated = last.dominated();
+    let target = earlier.get(1).copied();
     kept.into_iter()
         .filter_map(|c| {
-            let tally = || {
-                let mut held: HashMap<&str, (u64, f64)> = HashMap::new();
-                let (mut new_objects, mut new_size, mut leaked_objects) = (0u64, 0.0f64, 0u64);
-                let mut stack = vec![c.node];
-                while let Some(n) = stack.pop() {
-                    let id = g.node_id(n);
-                    let size = last.self_sizes[n as usize] as f64;
-                    if !baseline.contains(id) && size > 0.0 && !last.is_synthetic(n) {
-                        new_objects += 1;
-                        new_size += size;
-                        if target.is_some_and(|t| t.contains(id)) {
-                            leaked_objects += 1;
-                        }
-                        let e = held.entry(last.class_name(n)).or_default();
-                        e.0 += 1;
-                        e.1 += size;
-                    }
-                    stack.extend_from_slice(&dominated[first[n as usize] as usize..first[n as usize + 1] as usize]);
-                }
-                let mut held: Vec<HeldClass> = held
-                    .into_iter()
-                    .map(|(name, (count, size))| HeldClass { name: name.to_string(), count, size })
-                    .collect();
-                held.sort_by(|a, b| b.size.total_cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
-                held.truncate(8);
-                (new_objects, new_size, leaked_objects, held)
-            };
-            let (new_objects, new_size, leaked_objects, held) = tally();
+            let held = Held::tally(last, &dominated, c.node, baseline, target);
             // Growth that holds nothing new (a cache of V8's resizing) is not a leak.
-            if new_objects == 0 || new_size < 0.25 * growth(c) {
+            if held.new_objects == 0 || held.new_size < 0.25 * growth(c) {
                 return None;
             }
             Some(Suspect {
@@ -323,12 +294,57 @@ pub fn suspects(earlier: &[&Digest], last: &Analysis, options: LeakOptions) -> V
                 growth: growth(c),
                 retained: c.retained.clone(),
                 path: c.path.clone(),
-                new_objects,
-                new_size,
-                leaked_objects,
-                held,
+                new_objects: held.new_objects,
+                new_size: held.new_size,
+                leaked_objects: held.leaked_objects,
+                held: held.classes,
             })
         })
         .take(options.limit)
         .collect()
+}
+
+/// New objects in a node's dominator subtree, by class.
+struct Held {
+    new_objects: u64,
+    new_size: f64,
+    leaked_objects: u64,
+    classes: Vec<HeldClass>,
+}
+
+impl Held {
+    fn tally(
+        last: &Analysis,
+        (first, dominated): &(Vec<u32>, Vec<u32>),
+        node: u32,
+        baseline: &Digest,
+        target: Option<&Digest>,
+    ) -> Held {
+        let g = last.graph;
+        let mut by_class: HashMap<&str, (u64, f64)> = HashMap::new();
+        let (mut new_objects, mut new_size, mut leaked_objects) = (0u64, 0.0f64, 0u64);
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            let id = g.node_id(n);
+            let size = last.self_sizes[n as usize] as f64;
+            if !baseline.contains(id) && size > 0.0 && !last.is_synthetic(n) {
+                new_objects += 1;
+                new_size += size;
+                if target.is_some_and(|t| t.contains(id)) {
+                    leaked_objects += 1;
+                }
+                let e = by_class.entry(last.class_name(n)).or_default();
+                e.0 += 1;
+                e.1 += size;
+            }
+            stack.extend_from_slice(&dominated[first[n as usize] as usize..first[n as usize + 1] as usize]);
+        }
+        let mut classes: Vec<HeldClass> = by_class
+            .into_iter()
+            .map(|(name, (count, size))| HeldClass { name: name.to_string(), count, size })
+            .collect();
+        classes.sort_by(|a, b| b.size.total_cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
+        classes.truncate(8);
+        Held { new_objects, new_size, leaked_objects, classes }
+    }
 }
