@@ -50,14 +50,10 @@ async function summary(args) {
     else usage(`unexpected argument ${a}`);
   }
   if (!file) usage('summary needs a snapshot file');
-  let result;
-  try {
-    result = await heapscope.analyze(file, { topClasses: top, topObjects: objects });
-  } catch (e) {
-    process.stderr.write(`${e.message}\n`);
-    process.exitCode = 1;
-    return;
-  }
+  await fail(async () => printSummary(await heapscope.analyze(file, { topClasses: top, topObjects: objects }), json));
+}
+
+function printSummary(result, json) {
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;

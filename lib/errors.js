@@ -24,6 +24,14 @@ function invalidArg(name, expected, value) {
   return err;
 }
 
+/** An analysis failure from the native side: `heapscope: cannot <verb> <where>: …` with code and byte offset. */
+function analysisError(verb, where, failure) {
+  const err = new Error(`heapscope: cannot ${verb} ${where}: ${failure.message}`);
+  err.code = failure.code;
+  if (failure.offset !== undefined && failure.offset !== null) err.offset = failure.offset;
+  return err;
+}
+
 function describe(value) {
   if (value === null) return 'null';
   if (typeof value === 'string') return `type string (${JSON.stringify(value)})`;
@@ -31,4 +39,4 @@ function describe(value) {
   return `type ${typeof value} (${String(value)})`;
 }
 
-module.exports = { systemError, heapdumpError, invalidArg };
+module.exports = { systemError, heapdumpError, invalidArg, analysisError };

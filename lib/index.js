@@ -5,7 +5,7 @@ const { EventEmitter } = require('node:events');
 const path = require('node:path');
 const os = require('node:os');
 const { threadId, isMainThread } = require('node:worker_threads');
-const { systemError, heapdumpError, invalidArg } = require('./errors');
+const { systemError, heapdumpError, invalidArg, analysisError } = require('./errors');
 
 module.exports = function api(binding) {
   /** Module-level events: 'snapshot' for every snapshot written, 'error' for failures. */
@@ -161,13 +161,6 @@ module.exports = function api(binding) {
     return { topClasses, topObjects, onProgress };
   }
 
-  function analysisError(where, error) {
-    const err = new Error(`heapscope: cannot analyse ${where}: ${error.message}`);
-    err.code = error.code;
-    if (error.offset !== undefined && error.offset !== null) err.offset = error.offset;
-    return err;
-  }
-
   // The snapshot's chunks go to the analysis as V8 produces them, and to the
   // file unless write is false.
   function snapshotAnalyzed(request, { write, topClasses, topObjects, onProgress }) {
@@ -179,7 +172,7 @@ module.exports = function api(binding) {
         throw err;
       }
       const info = write ? announce(outcome, 'api') : { ...describeOutcome(outcome, 'api'), path: null, bytes: 0 };
-      if (analysis.error) throw analysisError('the snapshot stream', analysis.error);
+      if (analysis.error) throw analysisError('analyse', 'the snapshot stream', analysis.error);
       info.summary = { ...analysis.summary, path: info.path };
       return info;
     });
@@ -202,7 +195,7 @@ module.exports = function api(binding) {
     const absolute = path.resolve(file);
     return binding.analyzeFile(absolute, { topClasses, topObjects }, onProgress).then((outcome) => {
       if (outcome.error) {
-        const err = analysisError(absolute, outcome.error);
+        const err = analysisError('analyse', absolute, outcome.error);
         err.path = absolute;
         throw err;
       }

@@ -4,7 +4,7 @@
 // classes, sizes, the largest objects by path), never as whole graphs.
 
 const path = require('node:path');
-const { invalidArg, systemError } = require('./errors');
+const { analysisError, invalidArg, systemError } = require('./errors');
 
 module.exports = function leaks(binding, { snapshotRequest }) {
   function checkFile(name, file) {
@@ -23,12 +23,7 @@ module.exports = function leaks(binding, { snapshotRequest }) {
   }
 
   function unwrap(outcome, what) {
-    if (outcome.error) {
-      const err = new Error(`heapscope: cannot compare ${what}: ${outcome.error.message}`);
-      err.code = outcome.error.code;
-      if (outcome.error.offset !== undefined && outcome.error.offset !== null) err.offset = outcome.error.offset;
-      throw err;
-    }
+    if (outcome.error) throw analysisError('compare', what, outcome.error);
     return outcome;
   }
 

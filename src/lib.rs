@@ -544,11 +544,7 @@ impl Task for FinishAnalyzedSnapshot {
             Some(Ok(outcome)) => outcome,
             _ => analysis::AnalyzeOutcome {
                 summary: None,
-                error: Some(analysis::AnalyzeFailure {
-                    message: "the analysis thread did not finish".into(),
-                    code: "ERR_HEAPSCOPE_INTERNAL".into(),
-                    offset: None,
-                }),
+                error: Some(analysis::AnalyzeFailure::internal("running the analysis thread")),
             },
         };
         Ok(AnalyzedSnapshot { snapshot, analysis })

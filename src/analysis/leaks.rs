@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use heapscope_core::snapshot::analysis::Analysis;
 use heapscope_core::snapshot::leaks::{self, ClassDiff, Digest, LeakOptions, Suspect};
-use heapscope_core::snapshot::{Graph, ParseError};
+use heapscope_core::snapshot::Graph;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -128,49 +128,29 @@ pub struct LeakOutcome {
 }
 
 impl LeakOutcome {
-    fn failed(e: ParseError, path: &str) -> LeakOutcome {
-        LeakOutcome {
-            report: None,
-            diff: None,
-            digest: None,
-            error: Some(AnalyzeFailure {
-                message: if path.is_empty() { e.to_string() } else { format!("{path}: {e}") },
-                code: e.code().into(),
-                offset: e.offset().map(|o| o as f64),
-            }),
-        }
-    }
-
-    fn internal() -> LeakOutcome {
-        LeakOutcome {
-            report: None,
-            diff: None,
-            digest: None,
-            error: Some(AnalyzeFailure {
-                message: "internal error while comparing snapshots".into(),
-                code: "ERR_HEAPSCOPE_INTERNAL".into(),
-                offset: None,
-            }),
-        }
-    }
-
     fn ok() -> LeakOutcome {
         LeakOutcome { report: None, diff: None, digest: None, error: None }
     }
+
+    fn failed(error: AnalyzeFailure) -> LeakOutcome {
+        LeakOutcome { error: Some(error), ..LeakOutcome::ok() }
+    }
 }
 
-/// Reads a file and digests it, keeping none of its graph.
-fn digest_file(path: &str) -> std::result::Result<Digest, ParseError> {
-    let graph = Graph::open(path.as_ref(), &mut |_| {})?;
+/// Reads a file and digests it (for a diff only, or with paths for leaks),
+/// keeping none of its graph.
+fn digest_file(path: &str, for_diff: bool) -> std::result::Result<Digest, LeakOutcome> {
+    let graph =
+        Graph::open(path.as_ref(), &mut |_| {}).map_err(|e| LeakOutcome::failed(AnalyzeFailure::parse(&e, path)))?;
     let analysis = Analysis::run(&graph, &mut |_| {});
-    Ok(Digest::of(&analysis))
+    Ok(if for_diff { Digest::for_diff(&analysis) } else { Digest::of(&analysis) })
 }
 
 /// The report for `last` against the earlier digests.
 pub(crate) fn report(earlier: &[&Digest], graph: &Graph, options: LeakOptions) -> LeakReport {
     let analysis = Analysis::run(graph, &mut |_| {});
     let suspects = leaks::suspects(earlier, &analysis, options).into_iter().map(suspect).collect();
-    let last = Digest::of(&analysis);
+    let last = Digest::for_diff(&analysis);
     let diff = earlier.first().map(|first| leaks::diff(first, &last)).unwrap_or_default();
     let mut total_sizes: Vec<f64> = earlier.iter().map(|d| d.total_size).collect();
     total_sizes.push(last.total_size);
@@ -178,7 +158,8 @@ pub(crate) fn report(earlier: &[&Digest], graph: &Graph, options: LeakOptions) -
 }
 
 fn guarded(work: impl FnOnce() -> LeakOutcome) -> LeakOutcome {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| LeakOutcome::internal())
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        .unwrap_or_else(|_| LeakOutcome::failed(AnalyzeFailure::internal("comparing snapshots")))
 }
 
 pub struct FileLeakTask {
@@ -197,24 +178,24 @@ impl Task for FileLeakTask {
             let (last, earlier) = self.files.split_last().expect("at least two files");
             let mut digests = Vec::new();
             for path in earlier {
-                match digest_file(path) {
+                match digest_file(path, self.diff_only) {
                     Ok(d) => digests.push(d),
-                    Err(e) => return LeakOutcome::failed(e, path),
+                    Err(failed) => return failed,
                 }
             }
             let refs: Vec<&Digest> = digests.iter().collect();
             if self.diff_only {
-                return match digest_file(last) {
+                return match digest_file(last, true) {
                     Ok(after) => LeakOutcome {
                         diff: Some(leaks::diff(refs[0], &after).into_iter().map(diff_row).collect()),
                         ..LeakOutcome::ok()
                     },
-                    Err(e) => LeakOutcome::failed(e, last),
+                    Err(failed) => failed,
                 };
             }
             match Graph::open(last.as_ref(), &mut |_| {}) {
                 Ok(graph) => LeakOutcome { report: Some(report(&refs, &graph, self.options)), ..LeakOutcome::ok() },
-                Err(e) => LeakOutcome::failed(e, last),
+                Err(e) => LeakOutcome::failed(AnalyzeFailure::parse(&e, last)),
             }
         }))
     }
@@ -255,7 +236,7 @@ pub(crate) fn run_stream_job(job: StreamJob, reader: heapscope_core::sink::Chunk
     guarded(|| {
         let graph = match Graph::read(reader, &mut |_| {}) {
             Ok(g) => g,
-            Err(e) => return LeakOutcome::failed(e, ""),
+            Err(e) => return LeakOutcome::failed(AnalyzeFailure::parse(&e, "")),
         };
         match job {
             StreamJob::Digest => {

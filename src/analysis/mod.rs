@@ -155,12 +155,8 @@ impl Summarizer {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.summarize(label, total_bytes, read)));
         match result {
             Ok(Ok(summary)) => AnalyzeOutcome { summary: Some(summary), error: None },
-            Ok(Err(e)) => AnalyzeOutcome::failed(e.to_string(), e.code(), e.offset()),
-            Err(_) => AnalyzeOutcome::failed(
-                "internal error while analysing the snapshot".into(),
-                "ERR_HEAPSCOPE_INTERNAL",
-                None,
-            ),
+            Ok(Err(e)) => AnalyzeOutcome { summary: None, error: Some(AnalyzeFailure::parse(&e, "")) },
+            Err(_) => AnalyzeOutcome { summary: None, error: Some(AnalyzeFailure::internal("analysing the snapshot")) },
         }
     }
 
@@ -198,11 +194,22 @@ impl Summarizer {
     }
 }
 
-impl AnalyzeOutcome {
-    fn failed(message: String, code: &str, offset: Option<u64>) -> AnalyzeOutcome {
-        AnalyzeOutcome {
-            summary: None,
-            error: Some(AnalyzeFailure { message, code: code.into(), offset: offset.map(|o| o as f64) }),
+impl AnalyzeFailure {
+    /// A reading error; `context` (a file's path) goes before its message.
+    pub(crate) fn parse(e: &ParseError, context: &str) -> AnalyzeFailure {
+        AnalyzeFailure {
+            message: if context.is_empty() { e.to_string() } else { format!("{context}: {e}") },
+            code: e.code().into(),
+            offset: e.offset().map(|o| o as f64),
+        }
+    }
+
+    /// A panic or a lost thread: a bug, reported instead of crashing the host.
+    pub(crate) fn internal(what: &str) -> AnalyzeFailure {
+        AnalyzeFailure {
+            message: format!("internal error while {what}"),
+            code: "ERR_HEAPSCOPE_INTERNAL".into(),
+            offset: None,
         }
     }
 }

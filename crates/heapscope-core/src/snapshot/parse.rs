@@ -274,22 +274,23 @@ impl<R: Read> Lexer<R> {
                 }
                 Some(b'\\') => {
                     self.bump();
-                    let esc = self.peek(progress)?;
-                    if !matches!(esc, Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u')) {
-                        // Named where it is, before moving past it.
-                        return Err(self.syntax("a valid escape", esc));
-                    }
+                    // A bad escape is named where it is, before moving past it.
+                    let simple = match self.peek(progress)? {
+                        Some(b'"') => Some(b'"'),
+                        Some(b'\\') => Some(b'\\'),
+                        Some(b'/') => Some(b'/'),
+                        Some(b'b') => Some(8),
+                        Some(b'f') => Some(12),
+                        Some(b'n') => Some(b'\n'),
+                        Some(b'r') => Some(b'\r'),
+                        Some(b't') => Some(b'\t'),
+                        Some(b'u') => None,
+                        other => return Err(self.syntax("a valid escape", other)),
+                    };
                     self.bump();
-                    match esc {
-                        Some(b'"') => bytes.push(b'"'),
-                        Some(b'\\') => bytes.push(b'\\'),
-                        Some(b'/') => bytes.push(b'/'),
-                        Some(b'b') => bytes.push(8),
-                        Some(b'f') => bytes.push(12),
-                        Some(b'n') => bytes.push(b'\n'),
-                        Some(b'r') => bytes.push(b'\r'),
-                        Some(b't') => bytes.push(b'\t'),
-                        Some(b'u') => {
+                    match simple {
+                        Some(byte) => bytes.push(byte),
+                        None => {
                             let unit = self.hex4(progress)?;
                             let c = if (0xD800..0xDC00).contains(&unit) {
                                 // A high surrogate: a low one should follow.
@@ -316,7 +317,6 @@ impl<R: Read> Lexer<R> {
                             // Lone surrogates (V8 emits them for broken strings) become U+FFFD.
                             push_char(&mut bytes, c.unwrap_or('\u{FFFD}'));
                         }
-                        other => return Err(self.syntax("a valid escape", other)),
                     }
                 }
                 Some(b) if b < 0x20 => return Err(self.syntax("a printable character in a string", Some(b))),
