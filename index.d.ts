@@ -334,6 +334,8 @@ export function analyze(path: string, options?: AnalyzeOptions): Promise<Summary
 
 /** A Comparison-view row: objects added and removed in one class. */
 export interface ClassDiff {
+  /** DevTools' class key: the name, split by constructor location. */
+  key: string;
   name: string;
   addedCount: number;
   removedCount: number;
@@ -361,12 +363,42 @@ export interface LeakSuspect {
   /** Of those, the ones already there at the target (memlab's leak set). */
   leakedObjects: number;
   classes: { name: string; count: number; size: number }[];
+  /** The largest groups of new objects it holds, by where they hang (up to 3). */
+  through: NewObjectGroup[];
+}
+
+/**
+ * New objects hanging from one place: grouped by the retainer path of the
+ * outermost new object above them in the dominator tree, element indexes
+ * ignored (the entries pushed into one array are one group).
+ */
+export interface NewObjectGroup {
+  /** The path of the group's largest outermost new object. */
+  path: RetainerStep[];
+  pathText: string;
+  /** Outermost new objects in the group. */
+  roots: number;
+  objects: number;
+  size: number;
+  classes: { name: string; count: number; size: number }[];
+}
+
+/** Two snapshots of one process compared. */
+export interface SnapshotDiff {
+  /** Objects added and removed per class, exactly as DevTools' Comparison view. */
+  classes: ClassDiff[];
+  /** New objects still alive, largest group first; null for marks of a session (they keep no graph). */
+  newObjects: NewObjectGroup[] | null;
+  /** DevTools' total of each snapshot. */
+  totalSizes: number[];
 }
 
 export interface LeakReport {
   suspects: LeakSuspect[];
   /** Classes compared between the baseline and the last snapshot. */
   diff: ClassDiff[];
+  /** New objects since the baseline still alive at the end, by where they hang. */
+  newObjects: NewObjectGroup[];
   /** DevTools' total of each snapshot, oldest first. */
   totalSizes: number[];
 }
@@ -378,8 +410,8 @@ export interface LeakOptions {
   limit?: number;
 }
 
-/** Objects added and removed per class between two snapshot files of one process. */
-export function diff(before: string, after: string): Promise<ClassDiff[]>;
+/** Two snapshot files of one process: classes as DevTools' Comparison view, and the new objects by where they hang. */
+export function diff(before: string, after: string): Promise<SnapshotDiff & { newObjects: NewObjectGroup[]; files: string[] }>;
 
 /** memlab's three snapshots (target optional) and growth by retainer path. */
 export function findLeaks(
@@ -403,10 +435,86 @@ export interface Session {
   readonly marks: Mark[];
   /** Takes a snapshot, analysed as it streams, and keeps its digest. */
   mark(name?: string): Promise<Mark>;
-  /** Objects added and removed per class between two marks. */
-  diff(from: string, to: string): ClassDiff[];
+  /** Objects added and removed per class between two marks (`newObjects` is null). */
+  diff(from: string, to: string): SnapshotDiff;
   /** Takes the final snapshot and compares it with the first mark (and the second, as target). */
   leaks(options?: LeakOptions): Promise<LeakReport & { marks: { name: string; at: number }[] }>;
 }
 
 export function session(options?: SessionOptions): Session;
+
+// --- the trend monitor --------------------------------------------------------
+
+export interface MonitorOptions {
+  /** Consecutive full GCs with heap used growing before 'leak'. Default 5 (node-memwatch's). */
+  growths?: number;
+  /** Least growth across those GCs, bytes or "2MB". Default 1 MiB. */
+  minGrowth?: number | string;
+  /** Samples (and markers) kept in the ring buffer. Default 1000. */
+  samples?: number;
+  /** Also sample memory on a timer for the timeline, ms; 0: off. Default 5000. */
+  intervalMs?: number;
+  /**
+   * Take findLeaks' snapshots by itself: baseline at the first 'leak',
+   * target at the second, final at the third, then 'report'. Streamed and
+   * analysed in process; files only with `write: true`.
+   */
+  snapshots?: boolean | (SessionOptions & LeakOptions & { /** Reports to make. Default 1. */ reports?: number });
+}
+
+export interface MemorySample {
+  /** 'gc': right after a full GC (comparable); 'interval': from the timer. */
+  kind: 'gc' | 'interval';
+  at: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  rss: number;
+  /** 'gc' samples: full GCs seen so far. */
+  fullGcs?: number;
+}
+
+export interface MonitorStats extends MemorySample {
+  heapLimit: number;
+  min: number;
+  max: number;
+  consecutiveGrowths: number;
+  /** Over the current run of growth. */
+  growthPerMinute: number;
+}
+
+export interface LeakSuspicion {
+  start: number;
+  end: number;
+  fullGcs: number;
+  growth: number;
+  growthPerMinute: number | null;
+  heapUsed: number;
+  /** `heap used grew across 5 consecutive full GCs: +12.3 MB in 40.2 s (18.4 MB a minute)` */
+  reason: string;
+}
+
+export interface Marker {
+  at: number;
+  /** 'baseline', 'target', 'final' (the monitor's own), or the trigger of a snapshot written meanwhile. */
+  name: string;
+  path: string | null;
+}
+
+export interface Monitor extends EventEmitter {
+  readonly startedAt: number;
+  readonly stopped: boolean;
+  samples(): MemorySample[];
+  markers(): Marker[];
+  timeline(): { startedAt: number; samples: MemorySample[]; markers: Marker[] };
+  stop(): void;
+  on(event: 'stats', listener: (stats: MonitorStats) => void): this;
+  on(event: 'leak', listener: (leak: LeakSuspicion) => void): this;
+  on(event: 'report', listener: (report: LeakReport & { leak: LeakSuspicion }) => void): this;
+  on(event: 'sample', listener: (sample: MemorySample) => void): this;
+  on(event: 'marker', listener: (marker: Marker) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+}
+
+/** Watches heap used after every full GC of the calling thread (never keeps the process alive). */
+export function monitor(options?: MonitorOptions): Monitor;

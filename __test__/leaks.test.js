@@ -144,8 +144,13 @@ test('diff() and findLeaks() of files; CLI diff and leaks', (t) => {
     })();
   `);
   const { files, diff, report } = value;
-  const objects = diff.find((r) => r.name === '{id}' || r.name === 'Object');
-  assert.ok(objects && objects.addedCount >= 5000, JSON.stringify(diff.slice(0, 5)));
+  const objects = diff.classes.find((r) => r.name === '{id}' || r.name === 'Object');
+  assert.ok(objects && objects.addedCount >= 5000, JSON.stringify(diff.classes.slice(0, 5)));
+  // The new entries hang from the cache: one group, whatever its internal table.
+  const [group] = diff.newObjects;
+  assert.match(group.pathText, /^global → cache \(Map\)/, JSON.stringify(diff.newObjects.slice(0, 3)));
+  assert.ok(group.objects >= 10_000, 'each entry: a key string and an object');
+  assert.ok(diff.totalSizes[1] > diff.totalSizes[0]);
   assert.equal(report.suspects[0].pathText, 'global → cache (Map)');
   assert.match(value.missing, /nope/);
   const { spawnSync } = require('node:child_process');
@@ -159,6 +164,7 @@ test('diff() and findLeaks() of files; CLI diff and leaks', (t) => {
   const d = cli('diff', files[0], files[1]);
   assert.equal(d.status, 0, d.stderr);
   assert.match(d.stdout, /\+5,0\d\d/);
+  assert.match(d.stdout, /New objects still alive, by where they hang:\n1\. .* objects.*: global → cache \(Map\)/);
   assert.equal(cli('leaks', files[0]).status, 2);
   assert.ok(fs.existsSync(files[2]));
 });

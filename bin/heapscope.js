@@ -113,19 +113,36 @@ async function fail(work) {
 async function diff(args) {
   const { json, top, files } = parseCompare(args, [2]);
   await fail(async () => {
-    const rows = await heapscope.diff(files[0], files[1]);
-    if (json) return process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    process.stdout.write(`Objects added and removed, ${files[0]} → ${files[1]}:\n`);
+    const result = await heapscope.diff(files[0], files[1]);
+    if (json) return process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    const [before, after] = result.totalSizes;
+    process.stdout.write(`Objects added and removed, ${files[0]} → ${files[1]} (${size(before)} → ${size(after)}):\n`);
     process.stdout.write(
-      `${table(rows.slice(0, top), [
-        { title: 'class', value: (r) => (r.name.length > 60 ? `${r.name.slice(0, 59)}…` : r.name) },
+      `${table(result.classes.slice(0, top), [
+        { title: 'class', value: (r) => clip(r.name, 60) },
         { title: 'new', value: (r) => r.addedCount.toLocaleString('en-US'), right: true },
         { title: 'deleted', value: (r) => r.removedCount.toLocaleString('en-US'), right: true },
         { title: 'delta', value: (r) => signed(r.countDelta), right: true },
         { title: 'size delta', value: (r) => signed(r.sizeDelta, size), right: true },
       ])}\n`,
     );
+    if (result.newObjects.length === 0) return;
+    process.stdout.write('\nNew objects still alive, by where they hang:\n');
+    process.stdout.write(`${formatGroups(result.newObjects.slice(0, Math.min(top, 10)))}\n`);
   });
+}
+
+const clip = (text, n) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
+
+/** Groups of new objects, each with its path and what it holds. */
+function formatGroups(groups) {
+  return groups
+    .map((g, i) => {
+      const places = g.roots > 1 ? ` in ${g.roots.toLocaleString('en-US')} places like` : '';
+      const mostly = g.classes.slice(0, 4).map((c) => `${c.name} ×${c.count.toLocaleString('en-US')}`).join(', ');
+      return `${i + 1}. ${size(g.size)} in ${g.objects.toLocaleString('en-US')} objects${places}: ${g.pathText}\n   mostly: ${mostly}`;
+    })
+    .join('\n');
 }
 
 async function leaks(args) {
@@ -149,6 +166,11 @@ function formatLeaks(report) {
     out.push(`${i + 1}. ${s.pathText}`);
     out.push(`   retains ${growth} (${signed(s.growth, size)}${rate}); holds ${s.newObjects.toLocaleString('en-US')} new objects (${size(s.newSize)}), ${s.leakedObjects.toLocaleString('en-US')} of them already there at the target`);
     out.push(`   mostly: ${s.classes.slice(0, 4).map((c) => `${c.name} ×${c.count.toLocaleString('en-US')}`).join(', ')}`);
+    for (const g of s.through) {
+      // Below the suspect: its path is already printed.
+      const where = g.pathText.startsWith(`${s.pathText} → `) ? `… → ${g.pathText.slice(s.pathText.length + 3)}` : g.pathText;
+      out.push(`   ${size(g.size).padStart(9)} in ${g.objects.toLocaleString('en-US')} new objects through ${where}`);
+    }
   });
   return out.join('\n');
 }

@@ -33,10 +33,6 @@ function handleRequest() {
 
 async function main() {
   console.log(`heapscope demo — Node ${process.version}, V8 ${heapscope.versions.v8}, pid ${process.pid}`);
-  heapscope.events.on('snapshot', (info) => {
-    console.log(`  snapshot #${info.seq} → ${info.path}`);
-    console.log(`    ${mb(info.bytes)} on disk, heap used ${mb(info.heapUsed)}, main thread paused ${info.pauseMs.toFixed(0)} ms`);
-  });
 
   // A leak-hunting session: marks are snapshots analysed as they stream,
   // kept only as digests (no files).
@@ -53,7 +49,9 @@ async function main() {
     }
     const used = process.memoryUsage().heapUsed;
     console.log(`round ${round}: ${nextId} requests served, ${bus.listenerCount('message')} listeners, heap used ${mb(used)}`);
-    await heapscope.snapshot({ dir: outDir, filename: `demo-round${round}.heapsnapshot.gz`, gzip: true });
+    const info = await heapscope.snapshot({ dir: outDir, filename: `demo-round${round}.heapsnapshot.gz`, gzip: true });
+    console.log(`  snapshot #${info.seq} → ${info.path}`);
+    console.log(`    ${mb(info.bytes)} on disk, heap used ${mb(info.heapUsed)}, main thread paused ${info.pauseMs.toFixed(0)} ms`);
   }
 
   // node-heapdump's API works the same way.

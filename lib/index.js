@@ -293,6 +293,7 @@ module.exports = function api(binding) {
   }
   const watching = require('./watch')(binding, { snapshotRequest, dispatch });
   const leaks = require('./leaks')(binding, { snapshotRequest });
+  const monitoring = require('./monitor')(binding, { events, session: leaks.session });
   armFromEnvironment();
 
   return {
@@ -306,6 +307,7 @@ module.exports = function api(binding) {
     diff: leaks.diff,
     findLeaks: leaks.findLeaks,
     session: leaks.session,
+    monitor: monitoring.monitor,
     watchDefaults: watching.DEFAULTS,
     events,
     heapStatistics: () => binding.heapStatistics(),

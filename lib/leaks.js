@@ -27,10 +27,14 @@ module.exports = function leaks(binding, { snapshotRequest }) {
     return outcome;
   }
 
-  /** Objects added and removed per class between two snapshot files of one process. */
+  /**
+   * Two snapshot files of one process: objects added and removed per class
+   * (DevTools' Comparison view), and the new objects still alive grouped by
+   * the retainer path they hang from.
+   */
   async function diff(before, after) {
     const files = [checkFile('before', before), checkFile('after', after)];
-    return unwrap(await binding.diffFiles(...files), 'snapshots').diff;
+    return { ...unwrap(await binding.diffFiles(...files), 'snapshots').diff, files };
   }
 
   /**
@@ -80,14 +84,18 @@ module.exports = function leaks(binding, { snapshotRequest }) {
       return { name, at: mark.at, path: mark.path, nodeCount: mark.nodeCount, totalSize: mark.totalSize };
     }
 
-    /** Objects added and removed per class between two marks. */
+    /**
+     * Objects added and removed per class between two marks. Marks keep no
+     * graph, so `newObjects` is null: leaks() groups them by path.
+     */
     diff(from, to) {
       const find = (name) => {
         const m = this.#marks.find((x) => x.name === name);
         if (!m) throw invalidArg('mark', `one of ${this.#marks.map((x) => x.name).join(', ') || '(no marks yet)'}`, name);
         return m;
       };
-      return binding.diffDigests(find(from).digest, find(to).digest);
+      const [a, b] = [find(from), find(to)];
+      return { classes: binding.diffDigests(a.digest, b.digest), newObjects: null, totalSizes: [a.totalSize, b.totalSize] };
     }
 
     /**

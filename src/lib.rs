@@ -519,6 +519,27 @@ pub fn unwatch(id: u32) -> Option<u32> {
     Some(watch.taken())
 }
 
+/// Calls `callback` with the heap figures after every full GC of the calling
+/// thread's isolate (weakly: it never keeps the process alive). Returns the
+/// sampler's id for `unsampleGc`.
+#[napi(catch_unwind)]
+pub fn sample_gc(env: Env, callback: Function<trigger::gc_samples::GcSample, ()>) -> Result<u32> {
+    let isolate = v8::Isolate::current().ok_or_else(|| Error::from_reason("no V8 isolate on this thread"))?;
+    let sink = callback.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?;
+    let id = trigger::gc_samples::start(isolate, sink).map_err(Error::from_reason)?;
+    // A worker's isolate goes away with it: stop first (idempotent).
+    env.add_env_cleanup_hook(id, move |id| {
+        trigger::gc_samples::stop(id, isolate);
+    })?;
+    Ok(id)
+}
+
+/// Stops a GC sampler of the calling thread; false when it was not running.
+#[napi(catch_unwind)]
+pub fn unsample_gc(id: u32) -> bool {
+    v8::Isolate::current().is_some_and(|isolate| trigger::gc_samples::stop(id, isolate))
+}
+
 /// `snapshot({ analyze: true })`: the snapshot and its analysis.
 #[napi(object)]
 pub struct AnalyzedSnapshot {

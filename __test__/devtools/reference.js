@@ -68,9 +68,8 @@ function prepare() {
   return out;
 }
 
-/** DevTools' summary of `file`: class rows by key, total, and retained sizes of the given node ids. */
-function summarize(dir, file, ids = []) {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', path.join(dir, 'summary.mjs'), file, ids.join(',')], {
+function worker(dir, args) {
+  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', path.join(dir, 'summary.mjs'), ...args], {
     encoding: 'utf8',
     maxBuffer: 256 << 20,
   });
@@ -78,4 +77,14 @@ function summarize(dir, file, ids = []) {
   return JSON.parse(r.stdout);
 }
 
-module.exports = { prepare, summarize };
+/** DevTools' summary of `file`: class rows by key, total, and retained sizes of the given node ids. */
+function summarize(dir, file, ids = []) {
+  return worker(dir, [file, ids.join(',')]);
+}
+
+/** DevTools' Comparison view of two snapshots: per class key, objects added and removed. */
+function compare(dir, before, after) {
+  return worker(dir, ['--diff', before, after]);
+}
+
+module.exports = { prepare, summarize, compare };

@@ -1,5 +1,6 @@
 // Loads a snapshot with Chrome DevTools' heap snapshot worker and prints its
 // Summary numbers as JSON: node summary.mjs <file> [id,id,…]
+// or its Comparison view of two snapshots: node summary.mjs --diff <before> <after>
 import fs from 'node:fs';
 import { MessageChannel } from 'node:worker_threads';
 
@@ -13,22 +14,40 @@ Promise.withResolvers ??= function withResolvers() {
 const { HeapSnapshotLoader } = await import('./entrypoints/heap_snapshot_worker/HeapSnapshotLoader.js');
 const { SecondaryInitManager } = await import('./entrypoints/heap_snapshot_worker/HeapSnapshot.js');
 
-const [file, idList = ''] = process.argv.slice(2);
-const loader = new HeapSnapshotLoader({ sendEvent() {} });
-for await (const chunk of fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) loader.write(chunk);
-loader.close();
-const { port1, port2 } = new MessageChannel();
-new SecondaryInitManager(port2);
-const snapshot = await loader.buildSnapshot(port1);
-const classes = {};
-for (const [key, a] of Object.entries(snapshot.getAggregatesByClassKey(false, 'allObjects'))) {
-  classes[key] = { name: a.name, count: a.count, self: a.self, retained: a.maxRet, distance: a.distance };
+async function load(file) {
+  const loader = new HeapSnapshotLoader({ sendEvent() {} });
+  for await (const chunk of fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) loader.write(chunk);
+  loader.close();
+  const { port1, port2 } = new MessageChannel();
+  new SecondaryInitManager(port2);
+  const snapshot = await loader.buildSnapshot(port1);
+  port1.close();
+  port2.close();
+  return snapshot;
 }
-const retainedById = {};
-for (const id of idList.split(',').filter(Boolean).map(Number)) {
-  const index = snapshot.nodeIndexForId(id);
-  retainedById[id] = index === undefined ? null : snapshot.createNode(index).retainedSize();
+
+const args = process.argv.slice(2);
+if (args[0] === '--diff') {
+  // What the Comparison view does: the base is aggregated with the later
+  // snapshot's interface definitions, then each class is merged by id.
+  const [before, after] = [await load(args[1]), await load(args[2])];
+  const aggregates = before.aggregatesForDiff(after.interfaceDefinitions());
+  const classes = {};
+  for (const [key, d] of Object.entries(after.calculateSnapshotDiff('before', aggregates))) {
+    classes[key] = { name: d.name, addedCount: d.addedCount, removedCount: d.removedCount, addedSize: d.addedSize, removedSize: d.removedSize };
+  }
+  process.stdout.write(JSON.stringify({ classes }));
+} else {
+  const [file, idList = ''] = args;
+  const snapshot = await load(file);
+  const classes = {};
+  for (const [key, a] of Object.entries(snapshot.getAggregatesByClassKey(false, 'allObjects'))) {
+    classes[key] = { name: a.name, count: a.count, self: a.self, retained: a.maxRet, distance: a.distance };
+  }
+  const retainedById = {};
+  for (const id of idList.split(',').filter(Boolean).map(Number)) {
+    const index = snapshot.nodeIndexForId(id);
+    retainedById[id] = index === undefined ? null : snapshot.createNode(index).retainedSize();
+  }
+  process.stdout.write(JSON.stringify({ nodeCount: snapshot.nodeCount, totalSize: snapshot.totalSize, classes, retainedById }));
 }
-process.stdout.write(JSON.stringify({ nodeCount: snapshot.nodeCount, totalSize: snapshot.totalSize, classes, retainedById }));
-port1.close();
-port2.close();

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use heapscope_core::snapshot::analysis::Analysis;
-use heapscope_core::snapshot::leaks::{self, ClassDiff, Digest, LeakOptions, Suspect};
+use heapscope_core::snapshot::leaks::{self, ClassDiff, Digest, HeldClass, LeakOptions, NewGroup, Suspect};
 use heapscope_core::snapshot::Graph;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -34,6 +34,8 @@ impl SnapshotDigest {
 
 #[napi(object)]
 pub struct ClassDiffRow {
+    /// DevTools' class key (the name, split by constructor location).
+    pub key: String,
     pub name: String,
     pub added_count: f64,
     pub removed_count: f64,
@@ -47,6 +49,7 @@ fn diff_row(r: ClassDiff) -> ClassDiffRow {
     ClassDiffRow {
         count_delta: r.added_count as f64 - r.removed_count as f64,
         size_delta: r.added_size - r.removed_size,
+        key: r.key,
         name: r.name,
         added_count: r.added_count as f64,
         removed_count: r.removed_count as f64,
@@ -78,6 +81,8 @@ pub struct LeakSuspect {
     /// New objects that already existed at the target (memlab's leak set).
     pub leaked_objects: f64,
     pub classes: Vec<HeldClassRow>,
+    /// The largest groups of new objects it holds, by where they hang.
+    pub through: Vec<NewObjectGroup>,
 }
 
 fn suspect(s: Suspect) -> LeakSuspect {
@@ -91,12 +96,49 @@ fn suspect(s: Suspect) -> LeakSuspect {
         new_objects: s.new_objects as f64,
         new_size: s.new_size,
         leaked_objects: s.leaked_objects as f64,
-        classes: s
-            .held
-            .into_iter()
-            .map(|h| HeldClassRow { name: h.name, count: h.count as f64, size: h.size })
-            .collect(),
+        classes: held_rows(s.held),
+        through: s.through.into_iter().map(new_group).collect(),
     }
+}
+
+/// New objects hanging from one place (see `leaks::new_objects_by_path`).
+#[napi(object)]
+pub struct NewObjectGroup {
+    /// The path of the group's largest outermost new object.
+    pub path: Vec<RetainerStep>,
+    pub path_text: String,
+    /// Outermost new objects in the group (entries of one array, say).
+    pub roots: f64,
+    pub objects: f64,
+    pub size: f64,
+    pub classes: Vec<HeldClassRow>,
+}
+
+fn held_rows(held: Vec<HeldClass>) -> Vec<HeldClassRow> {
+    held.into_iter().map(|h| HeldClassRow { name: h.name, count: h.count as f64, size: h.size }).collect()
+}
+
+fn new_group(g: NewGroup) -> NewObjectGroup {
+    NewObjectGroup {
+        path_text: leaks::path_text(&g.path),
+        path: g.path.into_iter().map(step).collect(),
+        roots: g.roots as f64,
+        objects: g.objects as f64,
+        size: g.size,
+        classes: held_rows(g.held),
+    }
+}
+
+/// How many groups of new objects a diff or report lists.
+const NEW_GROUPS: usize = 20;
+
+/// `diff()` of two files: classes as DevTools' Comparison view, and the new
+/// objects still alive by where they hang.
+#[napi(object)]
+pub struct SnapshotDiff {
+    pub classes: Vec<ClassDiffRow>,
+    pub new_objects: Vec<NewObjectGroup>,
+    pub total_sizes: Vec<f64>,
 }
 
 #[napi(object)]
@@ -115,6 +157,8 @@ pub struct LeakReport {
     pub suspects: Vec<LeakSuspect>,
     /// Classes compared between the first and the last snapshot.
     pub diff: Vec<ClassDiffRow>,
+    /// New objects since the baseline still alive at the end, by where they hang.
+    pub new_objects: Vec<NewObjectGroup>,
     pub total_sizes: Vec<f64>,
 }
 
@@ -122,7 +166,7 @@ pub struct LeakReport {
 #[napi(object, object_from_js = false)]
 pub struct LeakOutcome {
     pub report: Option<LeakReport>,
-    pub diff: Option<Vec<ClassDiffRow>>,
+    pub diff: Option<SnapshotDiff>,
     pub digest: Option<SnapshotDigest>,
     pub error: Option<AnalyzeFailure>,
 }
@@ -152,9 +196,29 @@ pub(crate) fn report(earlier: &[&Digest], graph: &Graph, options: LeakOptions) -
     let suspects = leaks::suspects(earlier, &analysis, options).into_iter().map(suspect).collect();
     let last = Digest::for_diff(&analysis);
     let diff = earlier.first().map(|first| leaks::diff(first, &last)).unwrap_or_default();
+    let new_objects = earlier
+        .first()
+        .map(|first| leaks::new_objects_by_path(first, &analysis, NEW_GROUPS))
+        .unwrap_or_default();
     let mut total_sizes: Vec<f64> = earlier.iter().map(|d| d.total_size).collect();
     total_sizes.push(last.total_size);
-    LeakReport { suspects, diff: diff.into_iter().map(diff_row).collect(), total_sizes }
+    LeakReport {
+        suspects,
+        diff: diff.into_iter().map(diff_row).collect(),
+        new_objects: new_objects.into_iter().map(new_group).collect(),
+        total_sizes,
+    }
+}
+
+/// The diff of an earlier digest and a later snapshot's graph.
+fn snapshot_diff(before: &Digest, graph: &Graph) -> SnapshotDiff {
+    let analysis = Analysis::run(graph, &mut |_| {});
+    let after = Digest::for_diff(&analysis);
+    SnapshotDiff {
+        classes: leaks::diff(before, &after).into_iter().map(diff_row).collect(),
+        new_objects: leaks::new_objects_by_path(before, &analysis, NEW_GROUPS).into_iter().map(new_group).collect(),
+        total_sizes: vec![before.total_size, after.total_size],
+    }
 }
 
 fn guarded(work: impl FnOnce() -> LeakOutcome) -> LeakOutcome {
@@ -184,19 +248,14 @@ impl Task for FileLeakTask {
                 }
             }
             let refs: Vec<&Digest> = digests.iter().collect();
+            let graph = match Graph::open(last.as_ref(), &mut |_| {}) {
+                Ok(graph) => graph,
+                Err(e) => return LeakOutcome::failed(AnalyzeFailure::parse(&e, last)),
+            };
             if self.diff_only {
-                return match digest_file(last, true) {
-                    Ok(after) => LeakOutcome {
-                        diff: Some(leaks::diff(refs[0], &after).into_iter().map(diff_row).collect()),
-                        ..LeakOutcome::ok()
-                    },
-                    Err(failed) => failed,
-                };
+                return LeakOutcome { diff: Some(snapshot_diff(refs[0], &graph)), ..LeakOutcome::ok() };
             }
-            match Graph::open(last.as_ref(), &mut |_| {}) {
-                Ok(graph) => LeakOutcome { report: Some(report(&refs, &graph, self.options)), ..LeakOutcome::ok() },
-                Err(e) => LeakOutcome::failed(AnalyzeFailure::parse(&e, last)),
-            }
+            LeakOutcome { report: Some(report(&refs, &graph, self.options)), ..LeakOutcome::ok() }
         }))
     }
 

@@ -75,6 +75,7 @@ pub struct Analysis<'g> {
     added: Vec<String>,
     added_index: HashMap<String, u32>,
     types: Types,
+    interfaces: Vec<Interface>,
 }
 
 #[derive(Clone, Copy)]
@@ -122,6 +123,17 @@ pub const PHASES: [&str; 3] = ["dominators", "distances and classes", "aggregate
 
 impl<'g> Analysis<'g> {
     pub fn run(graph: &'g Graph, progress: &mut dyn FnMut(&'static str)) -> Analysis<'g> {
+        Analysis::run_with(graph, None, progress)
+    }
+
+    /// Like [`Analysis::run`], naming plain objects with the given interface
+    /// definitions instead of inferring them: DevTools' Comparison view names
+    /// the base snapshot's objects with the later snapshot's definitions.
+    pub fn run_with(
+        graph: &'g Graph,
+        interfaces: Option<&[Interface]>,
+        progress: &mut dyn FnMut(&'static str),
+    ) -> Analysis<'g> {
         let t = Types::of(graph);
         progress(PHASES[0]);
         // Shallow sizes, distances and class names do not depend on the
@@ -141,8 +153,9 @@ impl<'g> Analysis<'g> {
                     added: Vec::new(),
                     added_index: HashMap::new(),
                     types: t,
+                    interfaces: Vec::new(),
                 };
-                names.class_names_and_interfaces();
+                names.class_names_and_interfaces(interfaces);
                 names
             });
             let page = page_owned(graph, &t);
@@ -172,10 +185,11 @@ impl<'g> Analysis<'g> {
     }
 
     pub fn class_name(&self, n: u32) -> &str {
-        self.class_name_of(self.class_of[n as usize])
+        self.class_name_of_id(self.class_of[n as usize])
     }
 
-    fn class_name_of(&self, class: u32) -> &str {
+    /// The name of a class id from `class_of`.
+    pub fn class_name_of_id(&self, class: u32) -> &str {
         let strings = self.graph.strings.len();
         match (class as usize).checked_sub(strings) {
             Some(i) => &self.added[i],
@@ -193,7 +207,7 @@ impl<'g> Analysis<'g> {
         index
     }
 
-    fn class_names_and_interfaces(&mut self) {
+    fn class_names_and_interfaces(&mut self, interfaces: Option<&[Interface]>) {
         let g = self.graph;
         let t = self.types;
         let system = self.add_name("(system)".into());
@@ -225,97 +239,43 @@ impl<'g> Analysis<'g> {
             class_of.push(class);
         }
         self.class_of = class_of;
-        let definitions = infer_interfaces(g, &t);
+        let definitions = match interfaces {
+            Some(given) => given.to_vec(),
+            None => infer_interfaces(g, &t),
+        };
         self.apply_interfaces(&t, &definitions);
+        self.interfaces = definitions;
     }
 
     fn apply_interfaces(&mut self, t: &Types, definitions: &[Interface]) {
         let g = self.graph;
-        // A trie over sorted property names; each node may name an interface.
-        struct TrieNode {
-            next: HashMap<String, usize>,
-            greatest: Option<String>,
-            matched: Option<(usize, usize)>, // (property count, definition index)
-        }
-        let mut trie = vec![TrieNode { next: HashMap::new(), greatest: None, matched: None }];
-        for (index, def) in definitions.iter().enumerate() {
-            let mut props = def.properties.clone();
-            props.sort_by(|a, b| js_cmp(a, b));
-            let mut at = 0;
-            for p in &props {
-                let next = match trie[at].next.get(p) {
-                    Some(&n) => n,
-                    None => {
-                        trie.push(TrieNode { next: HashMap::new(), greatest: None, matched: None });
-                        let n = trie.len() - 1;
-                        trie[at].next.insert(p.clone(), n);
-                        if trie[at].greatest.as_ref().is_none_or(|g| js_cmp(g, p).is_lt()) {
-                            trie[at].greatest = Some(p.clone());
-                        }
-                        n
-                    }
-                };
-                at = next;
-            }
-            if trie[at].matched.is_none() {
-                trie[at].matched = Some((props.len(), index));
-            }
-        }
-        let better = |a: Option<(usize, usize)>, b: Option<(usize, usize)>| -> Option<(usize, usize)> {
-            match (a, b) {
-                (a, None) => a,
-                (None, b) => b,
-                (Some(a), Some(b)) => {
-                    if a.0 > b.0 || (a.0 == b.0 && a.1 <= b.1) {
-                        Some(a)
-                    } else {
-                        Some(b)
-                    }
-                }
-            }
-        };
+        let matcher = InterfaceMatcher::new(definitions);
         let mut names: HashMap<usize, u32> = HashMap::new();
         for n in 0..g.node_count as u32 {
-            if !is_plain_object(g, t, n) {
-                continue;
-            }
-            let mut props: Vec<&str> = g
-                .edges(n)
-                .filter(|&e| g.edge_type(e) == t.e_property)
-                .map(|e| g.string(g.edge_name_index(e) as usize))
-                .collect();
-            props.sort_by(|a, b| js_cmp(a, b));
-            let mut states: Vec<usize> = vec![0];
-            // The fallback ("Object") has property count 0 and index ∞: any match beats it.
-            let mut best: Option<(usize, usize)> = trie[0].matched;
-            for p in props {
-                let current = states.clone();
-                for s in current {
-                    if trie[s].greatest.as_deref().is_none_or(|g| !js_cmp(p, g).is_lt()) {
-                        states.retain(|&x| x != s);
-                    }
-                    if let Some(&next) = trie[s].next.get(p) {
-                        if !states.contains(&next) {
-                            states.push(next);
-                        }
-                        best = better(best, trie[next].matched);
-                    }
-                }
-            }
-            if let Some((_, index)) = best {
-                let class = match names.get(&index) {
+            let Some(props) = plain_object_properties(g, t, n) else { continue };
+            self.class_of[n as usize] = match matcher.best(&props) {
+                Some(index) => match names.get(&index) {
                     Some(&c) => c,
                     None => {
                         let c = self.add_name(definitions[index].name.clone());
                         names.insert(index, c);
                         c
                     }
-                };
-                self.class_of[n as usize] = class;
-            } else {
-                self.class_of[n as usize] = g.node_name_index(n);
-            }
+                },
+                None => g.node_name_index(n),
+            };
         }
+    }
+
+    /// The sorted property names of a plain object (`None` for other nodes):
+    /// what an interface definition matches.
+    pub fn plain_object_properties(&self, n: u32) -> Option<Vec<&'g str>> {
+        plain_object_properties(self.graph, &self.types, n)
+    }
+
+    /// The interface definitions this analysis named plain objects with.
+    pub fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
     }
 
     /// The constructor location that splits `n`'s class, if any.
@@ -363,7 +323,7 @@ impl<'g> Analysis<'g> {
             let slot = if existing != u32::MAX {
                 existing as usize
             } else {
-                let name = self.class_name_of(class);
+                let name = self.class_name_of_id(class);
                 aggs.push(Agg {
                     key: class_key_text(location, name),
                     name: name.to_string(),
@@ -537,9 +497,95 @@ fn is_plain_object(g: &Graph, t: &Types, n: u32) -> bool {
     g.node_type(n) == t.object && g.node_name(n) == "Object"
 }
 
-struct Interface {
-    name: String,
-    properties: Vec<String>,
+/// A name such as `{a, b}` for plain objects with these properties.
+#[derive(Debug, Clone)]
+pub struct Interface {
+    pub name: String,
+    pub properties: Vec<String>,
+}
+
+fn plain_object_properties<'g>(g: &'g Graph, t: &Types, n: u32) -> Option<Vec<&'g str>> {
+    if !is_plain_object(g, t, n) {
+        return None;
+    }
+    let mut props: Vec<&str> = g
+        .edges(n)
+        .filter(|&e| g.edge_type(e) == t.e_property)
+        .map(|e| g.string(g.edge_name_index(e) as usize))
+        .collect();
+    props.sort_by(|a, b| js_cmp(a, b));
+    Some(props)
+}
+
+/// DevTools' applyInterfaceDefinitions: a trie over sorted property names,
+/// each trie node possibly naming a definition; an object takes the
+/// definition with the most properties all of which it has (the earliest on a tie).
+pub struct InterfaceMatcher {
+    trie: Vec<TrieNode>,
+}
+
+struct TrieNode {
+    next: HashMap<String, usize>,
+    greatest: Option<String>,
+    matched: Option<(usize, usize)>, // (property count, definition index)
+}
+
+impl InterfaceMatcher {
+    pub fn new(definitions: &[Interface]) -> InterfaceMatcher {
+        let mut trie = vec![TrieNode { next: HashMap::new(), greatest: None, matched: None }];
+        for (index, def) in definitions.iter().enumerate() {
+            let mut props = def.properties.clone();
+            props.sort_by(|a, b| js_cmp(a, b));
+            let mut at = 0;
+            for p in &props {
+                let next = match trie[at].next.get(p) {
+                    Some(&n) => n,
+                    None => {
+                        trie.push(TrieNode { next: HashMap::new(), greatest: None, matched: None });
+                        let n = trie.len() - 1;
+                        trie[at].next.insert(p.clone(), n);
+                        if trie[at].greatest.as_ref().is_none_or(|g| js_cmp(g, p).is_lt()) {
+                            trie[at].greatest = Some(p.clone());
+                        }
+                        n
+                    }
+                };
+                at = next;
+            }
+            if trie[at].matched.is_none() {
+                trie[at].matched = Some((props.len(), index));
+            }
+        }
+        InterfaceMatcher { trie }
+    }
+
+    /// The index of the definition for an object with these (sorted) properties.
+    pub fn best(&self, props: &[&str]) -> Option<usize> {
+        let trie = &self.trie;
+        let better = |a: Option<(usize, usize)>, b: Option<(usize, usize)>| match (a, b) {
+            (a, None) => a,
+            (None, b) => b,
+            (Some(a), Some(b)) => Some(if a.0 > b.0 || (a.0 == b.0 && a.1 <= b.1) { a } else { b }),
+        };
+        let mut states: Vec<usize> = vec![0];
+        // The fallback ("Object") has property count 0 and index ∞: any match beats it.
+        let mut best: Option<(usize, usize)> = trie[0].matched;
+        for &p in props {
+            let current = states.clone();
+            for s in current {
+                if trie[s].greatest.as_deref().is_none_or(|g| !js_cmp(p, g).is_lt()) {
+                    states.retain(|&x| x != s);
+                }
+                if let Some(&next) = trie[s].next.get(p) {
+                    if !states.contains(&next) {
+                        states.push(next);
+                    }
+                    best = better(best, trie[next].matched);
+                }
+            }
+        }
+        best.map(|(_, index)| index)
+    }
 }
 
 fn format_property(name: &str) -> String {

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use super::analysis::{Analysis, PathStep};
+use super::analysis::{Analysis, Interface, InterfaceMatcher, PathStep};
 
 /// What later steps need of an earlier snapshot.
 pub struct Digest {
@@ -25,10 +25,22 @@ pub struct Digest {
     ids: Vec<u32>,
     class: Vec<u32>,
     size: Vec<u32>,
-    names: Vec<String>,
+    classes: Vec<DigestClass>,
+    /// Property lists of plain objects, by shape index.
+    shapes: Vec<Vec<String>>,
+    interfaces: Vec<Interface>,
     /// Retained size of the largest objects, by path key.
     by_path: HashMap<String, f64>,
     pub total_size: f64,
+}
+
+/// A class of a digest: DevTools' public class key and name, and for plain
+/// objects the shape they were named from (a later snapshot's interface
+/// definitions may name them otherwise).
+struct DigestClass {
+    key: String,
+    name: String,
+    shape: Option<u32>,
 }
 
 /// How many of a snapshot's largest objects are followed by path.
@@ -49,24 +61,47 @@ impl Digest {
         let g = a.graph;
         let mut order: Vec<u32> = (0..g.node_count as u32).collect();
         order.sort_unstable_by_key(|&n| g.node_id(n));
-        let mut names: Vec<String> = Vec::new();
-        let mut index: HashMap<&str, u32> = HashMap::new();
+        let mut classes: Vec<DigestClass> = Vec::new();
+        let mut by_key: HashMap<String, u32> = HashMap::new();
+        let mut shapes: Vec<Vec<String>> = Vec::new();
+        let mut by_shape: HashMap<Vec<&str>, u32> = HashMap::new();
         let mut class = Vec::with_capacity(order.len());
         for &n in &order {
-            let name = a.class_name(n);
-            let id = match index.get(name) {
-                Some(&id) => id,
-                None => {
-                    names.push(name.to_string());
-                    index.insert(name, (names.len() - 1) as u32);
-                    (names.len() - 1) as u32
+            // One class per shape for plain objects, so that they can be renamed.
+            let id = if let Some(props) = a.plain_object_properties(n) {
+                let next = by_shape.len() as u32;
+                let shape = *by_shape.entry(props).or_insert(next);
+                if shape == next {
+                    shapes.push(a.plain_object_properties(n).unwrap_or_default().iter().map(|p| p.to_string()).collect());
+                    classes.push(DigestClass { key: a.class_key(n), name: a.class_name(n).to_string(), shape: Some(shape) });
+                    by_key.insert(format!("#{shape}"), (classes.len() - 1) as u32);
+                }
+                by_key[&format!("#{shape}")]
+            } else {
+                let key = a.class_key(n);
+                match by_key.get(&key) {
+                    Some(&id) => id,
+                    None => {
+                        classes.push(DigestClass { key: key.clone(), name: a.class_name(n).to_string(), shape: None });
+                        by_key.insert(key, (classes.len() - 1) as u32);
+                        (classes.len() - 1) as u32
+                    }
                 }
             };
             class.push(id);
         }
         let size = order.iter().map(|&n| a.self_sizes[n as usize]).collect();
         let ids = order.iter().map(|&n| g.node_id(n)).collect();
-        Digest { ids, class, size, names, by_path: HashMap::new(), total_size: a.total_size() }
+        Digest {
+            ids,
+            class,
+            size,
+            classes,
+            shapes,
+            interfaces: a.interfaces().to_vec(),
+            by_path: HashMap::new(),
+            total_size: a.total_size(),
+        }
     }
 
     pub fn node_count(&self) -> usize {
@@ -76,12 +111,34 @@ impl Digest {
     fn contains(&self, id: u32) -> bool {
         self.ids.binary_search(&id).is_ok()
     }
+
+    /// (key, name) of each class, plain objects named by `interfaces`.
+    fn classes_named_by(&self, interfaces: &[Interface]) -> Vec<(String, String)> {
+        let matcher = InterfaceMatcher::new(interfaces);
+        self.classes
+            .iter()
+            .map(|c| match c.shape {
+                Some(shape) => {
+                    let props: Vec<&str> = self.shapes[shape as usize].iter().map(String::as_str).collect();
+                    let name = matcher.best(&props).map_or("Object", |i| interfaces[i].name.as_str());
+                    (format!(",{name}"), name.to_string())
+                }
+                None => (c.key.clone(), c.name.clone()),
+            })
+            .collect()
+    }
 }
 
-/// A path as a key: edge names from the root, element indexes kept.
+/// A path as a key: edge names from the root, element indexes kept. Steps
+/// through V8's synthetic roots (stack, handle scopes) are numbered by slot,
+/// which changes from one snapshot to the next: such a key starts at the
+/// first object past them, named by its class.
 pub fn path_key(path: &[PathStep]) -> String {
-    let mut key = String::new();
-    for step in path {
+    let (mut key, rest) = match path.iter().position(|s| s.class_name != "(synthetic)") {
+        Some(past) if past > 0 => (path[past].class_name.clone(), &path[past + 1..]),
+        _ => (String::new(), path),
+    };
+    for step in rest {
         key.push('/');
         key.push_str(&step.edge);
     }
@@ -100,9 +157,13 @@ pub fn path_text(path: &[PathStep]) -> String {
     };
     let (head, rest) = match path.iter().rposition(is_global) {
         Some(at) => ("global".to_string(), &path[at + 1..]),
-        None => match path.split_first() {
-            Some((first, rest)) => (first.class_name.clone(), rest),
-            None => return String::new(),
+        // From V8's synthetic roots, name the innermost one: `(Stack roots)`.
+        None => match path.iter().rposition(|s| s.class_name == "(synthetic)") {
+            Some(at) => (path[at].node_name.clone(), &path[at + 1..]),
+            None => match path.split_first() {
+                Some((first, rest)) => (first.class_name.clone(), rest),
+                None => return String::new(),
+            },
         },
     };
     let steps = rest.iter().map(|s| {
@@ -118,6 +179,8 @@ pub fn path_text(path: &[PathStep]) -> String {
 /// A Comparison-view row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassDiff {
+    /// DevTools' class key: the name, split by constructor location.
+    pub key: String,
     pub name: String,
     pub added_count: u64,
     pub removed_count: u64,
@@ -126,16 +189,38 @@ pub struct ClassDiff {
 }
 
 /// Objects added and removed per class between two snapshots of one
-/// process, largest size change first.
+/// process, as DevTools' Comparison view counts them: classes matched by key
+/// (plain objects of the earlier snapshot named with the later one's
+/// interface definitions), objects by id within a class, so an object whose
+/// class changed counts as removed from one and added to the other; objects
+/// without a size of their own are not counted. Largest size change first.
 pub fn diff(before: &Digest, after: &Digest) -> Vec<ClassDiff> {
-    let mut added: HashMap<u32, (u64, f64)> = HashMap::new();
-    let mut removed: HashMap<u32, (u64, f64)> = HashMap::new();
-    let count = |map: &mut HashMap<u32, (u64, f64)>, class: u32, size: u32| {
-        // DevTools counts objects with a size of their own.
-        if size > 0 {
-            let e = map.entry(class).or_default();
-            e.0 += 1;
-            e.1 += size as f64;
+    let before_classes = before.classes_named_by(&after.interfaces);
+    let after_classes: Vec<(String, String)> = after.classes.iter().map(|c| (c.key.clone(), c.name.clone())).collect();
+    let mut rows: HashMap<&str, ClassDiff> = HashMap::new();
+    fn row<'m, 'k>(rows: &'m mut HashMap<&'k str, ClassDiff>, (key, name): &'k (String, String)) -> &'m mut ClassDiff {
+        rows.entry(key.as_str()).or_insert_with(|| ClassDiff {
+            key: key.clone(),
+            name: name.clone(),
+            added_count: 0,
+            removed_count: 0,
+            added_size: 0.0,
+            removed_size: 0.0,
+        })
+    }
+    let mut removed = |i: usize| {
+        if before.size[i] > 0 {
+            let r = row(&mut rows, &before_classes[before.class[i] as usize]);
+            r.removed_count += 1;
+            r.removed_size += before.size[i] as f64;
+        }
+    };
+    let mut added_rows: HashMap<&str, ClassDiff> = HashMap::new();
+    let mut added = |j: usize| {
+        if after.size[j] > 0 {
+            let r = row(&mut added_rows, &after_classes[after.class[j] as usize]);
+            r.added_count += 1;
+            r.added_size += after.size[j] as f64;
         }
     };
     // Merge the two id-sorted lists.
@@ -145,42 +230,33 @@ pub fn diff(before: &Digest, after: &Digest) -> Vec<ClassDiff> {
         let b = after.ids.get(j).copied();
         match (a, b) {
             (Some(a), Some(b)) if a == b => {
+                let was = &before_classes[before.class[i] as usize].0;
+                let is = &after_classes[after.class[j] as usize].0;
+                if was != is || (before.size[i] > 0) != (after.size[j] > 0) {
+                    removed(i);
+                    added(j);
+                }
                 i += 1;
                 j += 1;
             }
             (Some(a), b) if b.is_none_or(|b| a < b) => {
-                count(&mut removed, before.class[i], before.size[i]);
+                removed(i);
                 i += 1;
             }
             _ => {
-                count(&mut added, after.class[j], after.size[j]);
+                added(j);
                 j += 1;
             }
         }
     }
-    let mut out: HashMap<String, ClassDiff> = HashMap::new();
-    fn row<'m>(out: &'m mut HashMap<String, ClassDiff>, name: &str) -> &'m mut ClassDiff {
-        out.entry(name.to_string()).or_insert_with(|| ClassDiff {
-            name: name.to_string(),
-            added_count: 0,
-            removed_count: 0,
-            added_size: 0.0,
-            removed_size: 0.0,
-        })
+    for (key, a) in added_rows {
+        let r = rows.entry(key).or_insert_with(|| ClassDiff { added_count: 0, added_size: 0.0, ..a.clone() });
+        r.added_count += a.added_count;
+        r.added_size += a.added_size;
     }
-    for (class, (n, size)) in added {
-        let r = row(&mut out, &after.names[class as usize]);
-        r.added_count += n;
-        r.added_size += size;
-    }
-    for (class, (n, size)) in removed {
-        let r = row(&mut out, &before.names[class as usize]);
-        r.removed_count += n;
-        r.removed_size += size;
-    }
-    let mut rows: Vec<ClassDiff> = out.into_values().collect();
+    let mut rows: Vec<ClassDiff> = rows.into_values().collect();
     let delta = |r: &ClassDiff| r.added_size - r.removed_size;
-    rows.sort_by(|a, b| delta(b).abs().total_cmp(&delta(a).abs()).then_with(|| a.name.cmp(&b.name)));
+    rows.sort_by(|a, b| delta(b).abs().total_cmp(&delta(a).abs()).then_with(|| a.key.cmp(&b.key)));
     rows
 }
 
@@ -209,7 +285,13 @@ pub struct Suspect {
     /// …and of those, the ones that already existed at the target (memlab's leak set).
     pub leaked_objects: u64,
     pub held: Vec<HeldClass>,
+    /// The largest groups of new objects it holds, by where they hang: a
+    /// scope shared by a cache and a listener list names both.
+    pub through: Vec<NewGroup>,
 }
+
+/// Groups of new objects listed under each suspect.
+const THROUGH: usize = 3;
 
 /// What counts as a suspect.
 #[derive(Debug, Clone, Copy)]
@@ -281,6 +363,16 @@ pub fn suspects(earlier: &[&Digest], last: &Analysis, options: LeakOptions) -> V
     }
     let dominated = last.dominated();
     let target = earlier.get(1).copied();
+    let groups = new_objects_by_path(baseline, last, 200);
+    let holds = |holder: u32, mut n: u32| loop {
+        if n == holder {
+            return true;
+        }
+        if n == g.root {
+            return false;
+        }
+        n = last.dominator[n as usize];
+    };
     kept.into_iter()
         .filter_map(|c| {
             let held = Held::tally(last, &dominated, c.node, baseline, target);
@@ -298,6 +390,7 @@ pub fn suspects(earlier: &[&Digest], last: &Analysis, options: LeakOptions) -> V
                 new_size: held.new_size,
                 leaked_objects: held.leaked_objects,
                 held: held.classes,
+                through: groups.iter().filter(|grp| holds(c.node, grp.node)).take(THROUGH).cloned().collect(),
             })
         })
         .take(options.limit)
@@ -326,7 +419,9 @@ impl Held {
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
             let id = g.node_id(n);
-            let size = last.self_sizes[n as usize] as f64;
+            // V8's own size: a Map's new, larger table counts as new even
+            // though DevTools moves its size into the (old) Map.
+            let size = g.self_size(n) as f64;
             if !baseline.contains(id) && size > 0.0 && !last.is_synthetic(n) {
                 new_objects += 1;
                 new_size += size;
@@ -347,4 +442,121 @@ impl Held {
         classes.truncate(8);
         Held { new_objects, new_size, leaked_objects, classes }
     }
+}
+
+/// New objects of a later snapshot that hang from one place: the objects
+/// new since the earlier snapshot, grouped by the retainer path of the
+/// outermost new object above them in the dominator tree (element indexes
+/// ignored, so a thousand entries pushed into one array are one group).
+#[derive(Debug, Clone)]
+pub struct NewGroup {
+    /// The group's largest outermost new object, and its path.
+    pub node: u32,
+    pub path: Vec<PathStep>,
+    /// Outermost new objects in the group (`[n]` entries of one array, say).
+    pub roots: u64,
+    pub objects: u64,
+    pub size: f64,
+    pub held: Vec<HeldClass>,
+}
+
+/// A path as a grouping key: [`path_key`] with indexes dropped, both element
+/// edges (`[12]`) and the numbered internal edges of hash tables (`11349`).
+fn path_shape(path: &[PathStep]) -> String {
+    let mut key = String::new();
+    for step in path {
+        key.push('/');
+        let indexed = step.edge.starts_with('[') || (!step.edge.is_empty() && step.edge.bytes().all(|b| b.is_ascii_digit()));
+        key.push_str(if indexed { "[]" } else { &step.edge });
+    }
+    key
+}
+
+/// New objects in `after` (ids absent from `before`) that are still alive,
+/// grouped by where they hang, largest first.
+pub fn new_objects_by_path(before: &Digest, after: &Analysis, limit: usize) -> Vec<NewGroup> {
+    const NONE: u32 = u32::MAX;
+    let g = after.graph;
+    let (first, dominated) = after.dominated();
+    // Outermost new ancestor (itself included) of each node, by a walk of
+    // the dominator tree from the root; per outermost node, what it holds.
+    struct Hanging {
+        objects: u64,
+        size: f64,
+        classes: HashMap<u32, (u64, f64)>,
+    }
+    let mut hanging: HashMap<u32, Hanging> = HashMap::new();
+    let mut stack: Vec<(u32, u32)> = vec![(g.root, NONE)];
+    while let Some((n, above)) = stack.pop() {
+        let new = !before.contains(g.node_id(n));
+        let top = match (new, above) {
+            (false, _) => NONE,
+            (true, NONE) => n,
+            (true, above) => above,
+        };
+        let size = after.self_sizes[n as usize];
+        if top != NONE && size > 0 && !after.is_synthetic(n) {
+            let h = hanging.entry(top).or_insert_with(|| Hanging { objects: 0, size: 0.0, classes: HashMap::new() });
+            h.objects += 1;
+            h.size += size as f64;
+            let c = h.classes.entry(after.class_of[n as usize]).or_default();
+            c.0 += 1;
+            c.1 += size as f64;
+        }
+        for &child in &dominated[first[n as usize] as usize..first[n as usize + 1] as usize] {
+            stack.push((child, top));
+        }
+    }
+    struct Group {
+        top: u32,
+        top_size: f64,
+        roots: u64,
+        objects: u64,
+        size: f64,
+        classes: HashMap<u32, (u64, f64)>,
+    }
+    let mut groups: HashMap<String, Group> = HashMap::new();
+    for (top, h) in hanging {
+        let key = path_shape(&after.path(top));
+        let grp = groups.entry(key).or_insert_with(|| Group {
+            top,
+            top_size: -1.0,
+            roots: 0,
+            objects: 0,
+            size: 0.0,
+            classes: HashMap::new(),
+        });
+        if h.size > grp.top_size || (h.size == grp.top_size && top < grp.top) {
+            grp.top = top;
+            grp.top_size = h.size;
+        }
+        grp.roots += 1;
+        grp.objects += h.objects;
+        grp.size += h.size;
+        for (class, (count, size)) in h.classes {
+            let c = grp.classes.entry(class).or_default();
+            c.0 += count;
+            c.1 += size;
+        }
+    }
+    let mut groups: Vec<Group> = groups.into_values().collect();
+    groups.sort_by(|a, b| b.size.total_cmp(&a.size).then(a.top.cmp(&b.top)));
+    groups.truncate(limit);
+    groups
+        .into_iter()
+        .map(|grp| {
+            let mut held: Vec<HeldClass> = grp
+                .classes
+                .into_iter()
+                .map(|(class, (count, size))| HeldClass {
+                    name: after.class_name_of_id(class).to_string(),
+                    count,
+                    size,
+                })
+                .collect();
+            held.sort_by(|a, b| b.size.total_cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
+            held.truncate(8);
+            NewGroup { node: grp.top, path: after.path(grp.top), roots: grp.roots, objects: grp.objects, size: grp.size, held }
+        })
+        .collect()
 }
