@@ -518,3 +518,49 @@ export interface Monitor extends EventEmitter {
 
 /** Watches heap used after every full GC of the calling thread (never keeps the process alive). */
 export function monitor(options?: MonitorOptions): Monitor;
+
+// --- pictures ------------------------------------------------------------------
+
+export interface ReportInput {
+  title?: string;
+  summary?: Summary | null;
+  diff?: SnapshotDiff | null;
+  leaks?: LeakReport | null;
+  timeline?: { samples: MemorySample[]; markers: Marker[] } | null;
+}
+
+/**
+ * One self-contained HTML page (no network; scripts and styles inline):
+ * retained size by class, the largest objects by self and retained size with
+ * their paths, growth by class, leak suspects, memory over time.
+ */
+export function renderReport(input: ReportInput): string;
+
+export interface ServeOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default '127.0.0.1'. Anything else exposes the heap's picture to the network: only when asked. */
+  host?: string;
+  /** Host names accepted besides loopback ones (requests naming others are refused). */
+  allowHosts?: string[];
+  /** Samples and markers from this monitor; default: one of its own (1 s samples), stopped by close(). */
+  monitor?: Monitor;
+  /** Analyse each snapshot written meanwhile and show its summary. Default true. */
+  analyzeSnapshots?: boolean;
+  /** Do not print the address (with its token) on stderr. */
+  quiet?: boolean;
+  samples?: number;
+}
+
+export interface LiveView {
+  /** With the token: the only way in. */
+  url: string;
+  port: number;
+  host: string;
+  token: string;
+  monitor: Monitor;
+  close(): Promise<void>;
+}
+
+/** Serves a live page of this process's memory, updated by server-sent events. Never keeps the process alive. */
+export function serve(options?: ServeOptions): Promise<LiveView>;

@@ -9,12 +9,16 @@ const { formatSize: size } = require('../lib/units');
 const USAGE = `usage: heapscope summary <file.heapsnapshot[.gz]> [--json] [--top N] [--objects N]
        heapscope diff <before> <after> [--json] [--top N]
        heapscope leaks <baseline> [<target>] <final> [--json]
+       heapscope report <file> [--vs <older>] [-o report.html] [--top N]
 
   summary  the classes and objects that retain the most memory, with Chrome
            DevTools' numbers (count, self size, retained size) and retainer paths
   diff     objects added and removed per class between two snapshots of one process
   leaks    what grew from baseline to final and the retainer path that holds it
            (memlab's three snapshots: new after the baseline, alive at the end)
+  report   one self-contained HTML page with charts: retained size by class,
+           the largest objects and their paths; with --vs, growth by class and
+           the leak suspects since the older snapshot (of the same process)
   --json       the full result as JSON on stdout
   --top N      rows to show (default 20)
   --objects N  largest objects to show with their retainer paths (default 10)
@@ -175,10 +179,46 @@ function formatLeaks(report) {
   return out.join('\n');
 }
 
+async function report(args) {
+  let file;
+  let older;
+  let out = 'heapscope-report.html';
+  let top = 30;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = () => (i + 1 < args.length ? args[++i] : usage(`${a} needs a value`));
+    if (a === '--vs') older = value();
+    else if (a === '-o' || a === '--output') out = value();
+    else if (a === '--top') {
+      top = Number(value());
+      if (!Number.isInteger(top) || top < 1) usage('--top needs a positive integer');
+    } else if (a.startsWith('-')) usage(`unknown option ${a}`);
+    else if (file === undefined) file = a;
+    else usage(`unexpected argument ${a}`);
+  }
+  if (!file) usage('report needs a snapshot file');
+  await fail(async () => {
+    const summary = await heapscope.analyze(file, { topClasses: top, topObjects: 20 });
+    const input = { title: `heapscope report — ${require('node:path').basename(file)}`, summary };
+    if (older !== undefined) {
+      input.diff = await heapscope.diff(older, file);
+      input.leaks = await heapscope.findLeaks({ baseline: older, final: file });
+    }
+    const html = heapscope.renderReport(input);
+    // Written whole to a temporary name, then renamed: never a half page under the final name.
+    const fs = require('node:fs');
+    const tmp = `${out}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, html, { mode: 0o600 });
+    fs.renameSync(tmp, out);
+    process.stdout.write(`report written to ${out} (${size(Buffer.byteLength(html))})\n`);
+  });
+}
+
 const [command, ...rest] = process.argv.slice(2);
 if (require.main !== module) module.exports = { formatLeaks };
 else if (command === 'summary') summary(rest);
 else if (command === 'diff') diff(rest);
 else if (command === 'leaks') leaks(rest);
+else if (command === 'report') report(rest);
 else if (command === undefined || command === '--help' || command === '-h') usage();
 else usage(`unknown command ${command}`);

@@ -78,6 +78,12 @@ async function main() {
   console.log(`\nheapscope session.leaks() — baseline, target, now:`);
   console.log(formatLeaks(report));
 
+  // The same as a picture: one self-contained HTML page.
+  const page = path.join(outDir, 'report.html');
+  fs.writeFileSync(page, heapscope.renderReport({ title: 'heapscope demo', summary, leaks: report }), { mode: 0o600 });
+  console.log(`
+The report as a page: ${page}`);
+
   console.log(`\nSnapshots are in ${outDir}. Open them in Chrome DevTools (Memory tab → Load), or run`);
   console.log(`npx heapscope summary <file>. They hold secrets: they were created with mode 0600.`);
 }

@@ -294,6 +294,7 @@ module.exports = function api(binding) {
   const watching = require('./watch')(binding, { snapshotRequest, dispatch });
   const leaks = require('./leaks')(binding, { snapshotRequest });
   const monitoring = require('./monitor')(binding, { events, session: leaks.session });
+  const live = require('./report/serve')({ monitor: monitoring.monitor, Monitor: monitoring.Monitor, analyze });
   armFromEnvironment();
 
   return {
@@ -308,6 +309,8 @@ module.exports = function api(binding) {
     findLeaks: leaks.findLeaks,
     session: leaks.session,
     monitor: monitoring.monitor,
+    renderReport: require('./report').renderReport,
+    serve: live.serve,
     watchDefaults: watching.DEFAULTS,
     events,
     heapStatistics: () => binding.heapStatistics(),
