@@ -132,6 +132,12 @@ test('the report of a leaking program: self-contained, drawn in Chromium, figure
   await again.waitForSelector('#leaks .suspect');
   assert.deepEqual(again.problems, []);
   assert.equal(spawnSync(process.execPath, [path.join(root, 'bin', 'heapscope.js'), 'report'], { encoding: 'utf8' }).status, 2);
+  // An output that cannot be written: exit 1, the path named, nothing left behind.
+  const nowhere = path.join(dir, 'missing', 'r.html');
+  const bad = spawnSync(process.execPath, [path.join(root, 'bin', 'heapscope.js'), 'report', value.files[1], '-o', nowhere], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, new RegExp(`cannot write the report to ${nowhere.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`));
+  assert.ok(!fs.existsSync(path.dirname(nowhere)));
 });
 
 /** GET with a chosen Host header; resolves with the status. */

@@ -3,6 +3,8 @@
 // heapscope's command line: `heapscope summary | diff | leaks …`.
 // Exit codes: 0 done, 1 the snapshot could not be read or analysed, 2 usage.
 
+const fs = require('node:fs');
+const path = require('node:path');
 const heapscope = require('..');
 const { formatSize: size } = require('../lib/units');
 
@@ -79,9 +81,9 @@ function printSummary(result, json) {
     out.push('');
     out.push('Largest objects by retained size:');
     for (const o of result.objects) {
-      const path = o.path.map((s) => `${s.edge} (${s.className})`).join(' → ');
+      const trail = o.path.map((s) => `${s.edge} (${s.className})`).join(' → ');
       out.push(`  ${size(o.retainedSize).padStart(9)}  ${o.className} @${o.id}`);
-      out.push(`             ${path}`);
+      out.push(`             ${trail}`);
     }
   }
   process.stdout.write(`${out.join('\n')}\n`);
@@ -199,17 +201,28 @@ async function report(args) {
   if (!file) usage('report needs a snapshot file');
   await fail(async () => {
     const summary = await heapscope.analyze(file, { topClasses: top, topObjects: 20 });
-    const input = { title: `heapscope report — ${require('node:path').basename(file)}`, summary };
+    const input = { title: `heapscope report — ${path.basename(file)}`, summary };
     if (older !== undefined) {
       input.diff = await heapscope.diff(older, file);
       input.leaks = await heapscope.findLeaks({ baseline: older, final: file });
     }
     const html = heapscope.renderReport(input);
-    // Written whole to a temporary name, then renamed: never a half page under the final name.
-    const fs = require('node:fs');
+    // Written whole to a temporary name, fsynced, then renamed: never a half
+    // page under the final name, and no temporary file left when a write fails.
     const tmp = `${out}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, html, { mode: 0o600 });
-    fs.renameSync(tmp, out);
+    try {
+      const fd = fs.openSync(tmp, 'wx', 0o600);
+      try {
+        fs.writeFileSync(fd, html);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, out);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw new Error(`heapscope: cannot write the report to ${out}: ${e.message}`);
+    }
     process.stdout.write(`report written to ${out} (${size(Buffer.byteLength(html))})\n`);
   });
 }

@@ -294,7 +294,12 @@ module.exports = function api(binding) {
   const watching = require('./watch')(binding, { snapshotRequest, dispatch });
   const leaks = require('./leaks')(binding, { snapshotRequest });
   const monitoring = require('./monitor')(binding, { events, session: leaks.session });
-  const live = require('./report/serve')({ monitor: monitoring.monitor, Monitor: monitoring.Monitor, analyze });
+  // The pages load on first use: an app that never draws one pays nothing at require().
+  let live;
+  const serve = (options) => {
+    live ??= require('./report/serve')({ monitor: monitoring.monitor, Monitor: monitoring.Monitor, analyze });
+    return live.serve(options);
+  };
   armFromEnvironment();
 
   return {
@@ -309,8 +314,8 @@ module.exports = function api(binding) {
     findLeaks: leaks.findLeaks,
     session: leaks.session,
     monitor: monitoring.monitor,
-    renderReport: require('./report').renderReport,
-    serve: live.serve,
+    renderReport: (input) => require('./report').renderReport(input),
+    serve,
     watchDefaults: watching.DEFAULTS,
     events,
     heapStatistics: () => binding.heapStatistics(),

@@ -10,9 +10,15 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { invalidArg } = require('../errors');
 
-const SCRIPT = fs.readFileSync(path.join(__dirname, 'page.js'), 'utf8');
-const STYLE = fs.readFileSync(path.join(__dirname, 'page.css'), 'utf8');
 const { version } = require('../../package.json');
+
+// Read on first use: loading heapscope costs no file reads for pages never drawn.
+let assets;
+const pageAssets = () =>
+  (assets ??= {
+    script: fs.readFileSync(path.join(__dirname, 'page.js'), 'utf8'),
+    style: fs.readFileSync(path.join(__dirname, 'page.css'), 'utf8'),
+  });
 
 /** JSON that cannot close the script element it sits in. */
 function embed(value) {
@@ -47,6 +53,7 @@ function renderReport(input = {}, { live } = {}) {
     live,
   };
   // The file's name only: a page may travel further than the machine's paths should.
+  const { script, style } = pageAssets();
   const source = data.summary?.path ? ` — ${path.basename(data.summary.path)}` : '';
   return `<!doctype html>
 <html lang="en">
@@ -55,7 +62,7 @@ function renderReport(input = {}, { live } = {}) {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'">
 <title>${escapeHtml(data.title)}</title>
-<style>${STYLE}</style>
+<style>${style}</style>
 </head>
 <body>
 <header>
@@ -64,7 +71,7 @@ function renderReport(input = {}, { live } = {}) {
 </header>
 <main id="report"></main>
 <script type="application/json" id="heapscope-data">${embed(data)}</script>
-<script>${SCRIPT}</script>
+<script>${script}</script>
 </body>
 </html>
 `;

@@ -193,21 +193,19 @@ fn digest_file(path: &str, for_diff: bool) -> std::result::Result<Digest, LeakOu
 /// The report for `last` against the earlier digests.
 pub(crate) fn report(earlier: &[&Digest], graph: &Graph, options: LeakOptions) -> LeakReport {
     let analysis = Analysis::run(graph, &mut |_| {});
-    let suspects = leaks::suspects(earlier, &analysis, options).into_iter().map(suspect).collect();
     let last = Digest::for_diff(&analysis);
     let diff = earlier.first().map(|first| leaks::diff(first, &last)).unwrap_or_default();
-    let new_objects = earlier
+    // One dominator tree and one grouping serve both the suspects and the report.
+    let dominated = analysis.dominated();
+    let groups = earlier
         .first()
-        .map(|first| leaks::new_objects_by_path(first, &analysis, NEW_GROUPS))
+        .map(|first| leaks::new_objects_by_path(first, &analysis, &dominated, leaks::GROUPS))
         .unwrap_or_default();
+    let suspects = leaks::suspects(earlier, &analysis, &dominated, &groups, options).into_iter().map(suspect).collect();
+    let new_objects = groups.into_iter().take(NEW_GROUPS).map(new_group).collect();
     let mut total_sizes: Vec<f64> = earlier.iter().map(|d| d.total_size).collect();
     total_sizes.push(last.total_size);
-    LeakReport {
-        suspects,
-        diff: diff.into_iter().map(diff_row).collect(),
-        new_objects: new_objects.into_iter().map(new_group).collect(),
-        total_sizes,
-    }
+    LeakReport { suspects, diff: diff.into_iter().map(diff_row).collect(), new_objects, total_sizes }
 }
 
 /// The diff of an earlier digest and a later snapshot's graph.
@@ -216,7 +214,10 @@ fn snapshot_diff(before: &Digest, graph: &Graph) -> SnapshotDiff {
     let after = Digest::for_diff(&analysis);
     SnapshotDiff {
         classes: leaks::diff(before, &after).into_iter().map(diff_row).collect(),
-        new_objects: leaks::new_objects_by_path(before, &analysis, NEW_GROUPS).into_iter().map(new_group).collect(),
+        new_objects: leaks::new_objects_by_path(before, &analysis, &analysis.dominated(), NEW_GROUPS)
+            .into_iter()
+            .map(new_group)
+            .collect(),
         total_sizes: vec![before.total_size, after.total_size],
     }
 }

@@ -6,8 +6,6 @@
 //! statistics and RSS and queues; deciding what a trend means is JS's job.
 
 use std::collections::HashMap;
-use std::ffi::c_void;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
@@ -18,7 +16,7 @@ use napi::Status;
 use napi_derive::napi;
 
 use super::station::lock;
-use crate::v8::{GcRegistration, Isolate, GC_TYPE_MARK_SWEEP_COMPACT};
+use crate::v8::{AfterFullGc, FullGcHook, Isolate};
 
 /// One full GC's figures, in bytes; `at` in ms since the epoch.
 #[napi(object)]
@@ -41,7 +39,7 @@ pub struct GcSampler {
     isolate: Isolate,
     sink: SampleSink,
     full_gcs: AtomicU32,
-    registration: Mutex<Option<GcRegistration>>,
+    hook: Mutex<Option<FullGcHook>>,
 }
 
 fn samplers() -> &'static Mutex<HashMap<u32, Arc<GcSampler>>> {
@@ -53,18 +51,9 @@ static IDS: AtomicU32 = AtomicU32::new(0);
 
 /// Starts sampling the isolate's full GCs. Isolate thread only.
 pub fn start(isolate: Isolate, sink: SampleSink) -> Result<u32, String> {
-    let sampler = Arc::new(GcSampler { isolate, sink, full_gcs: AtomicU32::new(0), registration: Mutex::new(None) });
-    let data = Arc::into_raw(sampler.clone()) as *mut c_void;
-    // SAFETY: isolate thread; `data` holds a strong count released in `stop`
-    // after the callback is removed; `on_gc` catches panics.
-    match unsafe { isolate.add_gc_epilogue(on_gc, data) } {
-        Some(registration) => *lock(&sampler.registration) = Some(registration),
-        None => {
-            // SAFETY: the registration failed, so V8 holds no copy of `data`.
-            drop(unsafe { Arc::from_raw(data as *const GcSampler) });
-            return Err("could not register a GC callback".into());
-        }
-    }
+    let sampler = Arc::new(GcSampler { isolate, sink, full_gcs: AtomicU32::new(0), hook: Mutex::new(None) });
+    let hook = isolate.on_full_gc(sampler.clone()).ok_or("could not register a GC callback")?;
+    *lock(&sampler.hook) = Some(hook);
     let id = IDS.fetch_add(1, Ordering::Relaxed) + 1;
     lock(samplers()).insert(id, sampler);
     Ok(id)
@@ -80,17 +69,14 @@ pub fn stop(id: u32, isolate: Isolate) -> bool {
         }
     };
     let Some(sampler) = sampler else { return false };
-    if let Some(registration) = lock(&sampler.registration).take() {
-        let data = registration.data();
-        // SAFETY: isolate thread (checked above); the registration came from it.
-        unsafe { isolate.remove_gc_epilogue(registration) };
-        // SAFETY: V8 no longer has the callback; release its strong count.
-        drop(unsafe { Arc::from_raw(data as *const GcSampler) });
+    if let Some(hook) = lock(&sampler.hook).take() {
+        // Isolate thread: checked above.
+        isolate.remove_full_gc(hook);
     }
     true
 }
 
-impl GcSampler {
+impl AfterFullGc for GcSampler {
     fn after_full_gc(&self) {
         let stats = self.isolate.heap_statistics();
         let at = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
@@ -106,13 +92,4 @@ impl GcSampler {
         // Queues only: JS hears it once the GC is over and the loop turns.
         self.sink.call(sample, ThreadsafeFunctionCallMode::NonBlocking);
     }
-}
-
-unsafe extern "C" fn on_gc(_isolate: *mut c_void, gc_type: i32, _flags: i32, data: *mut c_void) {
-    if gc_type & GC_TYPE_MARK_SWEEP_COMPACT == 0 {
-        return;
-    }
-    // SAFETY: `data` is a strong `Arc<GcSampler>` count held while registered.
-    let sampler = unsafe { &*(data as *const GcSampler) };
-    let _ = catch_unwind(AssertUnwindSafe(|| sampler.after_full_gc()));
 }

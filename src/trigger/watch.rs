@@ -9,8 +9,6 @@
 //! with what the machine and the container have left; when it does not fit,
 //! the watcher reports 'skipped' instead of inviting the OOM killer.
 
-use std::ffi::c_void;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -22,7 +20,7 @@ use heapscope_core::memory::{self, Cgroup};
 
 use super::near_limit::NearLimit;
 use super::station::{lock, log_line, DumpConfig, Request, Station, Trigger};
-use crate::v8::{GcRegistration, GC_TYPE_MARK_SWEEP_COMPACT};
+use crate::v8::{AfterFullGc, FullGcHook};
 use crate::{Crossing, Skipped};
 
 /// A watcher's settings, resolved to bytes.
@@ -51,7 +49,7 @@ pub struct Watch {
     stopped: Mutex<bool>,
     wake: Condvar,
     poller: Mutex<Option<JoinHandle<()>>>,
-    gc: Mutex<Option<GcRegistration>>,
+    gc: Mutex<Option<FullGcHook>>,
     near: Mutex<Option<Box<NearLimit>>>,
 }
 
@@ -76,16 +74,9 @@ impl Watch {
         });
         // The epilogue always runs: it also keeps the heap figure the
         // preflight needs up to date.
-        let data = Arc::into_raw(watch.clone()) as *mut c_void;
-        // SAFETY: isolate thread; `data` holds a strong count released in
-        // `stop` after the callback is removed; `on_gc` catches panics.
-        match unsafe { isolate.add_gc_epilogue(on_gc, data) } {
-            Some(registration) => *lock(&watch.gc) = Some(registration),
-            None => {
-                // SAFETY: the registration failed, so V8 holds no copy of `data`.
-                drop(unsafe { Arc::from_raw(data as *const Watch) });
-                return Err("could not register a GC callback".into());
-            }
+        match isolate.on_full_gc(watch.clone()) {
+            Some(hook) => *lock(&watch.gc) = Some(hook),
+            None => return Err("could not register a GC callback".into()),
         }
         let resident = lock(&watch.gate).thresholds().iter().any(|t| t.metric.is_resident());
         if resident {
@@ -119,12 +110,8 @@ impl Watch {
 
     /// Stops every callback and thread of this watcher. Isolate thread only.
     pub fn stop(&self) {
-        if let Some(registration) = lock(&self.gc).take() {
-            let data = registration.data();
-            // SAFETY: isolate thread; the registration came from this isolate.
-            unsafe { self.station.isolate.remove_gc_epilogue(registration) };
-            // SAFETY: V8 no longer has the callback; release its strong count.
-            drop(unsafe { Arc::from_raw(data as *const Watch) });
+        if let Some(hook) = lock(&self.gc).take() {
+            self.station.isolate.remove_full_gc(hook);
         }
         *lock(&self.stopped) = true;
         self.wake.notify_all();
@@ -143,13 +130,6 @@ impl Watch {
     /// A snapshot this watcher asked for ended.
     pub fn finished(&self) {
         lock(&self.gate).finished(Instant::now());
-    }
-
-    fn after_full_gc(&self) {
-        let used = self.station.isolate.heap_statistics().used_heap_size;
-        self.last_heap_used.store(used, Ordering::Relaxed);
-        self.observe(Metric::HeapUsed, used);
-        self.observe(Metric::HeapLimit, used);
     }
 
     fn poll(&self, interval: Duration) {
@@ -254,6 +234,15 @@ impl Watch {
     }
 }
 
+impl AfterFullGc for Watch {
+    fn after_full_gc(&self) {
+        let used = self.station.isolate.heap_statistics().used_heap_size;
+        self.last_heap_used.store(used, Ordering::Relaxed);
+        self.observe(Metric::HeapUsed, used);
+        self.observe(Metric::HeapLimit, used);
+    }
+}
+
 /// Sizes as people read them in logs.
 pub fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
@@ -268,13 +257,4 @@ pub fn human(bytes: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
-}
-
-unsafe extern "C" fn on_gc(_isolate: *mut c_void, gc_type: i32, _flags: i32, data: *mut c_void) {
-    if gc_type & GC_TYPE_MARK_SWEEP_COMPACT == 0 {
-        return;
-    }
-    // SAFETY: `data` is a strong `Arc<Watch>` count held while registered.
-    let watch = unsafe { &*(data as *const Watch) };
-    let _ = catch_unwind(AssertUnwindSafe(|| watch.after_full_gc()));
 }

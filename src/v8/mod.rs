@@ -6,6 +6,7 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 mod ffi {
     use std::ffi::{c_char, c_int, c_void};
@@ -55,7 +56,7 @@ mod ffi {
 pub use ffi::HeapStats;
 
 /// V8's `kGCTypeMarkSweepCompact`: a full GC, after which heap figures are live data.
-pub const GC_TYPE_MARK_SWEEP_COMPACT: i32 = 1 << 2;
+const GC_TYPE_MARK_SWEEP_COMPACT: i32 = 1 << 2;
 
 /// NODE_MODULE_VERSION of the headers the shim was compiled against.
 pub fn node_module_version() -> u32 {
@@ -164,20 +165,29 @@ impl Isolate {
         unsafe { ffi::hs_request_interrupt(self.0, callback, data) == 0 }
     }
 
-    /// # Safety
-    /// Isolate thread only; `data` must outlive the registration and `callback`
-    /// must not unwind.
-    pub unsafe fn add_gc_epilogue(self, callback: ffi::GcFn, data: *mut c_void) -> Option<GcRegistration> {
-        // SAFETY: forwarded contract.
-        let reg = unsafe { ffi::hs_add_gc_epilogue(self.0, callback, data) };
-        (!reg.is_null()).then_some(GcRegistration { reg, data })
+    /// Isolate thread only: calls `observer.after_full_gc()` after every full
+    /// GC until the hook is removed with [`Isolate::remove_full_gc`]; the hook
+    /// holds a strong count of the observer meanwhile.
+    pub fn on_full_gc<T: AfterFullGc>(self, observer: Arc<T>) -> Option<FullGcHook> {
+        let data = Arc::into_raw(observer) as *mut c_void;
+        // SAFETY: isolate thread (callers' contract); `data` stays valid until
+        // `remove_full_gc` releases it after unregistering; the trampoline
+        // catches panics.
+        let reg = unsafe { ffi::hs_add_gc_epilogue(self.0, full_gc_trampoline::<T>, data) };
+        if reg.is_null() {
+            // SAFETY: the registration failed, so V8 holds no copy of `data`.
+            drop(unsafe { Arc::from_raw(data as *const T) });
+            return None;
+        }
+        Some(FullGcHook { reg, data, release: release_observer::<T> })
     }
 
-    /// # Safety
-    /// Isolate thread only; `registration` came from this isolate.
-    pub unsafe fn remove_gc_epilogue(self, registration: GcRegistration) {
-        // SAFETY: forwarded contract; the shim frees the registration.
-        unsafe { ffi::hs_remove_gc_epilogue(self.0, registration.reg) }
+    /// Isolate thread only; `hook` came from this isolate.
+    pub fn remove_full_gc(self, hook: FullGcHook) {
+        // SAFETY: isolate thread (callers' contract); the shim frees the registration.
+        unsafe { ffi::hs_remove_gc_epilogue(self.0, hook.reg) };
+        // SAFETY: V8 no longer calls the trampoline: release the hook's strong count.
+        unsafe { (hook.release)(hook.data) };
     }
 
     /// # Safety
@@ -203,21 +213,43 @@ impl Isolate {
     }
 }
 
-/// A registered GC epilogue callback.
-#[derive(Debug)]
-pub struct GcRegistration {
-    reg: *mut c_void,
-    data: *mut c_void,
+/// What runs after every full GC. It runs inside V8's GC: it may read heap
+/// statistics and queue work, nothing more. A panic is caught.
+pub trait AfterFullGc: Send + Sync + 'static {
+    fn after_full_gc(&self);
 }
 
-impl GcRegistration {
-    /// The `data` the callback was registered with.
-    pub fn data(&self) -> *mut c_void {
-        self.data
-    }
+/// A full-GC observer registered with an isolate.
+#[derive(Debug)]
+pub struct FullGcHook {
+    reg: *mut c_void,
+    data: *mut c_void,
+    release: unsafe fn(*mut c_void),
 }
-// SAFETY: an opaque token only ever dereferenced by the shim on the isolate thread.
-unsafe impl Send for GcRegistration {}
+// SAFETY: opaque tokens, only used by `remove_full_gc` on the isolate thread;
+// the observer they point to is Send + Sync.
+unsafe impl Send for FullGcHook {}
+
+unsafe extern "C" fn full_gc_trampoline<T: AfterFullGc>(
+    _isolate: *mut c_void,
+    gc_type: c_int,
+    _flags: c_int,
+    data: *mut c_void,
+) {
+    if gc_type & GC_TYPE_MARK_SWEEP_COMPACT == 0 {
+        return;
+    }
+    // SAFETY: `data` is the strong `Arc<T>` count the hook holds while registered.
+    let observer = unsafe { &*(data as *const T) };
+    let _ = catch_unwind(AssertUnwindSafe(|| observer.after_full_gc()));
+}
+
+/// # Safety
+/// `data` came from `Arc::<T>::into_raw` in `on_full_gc` and is released once.
+unsafe fn release_observer<T>(data: *mut c_void) {
+    // SAFETY: forwarded contract.
+    drop(unsafe { Arc::from_raw(data as *const T) });
+}
 
 /// A libuv async handle: `send` from any thread, the callback runs on the
 /// loop's thread. Never keeps the loop alive.

@@ -118,6 +118,9 @@ impl Types {
     }
 }
 
+/// A class id and the constructor location (script, line, column) that splits it.
+pub type ClassIdentity = (u32, Option<(u32, u32, u32)>);
+
 /// Phases, for progress reports.
 pub const PHASES: [&str; 3] = ["dominators", "distances and classes", "aggregates"];
 
@@ -285,6 +288,12 @@ impl<'g> Analysis<'g> {
             return None;
         }
         g.location(n).map(|l| (l.script, l.line, l.column))
+    }
+
+    /// What DevTools' class key is made of, without building its text: the
+    /// class id (`class_of`) and the constructor location that splits it.
+    pub fn class_identity(&self, n: u32) -> ClassIdentity {
+        (self.class_of[n as usize], self.split_location(n))
     }
 
     /// DevTools' public class key.

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use super::analysis::{Analysis, Interface, InterfaceMatcher, PathStep};
+use super::analysis::{Analysis, ClassIdentity, Interface, InterfaceMatcher, PathStep};
 
 /// What later steps need of an earlier snapshot.
 pub struct Digest {
@@ -26,8 +26,6 @@ pub struct Digest {
     class: Vec<u32>,
     size: Vec<u32>,
     classes: Vec<DigestClass>,
-    /// Property lists of plain objects, by shape index.
-    shapes: Vec<Vec<String>>,
     interfaces: Vec<Interface>,
     /// Retained size of the largest objects, by path key.
     by_path: HashMap<String, f64>,
@@ -35,12 +33,12 @@ pub struct Digest {
 }
 
 /// A class of a digest: DevTools' public class key and name, and for plain
-/// objects the shape they were named from (a later snapshot's interface
-/// definitions may name them otherwise).
+/// objects the sorted property names they were named from (a later
+/// snapshot's interface definitions may name them otherwise).
 struct DigestClass {
     key: String,
     name: String,
-    shape: Option<u32>,
+    properties: Option<Vec<String>>,
 }
 
 /// How many of a snapshot's largest objects are followed by path.
@@ -62,31 +60,27 @@ impl Digest {
         let mut order: Vec<u32> = (0..g.node_count as u32).collect();
         order.sort_unstable_by_key(|&n| g.node_id(n));
         let mut classes: Vec<DigestClass> = Vec::new();
-        let mut by_key: HashMap<String, u32> = HashMap::new();
-        let mut shapes: Vec<Vec<String>> = Vec::new();
+        // Class ids by what makes the key (no text built per node); plain
+        // objects by their property set, one class each, so they can be renamed.
+        let mut by_identity: HashMap<ClassIdentity, u32> = HashMap::new();
         let mut by_shape: HashMap<Vec<&str>, u32> = HashMap::new();
         let mut class = Vec::with_capacity(order.len());
         for &n in &order {
-            // One class per shape for plain objects, so that they can be renamed.
-            let id = if let Some(props) = a.plain_object_properties(n) {
-                let next = by_shape.len() as u32;
-                let shape = *by_shape.entry(props).or_insert(next);
-                if shape == next {
-                    shapes.push(a.plain_object_properties(n).unwrap_or_default().iter().map(|p| p.to_string()).collect());
-                    classes.push(DigestClass { key: a.class_key(n), name: a.class_name(n).to_string(), shape: Some(shape) });
-                    by_key.insert(format!("#{shape}"), (classes.len() - 1) as u32);
-                }
-                by_key[&format!("#{shape}")]
-            } else {
-                let key = a.class_key(n);
-                match by_key.get(&key) {
-                    Some(&id) => id,
-                    None => {
-                        classes.push(DigestClass { key: key.clone(), name: a.class_name(n).to_string(), shape: None });
-                        by_key.insert(key, (classes.len() - 1) as u32);
-                        (classes.len() - 1) as u32
-                    }
-                }
+            let next = classes.len() as u32;
+            let id = match a.plain_object_properties(n) {
+                Some(props) => *by_shape.entry(props).or_insert_with_key(|props| {
+                    let properties = Some(props.iter().map(|p| p.to_string()).collect());
+                    classes.push(DigestClass { key: a.class_key(n), name: a.class_name(n).to_string(), properties });
+                    next
+                }),
+                None => *by_identity.entry(a.class_identity(n)).or_insert_with(|| {
+                    classes.push(DigestClass {
+                        key: a.class_key(n),
+                        name: a.class_name(n).to_string(),
+                        properties: None,
+                    });
+                    next
+                }),
             };
             class.push(id);
         }
@@ -97,7 +91,6 @@ impl Digest {
             class,
             size,
             classes,
-            shapes,
             interfaces: a.interfaces().to_vec(),
             by_path: HashMap::new(),
             total_size: a.total_size(),
@@ -117,9 +110,9 @@ impl Digest {
         let matcher = InterfaceMatcher::new(interfaces);
         self.classes
             .iter()
-            .map(|c| match c.shape {
-                Some(shape) => {
-                    let props: Vec<&str> = self.shapes[shape as usize].iter().map(String::as_str).collect();
+            .map(|c| match &c.properties {
+                Some(properties) => {
+                    let props: Vec<&str> = properties.iter().map(String::as_str).collect();
                     let name = matcher.best(&props).map_or("Object", |i| interfaces[i].name.as_str());
                     (format!(",{name}"), name.to_string())
                 }
@@ -198,31 +191,27 @@ pub fn diff(before: &Digest, after: &Digest) -> Vec<ClassDiff> {
     let before_classes = before.classes_named_by(&after.interfaces);
     let after_classes: Vec<(String, String)> = after.classes.iter().map(|c| (c.key.clone(), c.name.clone())).collect();
     let mut rows: HashMap<&str, ClassDiff> = HashMap::new();
-    fn row<'m, 'k>(rows: &'m mut HashMap<&'k str, ClassDiff>, (key, name): &'k (String, String)) -> &'m mut ClassDiff {
-        rows.entry(key.as_str()).or_insert_with(|| ClassDiff {
+    /// Counts one object, when it has a size of its own, in its class's row.
+    fn count<'k>(rows: &mut HashMap<&'k str, ClassDiff>, (key, name): &'k (String, String), size: u32, added: bool) {
+        if size == 0 {
+            return;
+        }
+        let r = rows.entry(key.as_str()).or_insert_with(|| ClassDiff {
             key: key.clone(),
             name: name.clone(),
             added_count: 0,
             removed_count: 0,
             added_size: 0.0,
             removed_size: 0.0,
-        })
-    }
-    let mut removed = |i: usize| {
-        if before.size[i] > 0 {
-            let r = row(&mut rows, &before_classes[before.class[i] as usize]);
-            r.removed_count += 1;
-            r.removed_size += before.size[i] as f64;
-        }
-    };
-    let mut added_rows: HashMap<&str, ClassDiff> = HashMap::new();
-    let mut added = |j: usize| {
-        if after.size[j] > 0 {
-            let r = row(&mut added_rows, &after_classes[after.class[j] as usize]);
+        });
+        if added {
             r.added_count += 1;
-            r.added_size += after.size[j] as f64;
+            r.added_size += size as f64;
+        } else {
+            r.removed_count += 1;
+            r.removed_size += size as f64;
         }
-    };
+    }
     // Merge the two id-sorted lists.
     let (mut i, mut j) = (0, 0);
     while i < before.ids.len() || j < after.ids.len() {
@@ -233,26 +222,21 @@ pub fn diff(before: &Digest, after: &Digest) -> Vec<ClassDiff> {
                 let was = &before_classes[before.class[i] as usize].0;
                 let is = &after_classes[after.class[j] as usize].0;
                 if was != is || (before.size[i] > 0) != (after.size[j] > 0) {
-                    removed(i);
-                    added(j);
+                    count(&mut rows, &before_classes[before.class[i] as usize], before.size[i], false);
+                    count(&mut rows, &after_classes[after.class[j] as usize], after.size[j], true);
                 }
                 i += 1;
                 j += 1;
             }
             (Some(a), b) if b.is_none_or(|b| a < b) => {
-                removed(i);
+                count(&mut rows, &before_classes[before.class[i] as usize], before.size[i], false);
                 i += 1;
             }
             _ => {
-                added(j);
+                count(&mut rows, &after_classes[after.class[j] as usize], after.size[j], true);
                 j += 1;
             }
         }
-    }
-    for (key, a) in added_rows {
-        let r = rows.entry(key).or_insert_with(|| ClassDiff { added_count: 0, added_size: 0.0, ..a.clone() });
-        r.added_count += a.added_count;
-        r.added_size += a.added_size;
     }
     let mut rows: Vec<ClassDiff> = rows.into_values().collect();
     let delta = |r: &ClassDiff| r.added_size - r.removed_size;
@@ -308,9 +292,21 @@ impl Default for LeakOptions {
     }
 }
 
+/// How many groups of new objects a comparison keeps (largest first): the
+/// ones listed under suspects are among them.
+pub const GROUPS: usize = 200;
+
 /// Leak suspects in `last`, given the digests of earlier snapshots of the
-/// same process (`earlier[0]` is the baseline, `earlier[1]`, if any, the target).
-pub fn suspects(earlier: &[&Digest], last: &Analysis, options: LeakOptions) -> Vec<Suspect> {
+/// same process (`earlier[0]` is the baseline, `earlier[1]`, if any, the
+/// target), its dominator tree ([`Analysis::dominated`]) and its groups of
+/// new objects since the baseline ([`new_objects_by_path`]).
+pub fn suspects(
+    earlier: &[&Digest],
+    last: &Analysis,
+    dominated: &(Vec<u32>, Vec<u32>),
+    groups: &[NewGroup],
+    options: LeakOptions,
+) -> Vec<Suspect> {
     let Some(baseline) = earlier.first() else {
         return Vec::new();
     };
@@ -361,9 +357,7 @@ pub fn suspects(earlier: &[&Digest], last: &Analysis, options: LeakOptions) -> V
     if kept.is_empty() {
         return Vec::new();
     }
-    let dominated = last.dominated();
     let target = earlier.get(1).copied();
-    let groups = new_objects_by_path(baseline, last, 200);
     let holds = |holder: u32, mut n: u32| loop {
         if n == holder {
             return true;
@@ -375,7 +369,7 @@ pub fn suspects(earlier: &[&Digest], last: &Analysis, options: LeakOptions) -> V
     };
     kept.into_iter()
         .filter_map(|c| {
-            let held = Held::tally(last, &dominated, c.node, baseline, target);
+            let held = Held::tally(last, dominated, c.node, baseline, target);
             // Growth that holds nothing new (a cache of V8's resizing) is not a leak.
             if held.new_objects == 0 || held.new_size < 0.25 * growth(c) {
                 return None;
@@ -466,7 +460,8 @@ fn path_shape(path: &[PathStep]) -> String {
     let mut key = String::new();
     for step in path {
         key.push('/');
-        let indexed = step.edge.starts_with('[') || (!step.edge.is_empty() && step.edge.bytes().all(|b| b.is_ascii_digit()));
+        let indexed =
+            step.edge.starts_with('[') || (!step.edge.is_empty() && step.edge.bytes().all(|b| b.is_ascii_digit()));
         key.push_str(if indexed { "[]" } else { &step.edge });
     }
     key
@@ -474,10 +469,14 @@ fn path_shape(path: &[PathStep]) -> String {
 
 /// New objects in `after` (ids absent from `before`) that are still alive,
 /// grouped by where they hang, largest first.
-pub fn new_objects_by_path(before: &Digest, after: &Analysis, limit: usize) -> Vec<NewGroup> {
+pub fn new_objects_by_path(
+    before: &Digest,
+    after: &Analysis,
+    (first, dominated): &(Vec<u32>, Vec<u32>),
+    limit: usize,
+) -> Vec<NewGroup> {
     const NONE: u32 = u32::MAX;
     let g = after.graph;
-    let (first, dominated) = after.dominated();
     // Outermost new ancestor (itself included) of each node, by a walk of
     // the dominator tree from the root; per outermost node, what it holds.
     struct Hanging {
@@ -556,7 +555,14 @@ pub fn new_objects_by_path(before: &Digest, after: &Analysis, limit: usize) -> V
                 .collect();
             held.sort_by(|a, b| b.size.total_cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
             held.truncate(8);
-            NewGroup { node: grp.top, path: after.path(grp.top), roots: grp.roots, objects: grp.objects, size: grp.size, held }
+            NewGroup {
+                node: grp.top,
+                path: after.path(grp.top),
+                roots: grp.roots,
+                objects: grp.objects,
+                size: grp.size,
+                held,
+            }
         })
         .collect()
 }
