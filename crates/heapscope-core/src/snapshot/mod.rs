@@ -62,8 +62,7 @@ pub struct Graph {
     edge_name: Vec<u32>,
     /// Target node ordinal of each edge.
     pub edge_to: Vec<u32>,
-    /// Sorted by node ordinal.
-    pub locations: Vec<Location>,
+    pub locations: Locations,
     pub extra_native_bytes: f64,
 }
 
@@ -85,17 +84,15 @@ fn type_names(types: &[serde_json::Value], at: usize, what: &str) -> Result<Vec<
 impl Graph {
     /// Reads a `.heapsnapshot` or `.heapsnapshot.gz` (detected by its magic bytes).
     pub fn open(path: &Path, progress: parse::Progress) -> Result<Graph, ParseError> {
+        use std::os::unix::fs::FileExt;
         let file = std::fs::File::open(path).map_err(|source| ParseError::Io { offset: 0, source })?;
-        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-        let gzip = {
-            use std::io::BufRead;
-            let head = reader.fill_buf().map_err(|source| ParseError::Io { offset: 0, source })?;
-            head.starts_with(&[0x1f, 0x8b])
-        };
-        if gzip {
+        let mut magic = [0u8; 2];
+        let n = file.read_at(&mut magic, 0).map_err(|source| ParseError::Io { offset: 0, source })?;
+        if n == 2 && magic == [0x1f, 0x8b] {
+            let reader = std::io::BufReader::with_capacity(1 << 20, file);
             Graph::read(flate2::bufread::MultiGzDecoder::new(reader), progress)
         } else {
-            Graph::read(reader, progress)
+            Graph::build(parse::read_file(file, progress)?)
         }
     }
 
@@ -145,20 +142,24 @@ impl Graph {
         let element = layout.edge_type_id("element") as u8;
         let hidden = layout.edge_type_id("hidden") as u8;
         let mut edge_to = edges.to;
-        for (e, to) in edge_to.iter_mut().enumerate() {
-            let index = *to as usize;
-            if !index.is_multiple_of(nf) || index / nf >= node_count {
-                return Err(ParseError::Shape {
+        let names = Names { string_count, element, hidden };
+        let checked = match nf {
+            // Division by a constant is a multiply: V8 writes 6 or 7 fields.
+            6 => names.targets::<6>(&mut edge_to, &edges.kind, &edges.name, node_count),
+            7 => names.targets::<7>(&mut edge_to, &edges.kind, &edges.name, node_count),
+            _ => names.targets_by(nf, &mut edge_to, &edges.kind, &edges.name, node_count),
+        };
+        if let Err(bad) = checked {
+            return Err(match bad {
+                BadEdge::Target(e, index) => ParseError::Shape {
                     reason: format!("edge {e} points to {index}, not one of the {node_count} nodes"),
-                });
-            }
-            *to = (index / nf) as u32;
-            let kind = edges.kind[e];
-            if kind != element && kind != hidden && edges.name[e] as usize >= string_count {
-                return Err(ParseError::Shape { reason: format!("edge {e} names a string outside the strings table") });
-            }
+                },
+                BadEdge::Name(e) => {
+                    ParseError::Shape { reason: format!("edge {e} names a string outside the strings table") }
+                }
+            });
         }
-        let locations = location_rows(meta, &locations, nf, node_count)?;
+        let locations = Locations::build(meta, &locations, nf, node_count)?;
         let mut node_name = nodes.name;
         if !nodes.detachedness.is_empty() {
             let dom = DomState {
@@ -243,33 +244,123 @@ impl Graph {
 
     /// The constructor location of node `n`, if the snapshot has one.
     pub fn location(&self, n: u32) -> Option<&Location> {
-        self.locations.binary_search_by_key(&n, |l| l.node).ok().map(|at| &self.locations[at])
+        self.locations.get(n)
     }
 }
 
-fn location_rows(
-    meta: &parse::Meta,
-    values: &[u32],
-    nf: usize,
-    node_count: usize,
-) -> Result<Vec<Location>, ParseError> {
-    let fields = &meta.location_fields;
-    let at = |name: &str| fields.iter().position(|f| f == name);
-    let (Some(index), Some(script), Some(line), Some(column)) =
-        (at("object_index"), at("script_id"), at("line"), at("column"))
-    else {
-        return Ok(Vec::new());
-    };
-    let mut rows = Vec::with_capacity(values.len() / fields.len());
-    for l in values.chunks_exact(fields.len()) {
-        let node = l[index] as usize;
-        if !node.is_multiple_of(nf) || node / nf >= node_count {
-            return Err(ParseError::Shape { reason: format!("a location names {node}, not one of the nodes") });
-        }
-        rows.push(Location { node: (node / nf) as u32, script: l[script], line: l[line], column: l[column] });
+/// What an edge's name may refer to.
+struct Names {
+    string_count: usize,
+    element: u8,
+    hidden: u8,
+}
+
+enum BadEdge {
+    Target(usize, u32),
+    Name(usize),
+}
+
+impl Names {
+    /// Turns V8's node indexes into ordinals and checks every edge, on two threads.
+    fn targets<const NF: usize>(&self, to: &mut [u32], kind: &[u8], name: &[u32], nodes: usize) -> Result<(), BadEdge> {
+        self.targets_by(NF, to, kind, name, nodes)
     }
-    rows.sort_by_key(|l| l.node);
-    Ok(rows)
+
+    #[inline(always)]
+    fn targets_by(&self, nf: usize, to: &mut [u32], kind: &[u8], name: &[u32], nodes: usize) -> Result<(), BadEdge> {
+        let half = to.len() / 2;
+        let (first, second) = to.split_at_mut(half);
+        let check = |to: &mut [u32], from: usize| -> Result<(), BadEdge> {
+            for (i, target) in to.iter_mut().enumerate() {
+                let e = from + i;
+                let index = *target as usize;
+                if !index.is_multiple_of(nf) || index / nf >= nodes {
+                    return Err(BadEdge::Target(e, *target));
+                }
+                *target = (index / nf) as u32;
+                let k = kind[e];
+                if k != self.element && k != self.hidden && name[e] as usize >= self.string_count {
+                    return Err(BadEdge::Name(e));
+                }
+            }
+            Ok(())
+        };
+        let (a, b) = std::thread::scope(|scope| {
+            let b = scope.spawn(|| check(second, half));
+            (check(first, 0), b.join())
+        });
+        a?;
+        // The check only computes; a panic there is a bug to surface.
+        b.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
+
+/// Constructor locations by node, without a per-node array or a sort: one
+/// bit per node says whether it has a location, a count per 64 nodes turns
+/// the node into its row's index (a rank query), and rows are in node order.
+#[derive(Default)]
+pub struct Locations {
+    has: Vec<u64>,
+    before: Vec<u32>,
+    rows: Vec<Location>,
+}
+
+impl Locations {
+    fn build(meta: &parse::Meta, values: &[u32], nf: usize, node_count: usize) -> Result<Locations, ParseError> {
+        let fields = &meta.location_fields;
+        let at = |name: &str| fields.iter().position(|f| f == name);
+        let (Some(index), Some(script), Some(line), Some(column)) =
+            (at("object_index"), at("script_id"), at("line"), at("column"))
+        else {
+            return Ok(Locations::default());
+        };
+        let mut has = vec![0u64; node_count.div_ceil(64)];
+        for l in values.chunks_exact(fields.len()) {
+            let node = l[index] as usize;
+            if !node.is_multiple_of(nf) || node / nf >= node_count {
+                return Err(ParseError::Shape { reason: format!("a location names {node}, not one of the nodes") });
+            }
+            has[node / nf / 64] |= 1 << (node / nf % 64);
+        }
+        let mut before = Vec::with_capacity(has.len());
+        let mut total = 0u32;
+        for word in &has {
+            before.push(total);
+            total += word.count_ones();
+        }
+        let mut locations = Locations { has, before, rows: Vec::new() };
+        let mut rows = vec![Location { node: 0, script: 0, line: 0, column: 0 }; total as usize];
+        // A node listed twice keeps its last location, as DevTools' map does.
+        for l in values.chunks_exact(fields.len()) {
+            let node = (l[index] as usize / nf) as u32;
+            rows[locations.rank(node)] = Location { node, script: l[script], line: l[line], column: l[column] };
+        }
+        locations.rows = rows;
+        Ok(locations)
+    }
+
+    #[inline]
+    fn rank(&self, n: u32) -> usize {
+        let word = self.has[n as usize / 64];
+        (self.before[n as usize / 64] + (word & ((1u64 << (n % 64)) - 1)).count_ones()) as usize
+    }
+
+    #[inline]
+    pub fn get(&self, n: u32) -> Option<&Location> {
+        let word = *self.has.get(n as usize / 64)?;
+        if word & (1 << (n % 64)) == 0 {
+            return None;
+        }
+        Some(&self.rows[self.rank(n)])
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
 }
 
 /// What DevTools' DOM-state propagation reads.

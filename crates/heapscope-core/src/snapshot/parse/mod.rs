@@ -13,6 +13,8 @@ use std::io::{self, Read};
 
 use serde::Deserialize;
 
+mod split;
+
 /// The `snapshot` member: counts and the field layout.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Header {
@@ -189,7 +191,17 @@ const PROGRESS_EVERY: u64 = 8 << 20;
 
 impl<R: Read> Lexer<R> {
     fn new(inner: R) -> Self {
-        Lexer { inner, buf: vec![0; BUF].into_boxed_slice(), pos: 0, len: 0, base: 0, reported: 0 }
+        Lexer::at(inner, 0)
+    }
+
+    /// A lexer whose input starts at byte `base` of the stream.
+    fn at(inner: R, base: u64) -> Self {
+        Lexer { inner, buf: vec![0; BUF].into_boxed_slice(), pos: 0, len: 0, base, reported: base }
+    }
+
+    /// Where the lexer has read its input up to (its buffer's end).
+    fn read_up_to(&self) -> u64 {
+        self.base + self.len as u64
     }
 
     fn offset(&self) -> u64 {
@@ -443,7 +455,7 @@ enum NodeRole {
     Dropped,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum EdgeRole {
     Kind,
     Name,
@@ -463,7 +475,34 @@ fn reserve<T>(column: &mut Vec<T>, announced: u64) {
 
 /// Reads a whole snapshot from `input`. `progress` hears the byte count now and then.
 pub fn read(input: impl Read, progress: Progress) -> Result<Raw, ParseError> {
-    let mut lx = Lexer::new(input);
+    read_sections(&mut Lexer::new(input), progress, &mut InOrder)
+}
+
+/// Reads a snapshot file; its edges, most of its bytes, on two threads.
+pub fn read_file(file: std::fs::File, progress: Progress) -> Result<Raw, ParseError> {
+    let mut split = split::Split::new(&file);
+    read_sections(&mut Lexer::new(split::FileInput::new(file)), progress, &mut split)
+}
+
+/// How the big sections are read: in order by one thread, or split.
+trait Sections<R: Read> {
+    /// The `nodes` value starts at `at`.
+    fn nodes_at(&mut self, _lx: &Lexer<R>, _at: u64) {}
+
+    fn edges(&mut self, lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Progress) -> Result<(), ParseError> {
+        read_edges(lx, raw, at, progress)
+    }
+}
+
+struct InOrder;
+
+impl<R: Read> Sections<R> for InOrder {}
+
+fn read_sections<R: Read>(
+    lx: &mut Lexer<R>,
+    progress: Progress,
+    sections: &mut dyn Sections<R>,
+) -> Result<Raw, ParseError> {
     let mut raw = Raw::default();
     lx.expect(b'{', "'{' at the start of a heap snapshot", progress)?;
     let mut first = true;
@@ -495,18 +534,18 @@ pub fn read(input: impl Read, progress: Progress) -> Result<Raw, ParseError> {
                 reserve(&mut nodes.id, header.node_count);
                 reserve(&mut nodes.self_size, header.node_count);
                 reserve(&mut nodes.first_edge, header.node_count + 1);
-                reserve(&mut raw.edges.kind, header.edge_count);
-                reserve(&mut raw.edges.name, header.edge_count);
-                reserve(&mut raw.edges.to, header.edge_count);
                 raw.header = Some(header);
             }
-            "nodes" => read_nodes(&mut lx, &mut raw, at, progress)?,
-            "edges" => read_edges(&mut lx, &mut raw, at, progress)?,
-            "locations" => read_uints(&mut lx, progress, |value, _| {
+            "nodes" => {
+                sections.nodes_at(lx, at);
+                read_nodes(lx, &mut raw, at, progress)?
+            }
+            "edges" => sections.edges(lx, &mut raw, at, progress)?,
+            "locations" => read_uints(lx, progress, Span::Whole, &mut |value, _| {
                 raw.locations.push(value);
                 Ok(())
             })?,
-            "strings" => read_strings(&mut lx, &mut raw.strings, progress)?,
+            "strings" => read_strings(lx, &mut raw.strings, progress)?,
             _ => lx.skip_value(progress)?,
         }
     }
@@ -530,32 +569,17 @@ fn type_count(fields: &[String], types: &[serde_json::Value]) -> usize {
     fields.iter().position(|f| f == "type").map_or(0, |t| enum_len(types, t))
 }
 
-/// Reads a section of rows (`nodes` or `edges`), handing each value to
-/// `store` with its field's role; checks that the last row is whole.
-fn read_rows<R: Read, Role: Copy>(
-    lx: &mut Lexer<R>,
-    progress: Progress,
-    what: &str,
-    roles: &[Role],
-    at: u64,
-    mut store: impl FnMut(Role, u32, u64) -> Result<(), ParseError>,
-) -> Result<(), ParseError> {
-    if roles.is_empty() {
-        return Err(ParseError::Meta { offset: at, reason: format!("meta lists no {what} fields") });
-    }
-    let mut field = 0;
-    read_uints(lx, progress, |value, offset| {
-        store(roles[field], value, offset)?;
-        field += 1;
-        if field == roles.len() {
-            field = 0;
-        }
-        Ok(())
-    })?;
-    if field != 0 {
-        return Err(ParseError::Shape { reason: format!("the last {what} has {field} of its {} fields", roles.len()) });
-    }
-    Ok(())
+fn no_fields(what: &str, at: u64) -> ParseError {
+    ParseError::Meta { offset: at, reason: format!("meta lists no {what} fields") }
+}
+
+fn partial_row(what: &str, field: usize, fields: usize) -> ParseError {
+    ParseError::Shape { reason: format!("the last {what} has {field} of its {fields} fields") }
+}
+
+#[cold]
+fn bad_type(what: &str, value: u32, types: usize, offset: u64) -> ParseError {
+    ParseError::Value { offset, reason: format!("{what} type {value}, but meta lists {types} {what} types") }
 }
 
 fn read_nodes<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Progress) -> Result<(), ParseError> {
@@ -577,16 +601,17 @@ fn read_nodes<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Prog
             _ => NodeRole::Dropped,
         })
         .collect();
+    if roles.is_empty() {
+        return Err(no_fields("node", at));
+    }
     let nodes = &mut raw.nodes;
     let edges = &mut raw.edges_declared;
-    read_rows(lx, progress, "node", &roles, at, |role, value, offset| {
-        match role {
+    let mut field = 0;
+    read_uints(lx, progress, Span::Whole, &mut |value, offset| {
+        match roles[field] {
             NodeRole::Kind => {
                 if value as usize >= types {
-                    return Err(ParseError::Value {
-                        offset,
-                        reason: format!("node type {value}, but meta lists {types} node types"),
-                    });
+                    return Err(bad_type("node", value, types, offset));
                 }
                 nodes.kind.push(value as u8);
             }
@@ -603,74 +628,190 @@ fn read_nodes<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Prog
             NodeRole::Detachedness => nodes.detachedness.push(value.min(u8::MAX as u32) as u8),
             NodeRole::Dropped => {}
         }
+        field += 1;
+        if field == roles.len() {
+            field = 0;
+        }
         Ok(())
-    })
+    })?;
+    if field != 0 {
+        return Err(partial_row("node", field, roles.len()));
+    }
+    Ok(())
+}
+
+/// What the edge fields are kept as, and how many edge types `meta` names.
+struct EdgeLayout {
+    roles: Vec<EdgeRole>,
+    types: usize,
+}
+
+impl EdgeLayout {
+    fn of(raw: &Raw, at: u64) -> Result<EdgeLayout, ParseError> {
+        let meta = &header_before(&raw.header, "edges", at)?.meta;
+        let types = type_count(&meta.edge_fields, &meta.edge_types);
+        // One type is added after the snapshot's own: DevTools' "invisible".
+        if types > 255 {
+            return Err(ParseError::Meta { offset: at, reason: format!("{types} edge types (at most 255)") });
+        }
+        let roles: Vec<EdgeRole> = meta
+            .edge_fields
+            .iter()
+            .map(|f| match f.as_str() {
+                "type" => EdgeRole::Kind,
+                "name_or_index" => EdgeRole::Name,
+                "to_node" => EdgeRole::To,
+                _ => EdgeRole::Dropped,
+            })
+            .collect();
+        if roles.is_empty() {
+            return Err(no_fields("edge", at));
+        }
+        Ok(EdgeLayout { roles, types })
+    }
+}
+
+/// Where edge values go: growing columns, or one thread's fixed share of them.
+trait EdgeStore {
+    /// Stores one value; false when there is no room for it.
+    fn put(&mut self, role: EdgeRole, value: u32) -> bool;
+}
+
+impl EdgeStore for EdgeColumns {
+    #[inline]
+    fn put(&mut self, role: EdgeRole, value: u32) -> bool {
+        match role {
+            EdgeRole::Kind => self.kind.push(value as u8),
+            EdgeRole::Name => self.name.push(value),
+            EdgeRole::To => self.to.push(value),
+            EdgeRole::Dropped => {}
+        }
+        true
+    }
+}
+
+/// Edge values on their way to a store, with the field of the next one.
+struct EdgeValues<'a, S> {
+    layout: &'a EdgeLayout,
+    field: usize,
+    count: u64,
+    store: &'a mut S,
+}
+
+impl<S: EdgeStore> Values for EdgeValues<'_, S> {
+    // The hottest call of the reader: always inline it into the number loop.
+    #[inline(always)]
+    fn value(&mut self, value: u32, offset: u64) -> Result<(), ParseError> {
+        let role = self.layout.roles[self.field];
+        if role == EdgeRole::Kind && value as usize >= self.layout.types {
+            return Err(bad_type("edge", value, self.layout.types, offset));
+        }
+        if !self.store.put(role, value) {
+            return Err(too_many_edges(offset));
+        }
+        self.count += 1;
+        self.field += 1;
+        if self.field == self.layout.roles.len() {
+            self.field = 0;
+        }
+        Ok(())
+    }
+}
+
+#[cold]
+fn too_many_edges(offset: u64) -> ParseError {
+    ParseError::Value { offset, reason: "more edges than the nodes declare".into() }
+}
+
+/// Reads `span` of the edges array into `store`, the first value being
+/// field `field` of its row; returns the number of values read and the
+/// field the next value would be.
+fn read_edge_values<R: Read>(
+    lx: &mut Lexer<R>,
+    progress: Progress,
+    span: Span,
+    layout: &EdgeLayout,
+    field: usize,
+    store: &mut impl EdgeStore,
+) -> Result<(u64, usize), ParseError> {
+    let mut values = EdgeValues { layout, field, count: 0, store };
+    read_uints(lx, progress, span, &mut values)?;
+    Ok((values.count, values.field))
 }
 
 fn read_edges<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Progress) -> Result<(), ParseError> {
-    let meta = &header_before(&raw.header, "edges", at)?.meta;
-    let types = type_count(&meta.edge_fields, &meta.edge_types);
-    // One type is added after the snapshot's own: DevTools' "invisible".
-    if types > 255 {
-        return Err(ParseError::Meta { offset: at, reason: format!("{types} edge types (at most 255)") });
+    let layout = EdgeLayout::of(raw, at)?;
+    let announced = raw.header.as_ref().map_or(0, |h| h.edge_count);
+    reserve(&mut raw.edges.kind, announced);
+    reserve(&mut raw.edges.name, announced);
+    reserve(&mut raw.edges.to, announced);
+    let (_, field) = read_edge_values(lx, progress, Span::Whole, &layout, 0, &mut raw.edges)?;
+    if field != 0 {
+        return Err(partial_row("edge", field, layout.roles.len()));
     }
-    let roles: Vec<EdgeRole> = meta
-        .edge_fields
-        .iter()
-        .map(|f| match f.as_str() {
-            "type" => EdgeRole::Kind,
-            "name_or_index" => EdgeRole::Name,
-            "to_node" => EdgeRole::To,
-            _ => EdgeRole::Dropped,
-        })
-        .collect();
-    let edges = &mut raw.edges;
-    read_rows(lx, progress, "edge", &roles, at, |role, value, offset| {
-        match role {
-            EdgeRole::Kind => {
-                if value as usize >= types {
-                    return Err(ParseError::Value {
-                        offset,
-                        reason: format!("edge type {value}, but meta lists {types} edge types"),
-                    });
-                }
-                edges.kind.push(value as u8);
-            }
-            EdgeRole::Name => edges.name.push(value),
-            EdgeRole::To => edges.to.push(value),
-            EdgeRole::Dropped => {}
-        }
-        Ok(())
-    })
+    Ok(())
 }
 
-/// An array of unsigned integers, each handed to `push` with its byte offset.
-/// The hot loop of the reader: it scans the buffer directly, one byte at a
-/// time, and only goes back to the lexer to refill.
+/// Receives the numbers of an array, each with its byte offset.
+trait Values {
+    fn value(&mut self, value: u32, offset: u64) -> Result<(), ParseError>;
+}
+
+impl<F: FnMut(u32, u64) -> Result<(), ParseError>> Values for F {
+    #[inline(always)]
+    fn value(&mut self, value: u32, offset: u64) -> Result<(), ParseError> {
+        self(value, offset)
+    }
+}
+
+/// Which part of an array of numbers a scan reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Span {
+    /// `[` … `]`.
+    Whole,
+    /// From `[` to the end of the input, which stops just before a comma.
+    Head,
+    /// From a comma to `]`.
+    Tail,
+}
+
+/// An array of unsigned integers (or `span` of one), each handed to `push`
+/// with its byte offset. The hot loop of the reader: it scans the buffer
+/// directly and only goes back to the lexer to refill.
 fn read_uints<R: Read>(
     lx: &mut Lexer<R>,
     progress: Progress,
-    mut push: impl FnMut(u32, u64) -> Result<(), ParseError>,
+    span: Span,
+    values: &mut impl Values,
 ) -> Result<(), ParseError> {
-    lx.expect(b'[', "'[' (an array of numbers)", progress)?;
+    if span != Span::Tail {
+        lx.expect(b'[', "'[' (an array of numbers)", progress)?;
+    }
     let mut value: u64 = 0;
     let mut in_number = false;
     let mut start = 0u64;
     // After '[' or ',': a number must come (or, right after '[', the end).
-    let mut need_value = true;
-    let mut empty = true;
+    let mut need_value = span != Span::Tail;
+    let mut empty = span != Span::Tail;
     loop {
         if lx.peek(progress)?.is_none() {
+            if span == Span::Head && (in_number || !need_value) {
+                if in_number {
+                    values.value(value as u32, start)?;
+                }
+                return Ok(());
+            }
             return Err(lx.syntax("',' or ']' in an array of numbers", None));
         }
         let base = lx.base;
         let mut i = lx.pos;
         let len = lx.len;
         // Fast path for V8's own layout (`1,2,3\n,4,5,6`): between values,
-        // with room ahead, take "separator, digits" in one go. Anything
-        // else falls through to the byte-at-a-time loop below.
+        // with room ahead, take "separator, digits" in one go, the digits
+        // eight at a time. Anything else falls through to the byte-at-a-time
+        // loop below, which also names every error.
         if !in_number {
-            while i + 32 <= len {
+            while i + 24 <= len {
                 let mut at = i;
                 if !need_value {
                     if lx.buf[at] == b'\n' {
@@ -681,26 +822,11 @@ fn read_uints<R: Read>(
                     }
                     at += 1;
                 }
-                let mut d = lx.buf[at].wrapping_sub(b'0');
-                if d > 9 {
-                    break;
-                }
-                let first = at;
-                let mut v = 0u64;
-                // At most 10 digits fit in the 32 bytes ahead; longer runs
-                // go the slow way, which names the overflow.
-                while d <= 9 && at - first < 10 {
-                    v = v * 10 + d as u64;
-                    at += 1;
-                    d = lx.buf[at].wrapping_sub(b'0');
-                }
-                if d <= 9 || v > u32::MAX as u64 {
-                    break;
-                }
-                push(v as u32, base + first as u64)?;
+                let Some((value, digits)) = swar::number(&lx.buf[at..at + 9]) else { break };
+                values.value(value, base + at as u64)?;
                 need_value = false;
                 empty = false;
-                i = at;
+                i = at + digits;
             }
         }
         while i < len {
@@ -723,7 +849,7 @@ fn read_uints<R: Read>(
                 }
                 b',' | b']' | b' ' | b'\n' | b'\r' | b'\t' => {
                     if in_number {
-                        push(value as u32, start)?;
+                        values.value(value as u32, start)?;
                         in_number = false;
                         need_value = false;
                         empty = false;
@@ -857,5 +983,48 @@ mod tests {
         let text = format!("{HEAD}\"locations\":[ {} ]}}", list.join(",\n"));
         let raw = parse(&text).unwrap();
         assert_eq!(raw.locations, values);
+    }
+}
+
+/// Decimal digits eight bytes at a time (the SWAR technique of simdjson's
+/// number parser): one load, a mask of the non-digits, three multiplies.
+mod swar {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+
+    /// The unsigned number at the start of `bytes` (at least 9 of them) and
+    /// its length in digits, for numbers of 1 to 8 digits; `None` otherwise.
+    #[inline(always)]
+    pub fn number(bytes: &[u8]) -> Option<(u32, usize)> {
+        let word = u64::from_le_bytes(bytes[..8].try_into().ok()?);
+        let t = word ^ (0x30 * ONES);
+        // Non-zero in each byte that is not an ASCII digit: a high nibble
+        // other than 3, or a low nibble above 9 (no carry crosses bytes).
+        let bad = (t & (0xF0 * ONES)) | (((t & (0x0F * ONES)) + 0x06 * ONES) & (0xF0 * ONES));
+        let digits = (bad.trailing_zeros() / 8) as usize;
+        if digits == 0 || (digits == 8 && bytes[8].is_ascii_digit()) {
+            return None;
+        }
+        // Digits to the top bytes, leading zeros below: most significant first.
+        let aligned = (t & (0x0F * ONES)) << (8 * (8 - digits));
+        let v = (aligned.wrapping_mul(10 * 256 + 1)) >> 8;
+        let v = ((v & 0x00FF_00FF_00FF_00FF).wrapping_mul(100 * 65536 + 1)) >> 16;
+        let v = ((v & 0x0000_FFFF_0000_FFFF).wrapping_mul(10000 * (1 << 32) + 1)) >> 32;
+        Some((v as u32, digits))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn numbers_of_every_length() {
+            for text in ["0", "7", "42", "123", "9999", "12345", "654321", "1234567", "99999999", "20000000"] {
+                let mut bytes = text.as_bytes().to_vec();
+                bytes.extend_from_slice(b",,,,,,,,,");
+                assert_eq!(super::number(&bytes), Some((text.parse().unwrap(), text.len())), "{text}");
+            }
+            assert_eq!(super::number(b"123456789,"), None);
+            assert_eq!(super::number(b",12345678"), None);
+            assert_eq!(super::number(b"12:345678,"), Some((12, 2)));
+            assert_eq!(super::number(b"1/3456789"), Some((1, 1)));
+        }
     }
 }
