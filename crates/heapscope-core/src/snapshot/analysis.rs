@@ -162,9 +162,9 @@ impl<'g> Analysis<'g> {
                 names
             });
             let page = page_owned(graph, &t);
-            let essential = essential_edges(graph, &t, &page);
+            let mut essential = essential_edges(graph, &t, &page);
             drop(page);
-            (side.join(), dominators(graph, &essential))
+            (side.join(), dominators(graph, &mut essential))
         });
         progress(PHASES[1]);
         // The side thread only computes; a panic there is a bug to surface.
@@ -792,6 +792,11 @@ impl Bits {
     fn get(&self, i: usize) -> bool {
         self.0[i / 64] & (1 << (i % 64)) != 0
     }
+
+    #[inline]
+    fn clear(&mut self, i: usize) {
+        self.0[i / 64] &= !(1 << (i % 64));
+    }
 }
 
 fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> Bits {
@@ -831,18 +836,24 @@ fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> Bits {
     essential
 }
 
-/// Essential retainers of each vertex, by preorder number, as zigzag LEB128
-/// deltas to the target's number: DFS numbering puts most retainers close
-/// to their targets, so this takes a third of the memory of a u32 list.
-struct Predecessors {
+/// The essential retainers of each vertex (by preorder number) that come
+/// after it in preorder, as LEB128 deltas to its number.
+///
+/// Only those need Lengauer–Tarjan's `eval`: a retainer `v` before `w` has
+/// not been linked yet when `w`'s semidominator is computed, so it is its
+/// own candidate and only the least of them matters. [`Retainers::build`]
+/// folds those into `semi` as it goes: shorter lists, and no `eval` for them.
+struct Retainers {
     /// `first[i]..first[i + 1]`: vertex `i`'s bytes.
     first: Vec<u32>,
     bytes: Vec<u8>,
 }
 
-impl Predecessors {
-    fn build(g: &Graph, essential: &Bits, pre: &[u32], count: usize) -> Predecessors {
-        fn encoded_len(mut z: u64) -> u32 {
+impl Retainers {
+    /// `semi(w)` becomes the least earlier retainer of `w` (or stays `w`).
+    /// Clears the essential bits of the edges it folded in.
+    fn build(g: &Graph, essential: &mut Bits, pre: &[u32], semi: &mut [u32], count: usize) -> Retainers {
+        fn encoded_len(mut z: u32) -> u32 {
             let mut len = 1;
             while z >= 0x80 {
                 z >>= 7;
@@ -850,16 +861,19 @@ impl Predecessors {
             }
             len
         }
-        let zigzag = |from: u32, to: u32| -> u64 {
-            let delta = from as i64 - to as i64;
-            ((delta << 1) ^ (delta >> 63)) as u64
-        };
         let mut first = vec![0u32; count + 2];
         for v in 0..g.node_count as u32 {
+            let from = pre[v as usize];
             for e in g.edges(v) {
-                if essential.get(e) {
-                    let w = pre[g.edge_to[e] as usize];
-                    first[w as usize] += encoded_len(zigzag(pre[v as usize], w));
+                if !essential.get(e) {
+                    continue;
+                }
+                let w = pre[g.edge_to[e] as usize];
+                if from < w {
+                    semi[w as usize] = semi[w as usize].min(from);
+                    essential.clear(e);
+                } else {
+                    first[w as usize] += encoded_len(from - w);
                 }
             }
         }
@@ -871,10 +885,11 @@ impl Predecessors {
         }
         let mut bytes = vec![0u8; total as usize];
         for v in 0..g.node_count as u32 {
+            let from = pre[v as usize];
             for e in g.edges(v) {
                 if essential.get(e) {
                     let w = pre[g.edge_to[e] as usize];
-                    let mut z = zigzag(pre[v as usize], w);
+                    let mut z = from - w;
                     let len = encoded_len(z);
                     let start = first[w as usize] - len;
                     first[w as usize] = start;
@@ -885,29 +900,28 @@ impl Predecessors {
                 }
             }
         }
-        Predecessors { first, bytes }
+        Retainers { first, bytes }
     }
 
-    /// Calls `each` with the number of every essential retainer of vertex `w`;
+    /// Calls `each` with every later essential retainer of vertex `w`;
     /// returns whether there was any.
     #[inline]
     fn for_each(&self, w: u32, mut each: impl FnMut(u32)) -> bool {
         let (mut at, end) = (self.first[w as usize] as usize, self.first[w as usize + 1] as usize);
         let any = at < end;
         while at < end {
-            let mut z = 0u64;
+            let mut z = 0u32;
             let mut shift = 0;
             loop {
                 let b = self.bytes[at];
                 at += 1;
-                z |= ((b & 0x7f) as u64) << shift;
+                z |= ((b & 0x7f) as u32) << shift;
                 shift += 7;
                 if b < 0x80 {
                     break;
                 }
             }
-            let delta = ((z >> 1) as i64) ^ -((z & 1) as i64);
-            each((w as i64 + delta) as u32);
+            each(w + z);
         }
         any
     }
@@ -921,7 +935,7 @@ impl Predecessors {
 /// reach are DevTools' own: nodes with no essential retainer start DFS
 /// trees hanging off the root, and what is still unvisited hangs off the
 /// root directly. Vertices are numbered 1.. in DFS preorder; 0 means none.
-fn dominators(g: &Graph, essential: &Bits) -> (Vec<u32>, Vec<u32>) {
+fn dominators(g: &Graph, essential: &mut Bits) -> (Vec<u32>, Vec<u32>) {
     let count = g.node_count;
     let mut pre = vec![0u32; count];
     // By node during the DFS: the DFS parent (a node ordinal), then reused.
@@ -995,15 +1009,15 @@ fn dominators(g: &Graph, essential: &Bits) -> (Vec<u32>, Vec<u32>) {
         parent[i] = pre[tree_parent[vertex[i] as usize] as usize];
     }
     drop(tree_parent);
-    let preds = Predecessors::build(g, essential, &pre, count);
-    drop(pre);
     let mut semi: Vec<u32> = (0..=count as u32).collect();
+    let preds = Retainers::build(g, essential, &pre, &mut semi, count);
+    drop(pre);
     let mut label: Vec<u32> = (0..=count as u32).collect();
     let mut ancestor = vec![0u32; count + 1];
     let mut path: Vec<u32> = Vec::new();
     for w in (2..=count as u32).rev() {
         let mut best = semi[w as usize];
-        let any = preds.for_each(w, |v| {
+        let later = preds.for_each(w, |v| {
             // eval(v): the vertex of least semidominator on v's linked path.
             let u = if ancestor[v as usize] == 0 {
                 v
@@ -1026,6 +1040,7 @@ fn dominators(g: &Graph, essential: &Bits) -> (Vec<u32>, Vec<u32>) {
             best = best.min(semi[u as usize]);
         });
         // A vertex with no essential retainer is dominated by the root.
+        let any = later || semi[w as usize] < w;
         semi[w as usize] = if any { best } else { 1 };
         ancestor[w as usize] = parent[w as usize];
     }
