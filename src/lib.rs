@@ -28,6 +28,11 @@ use heapscope_core::memory::{Cgroup, CgroupVersion};
 use heapscope_core::retention::Policy;
 
 use heapscope_core::naming::{self, NameVars};
+
+/// Big analysis arrays go back to the kernel when freed (see the module);
+/// the host's own malloc is not touched.
+#[global_allocator]
+static ALLOCATOR: heapscope_core::allocator::PageAllocator = heapscope_core::allocator::PageAllocator;
 use heapscope_core::sink::FileOptions;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

@@ -6,6 +6,9 @@ use std::time::Instant;
 use heapscope_core::snapshot::analysis::Analysis;
 use heapscope_core::snapshot::Graph;
 
+#[global_allocator]
+static ALLOCATOR: heapscope_core::allocator::PageAllocator = heapscope_core::allocator::PageAllocator;
+
 fn peak_rss_mb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status

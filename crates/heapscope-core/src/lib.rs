@@ -12,8 +12,13 @@
 //! - [`memory`]: process RSS, machine and container (cgroup) memory, which
 //!   thresholds watch and the preflight checks before a snapshot.
 //!
+//!
+//! Beside them, [`allocator`]: the global allocator heapscope's binaries
+//! use, which gives big arrays back to the kernel as soon as they are freed.
+//!
 //! Being free of V8, all of it is tested with plain `cargo test`.
 
+pub mod allocator;
 pub mod gate;
 pub mod memory;
 pub mod naming;
