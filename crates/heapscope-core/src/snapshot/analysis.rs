@@ -667,7 +667,7 @@ fn page_owned(g: &Graph, t: &Types) -> Vec<bool> {
     let mut stack = Vec::new();
     for e in g.edges(g.root) {
         let kind = g.edge_type(e);
-        let to = g.edge_to[e];
+        let to = g.edge_to(e);
         if kind == t.e_element {
             if !(g.node_type(to) == t.synthetic && g.node_name(to) == "(Document DOM trees)") {
                 continue;
@@ -680,7 +680,7 @@ fn page_owned(g: &Graph, t: &Types) -> Vec<bool> {
     }
     while let Some(n) = stack.pop() {
         for e in g.edges(n) {
-            let to = g.edge_to[e];
+            let to = g.edge_to(e);
             if page[to as usize] || g.edge_type(e) == t.e_weak {
                 continue;
             }
@@ -698,7 +698,7 @@ fn is_user_root(g: &Graph, t: &Types, n: u32) -> bool {
 /// Self sizes after moving single-owner hidden/array nodes' sizes to their owner.
 fn shallow_sizes(g: &Graph, t: &Types) -> Vec<u32> {
     let mut sizes: Vec<u32> = (0..g.node_count as u32).map(|n| g.self_size(n)).collect();
-    if !g.edges(g.root).any(|e| is_user_root(g, t, g.edge_to[e])) {
+    if !g.edges(g.root).any(|e| is_user_root(g, t, g.edge_to(e))) {
         return sizes;
     }
     const UNVISITED: u32 = u32::MAX;
@@ -720,7 +720,7 @@ fn shallow_sizes(g: &Graph, t: &Types) -> Vec<u32> {
             if g.edge_type(e) == t.e_weak {
                 continue;
             }
-            let target = g.edge_to[e];
+            let target = g.edge_to(e);
             let current = owners[target as usize];
             if current == UNVISITED {
                 owners[target as usize] = owner;
@@ -818,7 +818,7 @@ fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> Bits {
             if kind == t.e_weak {
                 continue;
             }
-            let to = g.edge_to[e];
+            let to = g.edge_to(e);
             if to == n {
                 continue;
             }
@@ -868,7 +868,7 @@ impl Retainers {
                 if !essential.get(e) {
                     continue;
                 }
-                let w = pre[g.edge_to[e] as usize];
+                let w = pre[g.edge_to(e) as usize];
                 if from < w {
                     semi[w as usize] = semi[w as usize].min(from);
                     essential.clear(e);
@@ -888,7 +888,7 @@ impl Retainers {
             let from = pre[v as usize];
             for e in g.edges(v) {
                 if essential.get(e) {
-                    let w = pre[g.edge_to[e] as usize];
+                    let w = pre[g.edge_to(e) as usize];
                     let mut z = from - w;
                     let len = encoded_len(z);
                     let start = first[w as usize] - len;
@@ -956,7 +956,7 @@ fn dominators(g: &Graph, essential: &mut Bits) -> (Vec<u32>, Vec<u32>) {
                 if !essential.get(e) {
                     continue;
                 }
-                let w = g.edge_to[e];
+                let w = g.edge_to(e);
                 if pre[w as usize] == 0 {
                     child = Some(w);
                     break;
@@ -981,7 +981,7 @@ fn dominators(g: &Graph, essential: &mut Bits) -> (Vec<u32>, Vec<u32>) {
         let mut has_retainer = Bits::new(count);
         for e in 0..g.edge_count {
             if essential.get(e) {
-                has_retainer.set(g.edge_to[e] as usize);
+                has_retainer.set(g.edge_to(e) as usize);
             }
         }
         for v in 0..count as u32 {
@@ -1105,7 +1105,7 @@ fn distances(g: &Graph, t: &Types) -> (Vec<i32>, Vec<u32>) {
     let mut parent = vec![u32::MAX; g.node_count];
     let mut queue: Vec<u32> = Vec::with_capacity(g.node_count);
     for e in g.edges(g.root) {
-        let to = g.edge_to[e];
+        let to = g.edge_to(e);
         if is_user_root(g, t, to) {
             distance[to as usize] = 1;
             parent[to as usize] = e as u32;
@@ -1131,7 +1131,7 @@ fn distances(g: &Graph, t: &Types) -> (Vec<i32>, Vec<u32>) {
                 if kind == t.e_weak {
                     continue;
                 }
-                let to = g.edge_to[e];
+                let to = g.edge_to(e);
                 if distance[to as usize] != NO_DISTANCE {
                     continue;
                 }

@@ -3,9 +3,9 @@
 //! ids taken from the snapshot's own `meta`, as Chrome DevTools' model does.
 //! [`parse`] reads the file; [`analysis`] computes what DevTools shows.
 //!
-//! Memory is the design constraint: a node costs 18 bytes (type, name, id,
-//! self size, first edge) and an edge 9 (type, name, target), so a snapshot
-//! takes about half its file size once read.
+//! Memory is the design constraint: a node costs 17 bytes (type, name, id,
+//! self size, first edge) and an edge 8 (name, and target with the type in
+//! its top bits), so a snapshot takes about half its file size once read.
 
 pub mod analysis;
 pub mod leaks;
@@ -38,7 +38,6 @@ impl Layout {
 /// Where an object's constructor was defined (from `locations`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Location {
-    pub node: u32,
     pub script: u32,
     pub line: u32,
     pub column: u32,
@@ -58,10 +57,8 @@ pub struct Graph {
     self_size: Vec<u32>,
     /// `first_edge[n]..first_edge[n + 1]` are node `n`'s edge ordinals.
     pub first_edge: Vec<u32>,
-    edge_type: Vec<u8>,
     edge_name: Vec<u32>,
-    /// Target node ordinal of each edge.
-    pub edge_to: Vec<u32>,
+    targets: EdgeTargets,
     pub locations: Locations,
     pub extra_native_bytes: f64,
 }
@@ -141,13 +138,13 @@ impl Graph {
         first_edge.push(edge_count as u32);
         let element = layout.edge_type_id("element") as u8;
         let hidden = layout.edge_type_id("hidden") as u8;
-        let mut edge_to = edges.to;
+        let mut targets = EdgeTargets::new(edges.to, edges.kind, layout.edge_types.len(), node_count);
         let names = Names { string_count, element, hidden };
         let checked = match nf {
             // Division by a constant is a multiply: V8 writes 6 or 7 fields.
-            6 => names.targets::<6>(&mut edge_to, &edges.kind, &edges.name, node_count),
-            7 => names.targets::<7>(&mut edge_to, &edges.kind, &edges.name, node_count),
-            _ => names.targets_by(nf, &mut edge_to, &edges.kind, &edges.name, node_count),
+            6 => names.targets::<6>(&mut targets, &edges.name, node_count),
+            7 => names.targets::<7>(&mut targets, &edges.name, node_count),
+            _ => names.targets_by(nf, &mut targets, &edges.name, node_count),
         };
         if let Err(bad) = checked {
             return Err(match bad {
@@ -159,16 +156,11 @@ impl Graph {
                 }
             });
         }
+        targets.pack();
         let locations = Locations::build(meta, &locations, nf, node_count)?;
         let mut node_name = nodes.name;
         if !nodes.detachedness.is_empty() {
-            let dom = DomState {
-                layout: &layout,
-                first_edge: &first_edge,
-                edge_to: &edge_to,
-                edge_type: &edges.kind,
-                node_type: &nodes.kind,
-            };
+            let dom = DomState { layout: &layout, first_edge: &first_edge, targets: &targets, node_type: &nodes.kind };
             dom.propagate(nodes.detachedness, &mut node_name, &mut strings);
         }
         Ok(Graph {
@@ -184,9 +176,8 @@ impl Graph {
             node_id: nodes.id,
             self_size: nodes.self_size,
             first_edge,
-            edge_type: edges.kind,
             edge_name: edges.name,
-            edge_to,
+            targets,
             locations,
         })
     }
@@ -223,7 +214,13 @@ impl Graph {
 
     #[inline]
     pub fn edge_type(&self, e: usize) -> u32 {
-        self.edge_type[e] as u32
+        self.targets.kind(e)
+    }
+
+    /// The node edge `e` points to.
+    #[inline]
+    pub fn edge_to(&self, e: usize) -> u32 {
+        self.targets.to(e)
     }
 
     /// A string index for named edges, the index itself for element and hidden edges.
@@ -243,7 +240,7 @@ impl Graph {
     }
 
     /// The constructor location of node `n`, if the snapshot has one.
-    pub fn location(&self, n: u32) -> Option<&Location> {
+    pub fn location(&self, n: u32) -> Option<Location> {
         self.locations.get(n)
     }
 }
@@ -262,14 +259,15 @@ enum BadEdge {
 
 impl Names {
     /// Turns V8's node indexes into ordinals and checks every edge, on two threads.
-    fn targets<const NF: usize>(&self, to: &mut [u32], kind: &[u8], name: &[u32], nodes: usize) -> Result<(), BadEdge> {
-        self.targets_by(NF, to, kind, name, nodes)
+    fn targets<const NF: usize>(&self, targets: &mut EdgeTargets, name: &[u32], nodes: usize) -> Result<(), BadEdge> {
+        self.targets_by(NF, targets, name, nodes)
     }
 
     #[inline(always)]
-    fn targets_by(&self, nf: usize, to: &mut [u32], kind: &[u8], name: &[u32], nodes: usize) -> Result<(), BadEdge> {
-        let half = to.len() / 2;
-        let (first, second) = to.split_at_mut(half);
+    fn targets_by(&self, nf: usize, targets: &mut EdgeTargets, name: &[u32], nodes: usize) -> Result<(), BadEdge> {
+        let (kind, shift) = (&targets.kinds, targets.shift);
+        let half = targets.words.len() / 2;
+        let (first, second) = targets.words.split_at_mut(half);
         let check = |to: &mut [u32], from: usize| -> Result<(), BadEdge> {
             for (i, target) in to.iter_mut().enumerate() {
                 let e = from + i;
@@ -277,11 +275,12 @@ impl Names {
                 if !index.is_multiple_of(nf) || index / nf >= nodes {
                     return Err(BadEdge::Target(e, *target));
                 }
-                *target = (index / nf) as u32;
                 let k = kind[e];
                 if k != self.element && k != self.hidden && name[e] as usize >= self.string_count {
                     return Err(BadEdge::Name(e));
                 }
+                // The type goes in the top bits when they are free (shift < 32).
+                *target = (index / nf) as u32 | (k as u32).checked_shl(shift).unwrap_or(0);
             }
             Ok(())
         };
@@ -292,6 +291,49 @@ impl Names {
         a?;
         // The check only computes; a panic there is a bug to surface.
         b.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
+
+/// Edge targets and types. When the node ordinals leave enough bits free,
+/// each edge's type sits in the top bits of its target, one u32 an edge
+/// instead of five bytes; otherwise the types keep a column of their own.
+struct EdgeTargets {
+    words: Vec<u32>,
+    /// Empty once packed.
+    kinds: Vec<u8>,
+    /// 32 when not packed.
+    shift: u32,
+    mask: u32,
+}
+
+impl EdgeTargets {
+    fn new(words: Vec<u32>, kinds: Vec<u8>, types: usize, nodes: usize) -> EdgeTargets {
+        let kind_bits = usize::BITS - types.saturating_sub(1).leading_zeros();
+        let node_bits = usize::BITS - nodes.saturating_sub(1).leading_zeros();
+        let shift = if kind_bits + node_bits <= 32 { 32 - kind_bits } else { 32 };
+        let mask = if shift == 32 { u32::MAX } else { (1 << shift) - 1 };
+        EdgeTargets { words, kinds, shift, mask }
+    }
+
+    /// Drops the type column once the types are in the words.
+    fn pack(&mut self) {
+        if self.shift < 32 {
+            self.kinds = Vec::new();
+        }
+    }
+
+    #[inline]
+    fn to(&self, e: usize) -> u32 {
+        self.words[e] & self.mask
+    }
+
+    #[inline]
+    fn kind(&self, e: usize) -> u32 {
+        if self.kinds.is_empty() {
+            self.words[e] >> self.shift
+        } else {
+            self.kinds[e] as u32
+        }
     }
 }
 
@@ -329,11 +371,11 @@ impl Locations {
             total += word.count_ones();
         }
         let mut locations = Locations { has, before, rows: Vec::new() };
-        let mut rows = vec![Location { node: 0, script: 0, line: 0, column: 0 }; total as usize];
+        let mut rows = vec![Location { script: 0, line: 0, column: 0 }; total as usize];
         // A node listed twice keeps its last location, as DevTools' map does.
         for l in values.chunks_exact(fields.len()) {
             let node = (l[index] as usize / nf) as u32;
-            rows[locations.rank(node)] = Location { node, script: l[script], line: l[line], column: l[column] };
+            rows[locations.rank(node)] = Location { script: l[script], line: l[line], column: l[column] };
         }
         locations.rows = rows;
         Ok(locations)
@@ -346,12 +388,12 @@ impl Locations {
     }
 
     #[inline]
-    pub fn get(&self, n: u32) -> Option<&Location> {
+    pub fn get(&self, n: u32) -> Option<Location> {
         let word = *self.has.get(n as usize / 64)?;
         if word & (1 << (n % 64)) == 0 {
             return None;
         }
-        Some(&self.rows[self.rank(n)])
+        Some(self.rows[self.rank(n)])
     }
 
     pub fn is_empty(&self) -> bool {
@@ -367,8 +409,7 @@ impl Locations {
 struct DomState<'a> {
     layout: &'a Layout,
     first_edge: &'a [u32],
-    edge_to: &'a [u32],
-    edge_type: &'a [u8],
+    targets: &'a EdgeTargets,
     node_type: &'a [u8],
 }
 
@@ -424,8 +465,8 @@ impl DomState<'_> {
         }
         let children = |o: usize| -> Vec<usize> {
             (self.first_edge[o] as usize..self.first_edge[o + 1] as usize)
-                .filter(|&e| !skip.contains(&(self.edge_type[e] as u32)))
-                .map(|e| self.edge_to[e] as usize)
+                .filter(|&e| !skip.contains(&self.targets.kind(e)))
+                .map(|e| self.targets.to(e) as usize)
                 .collect()
         };
         while let Some(o) = attached.pop() {
