@@ -44,6 +44,7 @@ fn main() {
         graph.strings.len(),
         graph.strings.data.len() >> 20
     );
+    eprintln!("graph arrays: {} MB", graph.heap_bytes() >> 20);
     let analysis = Analysis::run(&graph, &mut |phase| mark(phase));
     mark("class names");
     let rows = analysis.classes();

@@ -4,8 +4,9 @@
 //! [`parse`] reads the file; [`analysis`] computes what DevTools shows.
 //!
 //! Memory is the design constraint: a node costs 17 bytes (type, name, id,
-//! self size, first edge) and an edge 8 (name, and target with the type in
-//! its top bits), so a snapshot takes about half its file size once read.
+//! self size, first edge) and an edge 7 (a three-byte name, and a target
+//! with the type in its top bits), so a snapshot takes less than half its
+//! file size once read.
 
 pub mod analysis;
 pub mod leaks;
@@ -57,7 +58,7 @@ pub struct Graph {
     self_size: Vec<u32>,
     /// `first_edge[n]..first_edge[n + 1]` are node `n`'s edge ordinals.
     pub first_edge: Vec<u32>,
-    edge_name: Vec<u32>,
+    edge_names: EdgeNames,
     targets: EdgeTargets,
     pub locations: Locations,
     pub extra_native_bytes: f64,
@@ -176,7 +177,7 @@ impl Graph {
             node_id: nodes.id,
             self_size: nodes.self_size,
             first_edge,
-            edge_name: edges.name,
+            edge_names: EdgeNames::new(edges.name),
             targets,
             locations,
         })
@@ -226,11 +227,32 @@ impl Graph {
     /// A string index for named edges, the index itself for element and hidden edges.
     #[inline]
     pub fn edge_name_index(&self, e: usize) -> u32 {
-        self.edge_name[e]
+        self.edge_names.get(e)
     }
 
     pub fn string(&self, index: usize) -> &str {
         self.strings.get(index)
+    }
+
+    /// Bytes of memory the graph's arrays hold.
+    pub fn heap_bytes(&self) -> usize {
+        fn size<T>(v: &Vec<T>) -> usize {
+            v.capacity() * std::mem::size_of::<T>()
+        }
+        size(&self.node_type)
+            + size(&self.node_name)
+            + size(&self.node_id)
+            + size(&self.self_size)
+            + size(&self.first_edge)
+            + size(&self.edge_names.narrow)
+            + size(&self.edge_names.wide)
+            + size(&self.targets.words)
+            + size(&self.targets.kinds)
+            + self.strings.data.capacity()
+            + size(&self.strings.ends)
+            + size(&self.locations.has)
+            + size(&self.locations.before)
+            + size(&self.locations.rows)
     }
 
     /// The node whose edge `e` is.
@@ -291,6 +313,45 @@ impl Names {
         a?;
         // The check only computes; a panic there is a bug to surface.
         b.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
+
+/// Edge names (string indexes, or element indexes): three bytes each. The
+/// few that do not fit (elements of sparse arrays with keys like 2^25) are
+/// marked and kept aside, sorted by edge.
+struct EdgeNames {
+    narrow: Vec<u8>,
+    wide: Vec<(u32, u32)>,
+}
+
+const WIDE_NAME: u32 = 0x00FF_FFFF;
+
+impl EdgeNames {
+    fn new(names: Vec<u32>) -> EdgeNames {
+        // One byte more, so that reading four bytes at the last name stays inside.
+        let mut narrow = vec![0u8; names.len() * 3 + 1];
+        let mut wide = Vec::new();
+        for (e, (bytes, &name)) in narrow.chunks_exact_mut(3).zip(&names).enumerate() {
+            let stored = if name >= WIDE_NAME {
+                wide.push((e as u32, name));
+                WIDE_NAME
+            } else {
+                name
+            };
+            bytes.copy_from_slice(&stored.to_le_bytes()[..3]);
+        }
+        EdgeNames { narrow, wide }
+    }
+
+    #[inline]
+    fn get(&self, e: usize) -> u32 {
+        let at = e * 3;
+        let bytes: [u8; 4] = self.narrow[at..at + 4].try_into().unwrap_or_default();
+        let name = u32::from_le_bytes(bytes) & WIDE_NAME;
+        if name != WIDE_NAME {
+            return name;
+        }
+        self.wide.binary_search_by_key(&(e as u32), |&(edge, _)| edge).map_or(name, |at| self.wide[at].1)
     }
 }
 
