@@ -69,9 +69,16 @@ pub struct Analysis<'g> {
     pub distance: Vec<i32>,
     /// BFS parent edge of each node (u32::MAX: none), for retainer paths.
     parent_edge: Vec<u32>,
-    /// Class name of each node: a string index, or `strings + i` for the
-    /// analysis' own names (`added[i]`).
-    pub class_of: Vec<u32>,
+    /// Each node's class key, an index into `keys`. (While classes are
+    /// being named, the class id itself.)
+    key_of: Vec<u32>,
+    /// DevTools' class keys: a class id (a string index, or `strings + i`
+    /// for the analysis' own names, `added[i]`) and, for objects with a
+    /// constructor location, that location.
+    keys: Vec<ClassIdentity>,
+    /// Count, self size and distance of each key's members with a non-zero
+    /// self size: all of a Summary row but its retained size.
+    totals: Vec<ClassTotal>,
     added: Vec<String>,
     added_index: HashMap<String, u32>,
     types: Types,
@@ -121,6 +128,13 @@ impl Types {
 /// A class id and the constructor location (script, line, column) that splits it.
 pub type ClassIdentity = (u32, Option<(u32, u32, u32)>);
 
+#[derive(Clone, Copy)]
+struct ClassTotal {
+    count: u64,
+    self_size: f64,
+    distance: i32,
+}
+
 /// Phases, for progress reports.
 pub const PHASES: [&str; 3] = ["dominators", "distances and classes", "aggregates"];
 
@@ -152,19 +166,22 @@ impl<'g> Analysis<'g> {
                     dominator: Vec::new(),
                     distance,
                     parent_edge,
-                    class_of: Vec::new(),
+                    key_of: Vec::new(),
+                    keys: Vec::new(),
+                    totals: Vec::new(),
                     added: Vec::new(),
                     added_index: HashMap::new(),
                     types: t,
                     interfaces: Vec::new(),
                 };
                 names.class_names_and_interfaces(interfaces);
+                names.key_classes();
                 names
             });
             let page = page_owned(graph, &t);
-            let mut essential = essential_edges(graph, &t, &page);
+            let (mut essential, retained_at_all) = essential_edges(graph, &t, &page);
             drop(page);
-            (side.join(), dominators(graph, &mut essential))
+            (side.join(), dominators(graph, &mut essential, &retained_at_all))
         });
         progress(PHASES[1]);
         // The side thread only computes; a panic there is a bug to surface.
@@ -188,10 +205,15 @@ impl<'g> Analysis<'g> {
     }
 
     pub fn class_name(&self, n: u32) -> &str {
-        self.class_name_of_id(self.class_of[n as usize])
+        self.class_name_of_id(self.class_id(n))
     }
 
-    /// The name of a class id from `class_of`.
+    /// The id of `n`'s class (its name, without the location that may split it).
+    pub fn class_id(&self, n: u32) -> u32 {
+        self.keys[self.key_of[n as usize] as usize].0
+    }
+
+    /// The name of a class id.
     pub fn class_name_of_id(&self, class: u32) -> &str {
         let strings = self.graph.strings.len();
         match (class as usize).checked_sub(strings) {
@@ -241,7 +263,7 @@ impl<'g> Analysis<'g> {
             };
             class_of.push(class);
         }
-        self.class_of = class_of;
+        self.key_of = class_of;
         let definitions = match interfaces {
             Some(given) => given.to_vec(),
             None => infer_interfaces(g, &t),
@@ -256,7 +278,7 @@ impl<'g> Analysis<'g> {
         let mut names: HashMap<usize, u32> = HashMap::new();
         for n in 0..g.node_count as u32 {
             let Some(props) = plain_object_properties(g, t, n) else { continue };
-            self.class_of[n as usize] = match matcher.best(&props) {
+            self.key_of[n as usize] = match matcher.best(&props) {
                 Some(index) => match names.get(&index) {
                     Some(&c) => c,
                     None => {
@@ -283,17 +305,54 @@ impl<'g> Analysis<'g> {
 
     /// The constructor location that splits `n`'s class, if any.
     fn split_location(&self, n: u32) -> Option<(u32, u32, u32)> {
+        self.keys[self.key_of[n as usize] as usize].1
+    }
+
+    /// Turns each node's class id into its class key, and totals the keys'
+    /// counts, self sizes and distances: everything of the Summary rows that
+    /// needs no dominator tree, done while the dominators are computed.
+    fn key_classes(&mut self) {
         let g = self.graph;
-        if g.node_type(n) != self.types.object {
-            return None;
+        let object = self.types.object;
+        // Keys are interned: a class id alone, or with a location.
+        let mut plain: Vec<u32> = vec![u32::MAX; g.strings.len() + self.added.len()];
+        let mut located: HashMap<(u32, u32, u32, u32), u32> = HashMap::new();
+        let mut keys = Vec::new();
+        let mut totals: Vec<ClassTotal> = Vec::new();
+        for n in 0..g.node_count as u32 {
+            let class = self.key_of[n as usize];
+            let location = if g.node_type(n) == object {
+                g.location(n).map(|l| (l.script, l.line, l.column))
+            } else {
+                None
+            };
+            let slot = match location {
+                None => &mut plain[class as usize],
+                Some((s, l, c)) => located.entry((class, s, l, c)).or_insert(u32::MAX),
+            };
+            if *slot == u32::MAX {
+                *slot = keys.len() as u32;
+                keys.push((class, location));
+                totals.push(ClassTotal { count: 0, self_size: 0.0, distance: i32::MAX });
+            }
+            let key = *slot;
+            self.key_of[n as usize] = key;
+            let size = self.self_sizes[n as usize];
+            if size != 0 {
+                let total = &mut totals[key as usize];
+                total.count += 1;
+                total.self_size += size as f64;
+                total.distance = total.distance.min(self.distance[n as usize]);
+            }
         }
-        g.location(n).map(|l| (l.script, l.line, l.column))
+        self.keys = keys;
+        self.totals = totals;
     }
 
     /// What DevTools' class key is made of, without building its text: the
-    /// class id (`class_of`) and the constructor location that splits it.
+    /// class id and the constructor location that splits it.
     pub fn class_identity(&self, n: u32) -> ClassIdentity {
-        (self.class_of[n as usize], self.split_location(n))
+        self.keys[self.key_of[n as usize] as usize]
     }
 
     /// DevTools' public class key.
@@ -304,88 +363,47 @@ impl<'g> Analysis<'g> {
     /// Summary-view rows, in DevTools' definition.
     pub fn classes(&self) -> Vec<ClassRow> {
         let g = self.graph;
-        #[derive(Default)]
-        struct Agg {
-            key: String,
-            name: String,
-            count: u64,
-            self_size: f64,
-            retained: f64,
-            distance: i32,
-        }
-        // Keys are interned: a class id alone, or with a location.
-        let mut plain: Vec<u32> = vec![u32::MAX; g.strings.len() + self.added.len()];
-        let mut located: HashMap<(u32, u32, u32, u32), u32> = HashMap::new();
-        let mut aggs: Vec<Agg> = Vec::new();
-        let mut key_of = vec![u32::MAX; g.node_count];
-        for n in 0..g.node_count as u32 {
-            let size = self.self_sizes[n as usize];
-            if size == 0 {
-                continue;
-            }
-            let class = self.class_of[n as usize];
-            let location = if g.locations.is_empty() { None } else { self.split_location(n) };
-            let existing = match location {
-                None => plain[class as usize],
-                Some((s, l, c)) => located.get(&(class, s, l, c)).copied().unwrap_or(u32::MAX),
-            };
-            let slot = if existing != u32::MAX {
-                existing as usize
-            } else {
-                let name = self.class_name_of_id(class);
-                aggs.push(Agg {
-                    key: class_key_text(location, name),
-                    name: name.to_string(),
-                    distance: i32::MAX,
-                    ..Agg::default()
-                });
-                let slot = (aggs.len() - 1) as u32;
-                match location {
-                    None => plain[class as usize] = slot,
-                    Some((s, l, c)) => {
-                        located.insert((class, s, l, c), slot);
-                    }
-                }
-                slot as usize
-            };
-            key_of[n as usize] = slot as u32;
-            let agg = &mut aggs[slot];
-            agg.count += 1;
-            agg.self_size += size as f64;
-            agg.distance = agg.distance.min(self.distance[n as usize]);
-        }
+        let mut retained = vec![0f64; self.keys.len()];
         // Retained size of a class: its members that have no member of the
-        // same class above them in the dominator tree.
+        // same class above them in the dominator tree. Members are nodes with
+        // a non-zero self size.
         let (first_dominated, dominated) = dominated_nodes(g, &self.dominator);
         let mut stack: Vec<u32> = vec![g.root];
-        let mut marks: Vec<(usize, u32)> = Vec::new(); // (stack length when pushed, class slot)
-        let mut seen = vec![false; aggs.len()];
+        let mut marks: Vec<(usize, u32)> = Vec::new(); // (stack length when pushed, key)
+        let mut seen = vec![false; self.keys.len()];
         while let Some(n) = stack.pop() {
-            let slot = key_of[n as usize];
+            let key = self.key_of[n as usize];
             let from = first_dominated[n as usize] as usize;
             let to = first_dominated[n as usize + 1] as usize;
-            if slot != u32::MAX && !seen[slot as usize] {
-                aggs[slot as usize].retained += self.retained[n as usize];
+            if self.self_sizes[n as usize] != 0 && !seen[key as usize] {
+                retained[key as usize] += self.retained[n as usize];
                 if from != to {
-                    seen[slot as usize] = true;
-                    marks.push((stack.len(), slot));
+                    seen[key as usize] = true;
+                    marks.push((stack.len(), key));
                 }
             }
             stack.extend_from_slice(&dominated[from..to]);
             while marks.last().is_some_and(|&(len, _)| len == stack.len()) {
-                let (_, slot) = marks.pop().unwrap_or_default();
-                seen[slot as usize] = false;
+                let (_, key) = marks.pop().unwrap_or_default();
+                seen[key as usize] = false;
             }
         }
-        let mut rows: Vec<ClassRow> = aggs
-            .into_iter()
-            .map(|a| ClassRow {
-                name: a.name,
-                key: a.key,
-                count: a.count,
-                self_size: a.self_size,
-                retained_size: a.retained,
-                distance: a.distance,
+        let mut rows: Vec<ClassRow> = self
+            .keys
+            .iter()
+            .zip(&self.totals)
+            .zip(retained)
+            .filter(|((_, total), _)| total.count > 0)
+            .map(|((&(class, location), total), retained)| {
+                let name = self.class_name_of_id(class);
+                ClassRow {
+                    name: name.to_string(),
+                    key: class_key_text(location, name),
+                    count: total.count,
+                    self_size: total.self_size,
+                    retained_size: retained,
+                    distance: total.distance,
+                }
             })
             .collect();
         rows.sort_by(|a, b| b.retained_size.total_cmp(&a.retained_size).then_with(|| a.key.cmp(&b.key)));
@@ -799,8 +817,10 @@ impl Bits {
     }
 }
 
-fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> Bits {
+/// The essential edges, and the nodes that have an essential retainer.
+fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> (Bits, Bits) {
     let mut essential = Bits::new(g.edge_count);
+    let mut retained = Bits::new(g.node_count);
     let mut not_weak_map = vec![false; g.strings.len()];
     for n in 0..g.node_count as u32 {
         for e in g.edges(n) {
@@ -831,9 +851,10 @@ fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> Bits {
                 }
             }
             essential.set(e);
+            retained.set(to as usize);
         }
     }
-    essential
+    (essential, retained)
 }
 
 /// The essential retainers of each vertex (by preorder number) that come
@@ -927,6 +948,57 @@ impl Retainers {
     }
 }
 
+/// Depth-first numbering over the essential edges.
+struct Dfs {
+    /// By node: its preorder number (0: not yet).
+    pre: Vec<u32>,
+    /// By preorder number: the node, and its DFS parent's number (the
+    /// root's is 1; 0 means none).
+    vertex: Vec<u32>,
+    parent: Vec<u32>,
+    /// Each open node with its next and end edge: the cursor lives on the
+    /// stack, whose top is always in cache, not in a node-sized array.
+    stack: Vec<(u32, u32, u32)>,
+    n: u32,
+}
+
+impl Dfs {
+    fn number(&mut self, v: u32, parent_number: u32) {
+        self.n += 1;
+        self.pre[v as usize] = self.n;
+        self.vertex[self.n as usize] = v;
+        self.parent[self.n as usize] = parent_number;
+    }
+
+    fn run(&mut self, g: &Graph, essential: &Bits, start: u32, start_parent: u32) {
+        self.number(start, start_parent);
+        self.stack.push((start, g.first_edge[start as usize], g.first_edge[start as usize + 1]));
+        while let Some(&mut (v, ref mut next, end)) = self.stack.last_mut() {
+            let mut child = None;
+            while *next < end {
+                let e = *next as usize;
+                *next += 1;
+                if essential.get(e) {
+                    let w = g.edge_to(e);
+                    if self.pre[w as usize] == 0 {
+                        child = Some(w);
+                        break;
+                    }
+                }
+            }
+            match child {
+                Some(w) => {
+                    self.number(w, self.pre[v as usize]);
+                    self.stack.push((w, g.first_edge[w as usize], g.first_edge[w as usize + 1]));
+                }
+                None => {
+                    self.stack.pop();
+                }
+            }
+        }
+    }
+}
+
 /// Immediate dominators over the essential edges, and the nodes in DFS preorder.
 ///
 /// Lengauer–Tarjan's semidominators (link–eval with path compression), then
@@ -935,80 +1007,31 @@ impl Retainers {
 /// reach are DevTools' own: nodes with no essential retainer start DFS
 /// trees hanging off the root, and what is still unvisited hangs off the
 /// root directly. Vertices are numbered 1.. in DFS preorder; 0 means none.
-fn dominators(g: &Graph, essential: &mut Bits) -> (Vec<u32>, Vec<u32>) {
+fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits) -> (Vec<u32>, Vec<u32>) {
     let count = g.node_count;
-    let mut pre = vec![0u32; count];
-    // By node during the DFS: the DFS parent (a node ordinal), then reused.
-    let mut tree_parent = vec![u32::MAX; count];
-    let mut next_edge = vec![0u32; count + 1];
-    let mut n = 0u32;
-    let mut dfs = |start: u32, pre: &mut [u32], tree_parent: &mut [u32], n: &mut u32| {
-        *n += 1;
-        pre[start as usize] = *n;
-        next_edge[start as usize] = g.first_edge[start as usize];
-        let mut v = start;
-        loop {
-            let end = g.first_edge[v as usize + 1];
-            let mut child = None;
-            while next_edge[v as usize] < end {
-                let e = next_edge[v as usize] as usize;
-                next_edge[v as usize] += 1;
-                if !essential.get(e) {
-                    continue;
-                }
-                let w = g.edge_to(e);
-                if pre[w as usize] == 0 {
-                    child = Some(w);
-                    break;
-                }
-            }
-            match child {
-                Some(w) => {
-                    *n += 1;
-                    pre[w as usize] = *n;
-                    tree_parent[w as usize] = v;
-                    next_edge[w as usize] = g.first_edge[w as usize];
-                    v = w;
-                }
-                None if v == start => break,
-                None => v = tree_parent[v as usize],
-            }
-        }
+    let mut dfs = Dfs {
+        pre: vec![0; count],
+        vertex: vec![u32::MAX; count + 1],
+        parent: vec![0; count + 1],
+        stack: Vec::new(),
+        n: 0,
     };
-    dfs(g.root, &mut pre, &mut tree_parent, &mut n);
-    if (n as usize) < count {
-        // Nodes whose retainers are all non-essential start trees of their own.
-        let mut has_retainer = Bits::new(count);
-        for e in 0..g.edge_count {
-            if essential.get(e) {
-                has_retainer.set(g.edge_to(e) as usize);
+    dfs.run(g, essential, g.root, 0);
+    if (dfs.n as usize) < count {
+        // Nodes whose retainers are all non-essential start trees of their
+        // own under the root; what is still unvisited hangs off the root.
+        for v in 0..count as u32 {
+            if dfs.pre[v as usize] == 0 && !retained_at_all.get(v as usize) {
+                dfs.run(g, essential, v, 1);
             }
         }
         for v in 0..count as u32 {
-            if pre[v as usize] == 0 && !has_retainer.get(v as usize) {
-                tree_parent[v as usize] = g.root;
-                dfs(v, &mut pre, &mut tree_parent, &mut n);
-            }
-        }
-        for v in 0..count as u32 {
-            if pre[v as usize] == 0 {
-                tree_parent[v as usize] = g.root;
-                n += 1;
-                pre[v as usize] = n;
+            if dfs.pre[v as usize] == 0 {
+                dfs.number(v, 1);
             }
         }
     }
-    // From here on everything is indexed by preorder number.
-    let mut vertex = next_edge;
-    vertex[0] = u32::MAX;
-    for v in 0..count {
-        vertex[pre[v] as usize] = v as u32;
-    }
-    let mut parent = vec![0u32; count + 1];
-    for i in 2..=count {
-        parent[i] = pre[tree_parent[vertex[i] as usize] as usize];
-    }
-    drop(tree_parent);
+    let Dfs { pre, mut vertex, parent, .. } = dfs;
     let mut semi: Vec<u32> = (0..=count as u32).collect();
     let preds = Retainers::build(g, essential, &pre, &mut semi, count);
     drop(pre);

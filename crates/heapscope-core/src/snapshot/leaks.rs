@@ -498,7 +498,7 @@ pub fn new_objects_by_path(
             let h = hanging.entry(top).or_insert_with(|| Hanging { objects: 0, size: 0.0, classes: HashMap::new() });
             h.objects += 1;
             h.size += size as f64;
-            let c = h.classes.entry(after.class_of[n as usize]).or_default();
+            let c = h.classes.entry(after.class_id(n)).or_default();
             c.0 += 1;
             c.1 += size as f64;
         }
