@@ -456,14 +456,6 @@ impl Locations {
         }
         Some(self.rows[self.rank(n)])
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
 }
 
 /// What DevTools' DOM-state propagation reads.
@@ -543,5 +535,24 @@ impl DomState<'_> {
                 visit(child, DETACHED, &mut state, &mut attached, &mut detached, names, strings);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edges_keep_their_type_target_and_wide_names() {
+        // An element edge named 2^25 (a sparse array's key) and a property edge.
+        let text = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+            "node_types":[["hidden","object"],"string","number","number","number"],
+            "edge_fields":["type","name_or_index","to_node"],
+            "edge_types":[["element","property"],"string_or_number","node"]},"node_count":3,"edge_count":2},
+            "nodes":[1,0,1,0,2, 1,1,3,16,0, 0,1,5,8,0],"edges":[0,33554432,5,1,1,10],"strings":["","a"]}"#;
+        let g = Graph::read(text.as_bytes(), &mut |_| {}).unwrap();
+        assert_eq!((g.edge_type(0), g.edge_to(0), g.edge_name_index(0)), (0, 1, 33_554_432));
+        assert_eq!((g.edge_type(1), g.edge_to(1), g.edge_name_index(1)), (1, 2, 1));
+        assert_eq!(g.edges(0), 0..2);
     }
 }
