@@ -126,7 +126,7 @@ impl Types {
 }
 
 /// A class id and the constructor location (script, line, column) that splits it.
-pub type ClassIdentity = (u32, Option<(u32, u32, u32)>);
+type ClassIdentity = (u32, Option<(u32, u32, u32)>);
 
 #[derive(Clone, Copy)]
 struct ClassTotal {
@@ -349,10 +349,15 @@ impl<'g> Analysis<'g> {
         self.totals = totals;
     }
 
-    /// What DevTools' class key is made of, without building its text: the
-    /// class id and the constructor location that splits it.
-    pub fn class_identity(&self, n: u32) -> ClassIdentity {
-        self.keys[self.key_of[n as usize] as usize]
+    /// `n`'s class key as a dense index (0..[`Analysis::key_count`]): equal
+    /// for nodes whose DevTools class keys are equal, without building them.
+    pub fn key_index(&self, n: u32) -> u32 {
+        self.key_of[n as usize]
+    }
+
+    /// How many class keys the snapshot has.
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
     }
 
     /// DevTools' public class key.

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use super::analysis::{Analysis, ClassIdentity, Interface, InterfaceMatcher, PathStep};
+use super::analysis::{Analysis, Interface, InterfaceMatcher, PathStep};
 
 /// What later steps need of an earlier snapshot.
 pub struct Digest {
@@ -60,9 +60,9 @@ impl Digest {
         let mut order: Vec<u32> = (0..g.node_count as u32).collect();
         order.sort_unstable_by_key(|&n| g.node_id(n));
         let mut classes: Vec<DigestClass> = Vec::new();
-        // Class ids by what makes the key (no text built per node); plain
-        // objects by their property set, one class each, so they can be renamed.
-        let mut by_identity: HashMap<ClassIdentity, u32> = HashMap::new();
+        // Classes by the analysis' own key index (no text built per node);
+        // plain objects by their property set, one class each, so they can be renamed.
+        let mut by_key = vec![u32::MAX; a.key_count()];
         let mut by_shape: HashMap<Vec<&str>, u32> = HashMap::new();
         let mut class = Vec::with_capacity(order.len());
         for &n in &order {
@@ -73,14 +73,18 @@ impl Digest {
                     classes.push(DigestClass { key: a.class_key(n), name: a.class_name(n).to_string(), properties });
                     next
                 }),
-                None => *by_identity.entry(a.class_identity(n)).or_insert_with(|| {
-                    classes.push(DigestClass {
-                        key: a.class_key(n),
-                        name: a.class_name(n).to_string(),
-                        properties: None,
-                    });
-                    next
-                }),
+                None => {
+                    let id = &mut by_key[a.key_index(n) as usize];
+                    if *id == u32::MAX {
+                        *id = next;
+                        classes.push(DigestClass {
+                            key: a.class_key(n),
+                            name: a.class_name(n).to_string(),
+                            properties: None,
+                        });
+                    }
+                    *id
+                }
             };
             class.push(id);
         }

@@ -86,6 +86,29 @@ fn read_some(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
     }
 }
 
+/// Reads `file` from `at` a chunk at a time until `look` finds what it looks
+/// for in a chunk (given with its offset); `None` at the end of the file or
+/// when cancelled.
+fn scan<T>(
+    file: &File,
+    mut at: u64,
+    cancel: &AtomicBool,
+    buf: &mut [u8],
+    mut look: impl FnMut(u64, &[u8]) -> Option<T>,
+) -> io::Result<Option<T>> {
+    while !cancel.load(Ordering::Relaxed) {
+        let n = read_some(file, buf, at)?;
+        if n == 0 {
+            break;
+        }
+        if let Some(found) = look(at, &buf[..n]) {
+            return Ok(Some(found));
+        }
+        at += n as u64;
+    }
+    Ok(None)
+}
+
 fn commas(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| b == b',').count() as u64
 }
@@ -95,22 +118,12 @@ fn commas(bytes: &[u8]) -> u64 {
 /// writes it; the main reader then finds out what is wrong, if anything.
 fn plan(file: &File, from: u64, cancel: &AtomicBool) -> io::Result<Option<Plan>> {
     let mut buf = vec![0u8; CHUNK];
-    let mut at = from;
     // The nodes array holds only digits, commas, whitespace and brackets:
     // the first quote opens the next key.
-    let quote = loop {
-        if cancel.load(Ordering::Relaxed) {
-            return Ok(None);
-        }
-        let n = read_some(file, &mut buf, at)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        if let Some(p) = buf[..n].iter().position(|&b| b == b'"') {
-            break at + p as u64;
-        }
-        at += n as u64;
-    };
+    let found = scan(file, from, cancel, &mut buf, |at, chunk| {
+        chunk.iter().position(|&b| b == b'"').map(|p| at + p as u64)
+    })?;
+    let Some(quote) = found else { return Ok(None) };
     let n = read_some(file, &mut buf[..256], quote)?;
     let Some(rest) = buf[..n].strip_prefix(b"\"edges\"") else { return Ok(None) };
     let space = |b: &[u8]| b.iter().take_while(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t')).count();
@@ -127,25 +140,17 @@ fn plan(file: &File, from: u64, cancel: &AtomicBool) -> io::Result<Option<Plan>>
     // Count commas up to the closing bracket, noting the count at each chunk.
     let mut marks: Vec<(u64, u64)> = Vec::new();
     let mut seen = 0u64;
-    at = open + 1;
-    let close = loop {
-        if cancel.load(Ordering::Relaxed) {
-            return Ok(None);
-        }
-        let n = read_some(file, &mut buf, at)?;
-        if n == 0 {
-            return Ok(None);
-        }
+    let found = scan(file, open + 1, cancel, &mut buf, |at, chunk| {
         marks.push((at, seen));
-        let chunk = &buf[..n];
         if chunk.contains(&b']') {
-            let p = chunk.iter().position(|&b| b == b']').unwrap_or(n);
+            let p = chunk.iter().position(|&b| b == b']').unwrap_or(chunk.len());
             seen += commas(&chunk[..p]);
-            break at + p as u64;
+            return Some(at + p as u64);
         }
         seen += commas(chunk);
-        at += n as u64;
-    };
+        None
+    })?;
+    let Some(close) = found else { return Ok(None) };
     if close - open < MIN_SPLIT_BYTES {
         return Ok(None);
     }
