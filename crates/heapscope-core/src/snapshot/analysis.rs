@@ -181,7 +181,10 @@ impl<'g> Analysis<'g> {
             let page = page_owned(graph, &t);
             let (mut essential, retained_at_all) = essential_edges(graph, &t, &page);
             drop(page);
-            (side.join(), dominators(graph, &mut essential, &retained_at_all))
+            // Not `(side.join(), dominators(..))`: a tuple evaluates in
+            // order, and joining first would wait for the side thread.
+            let tree = dominators(graph, &mut essential, &retained_at_all);
+            (side.join(), tree)
         });
         progress(PHASES[1]);
         // The side thread only computes; a panic there is a bug to surface.
