@@ -865,13 +865,20 @@ fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> (Bits, Bits) {
     (essential, retained)
 }
 
+/// The length of `z` in LEB128.
+#[inline]
+fn encoded_len(z: u32) -> u32 {
+    1 + (31 - (z | 1).leading_zeros()) / 7
+}
+
 /// The essential retainers of each vertex (by preorder number) that come
 /// after it in preorder, as LEB128 deltas to its number.
 ///
 /// Only those need Lengauer–Tarjan's `eval`: a retainer `v` before `w` has
 /// not been linked yet when `w`'s semidominator is computed, so it is its
-/// own candidate and only the least of them matters. [`Retainers::build`]
-/// folds those into `semi` as it goes: shorter lists, and no `eval` for them.
+/// own candidate and only the least of them matters. The DFS folds those
+/// into `semi` as it meets them and counts the bytes of the others, so the
+/// lists take one more pass over the edges, not two.
 struct Retainers {
     /// `first[i]..first[i + 1]`: vertex `i`'s bytes.
     first: Vec<u32>,
@@ -879,33 +886,9 @@ struct Retainers {
 }
 
 impl Retainers {
-    /// `semi(w)` becomes the least earlier retainer of `w` (or stays `w`).
-    /// Clears the essential bits of the edges it folded in.
-    fn build(g: &Graph, essential: &mut Bits, pre: &[u32], semi: &mut [u32], count: usize) -> Retainers {
-        fn encoded_len(mut z: u32) -> u32 {
-            let mut len = 1;
-            while z >= 0x80 {
-                z >>= 7;
-                len += 1;
-            }
-            len
-        }
-        let mut first = vec![0u32; count + 2];
-        for v in 0..g.node_count as u32 {
-            let from = pre[v as usize];
-            for e in g.edges(v) {
-                if !essential.get(e) {
-                    continue;
-                }
-                let w = pre[g.edge_to(e) as usize];
-                if from < w {
-                    semi[w as usize] = semi[w as usize].min(from);
-                    essential.clear(e);
-                } else {
-                    first[w as usize] += encoded_len(from - w);
-                }
-            }
-        }
+    /// Fills the lists from the edges the DFS left essential (the later
+    /// retainers) and the byte counts it made in `first`.
+    fn build(g: &Graph, essential: &Bits, pre: &[u32], mut first: Vec<u32>) -> Retainers {
         // Running ends; filling then walks each back to its vertex's start.
         let mut total = 0u64;
         for slot in first.iter_mut() {
@@ -956,7 +939,8 @@ impl Retainers {
     }
 }
 
-/// Depth-first numbering over the essential edges.
+/// Depth-first numbering over the essential edges, which also sorts each
+/// essential edge by where its source falls in preorder against its target.
 struct Dfs {
     /// By node: its preorder number (0: not yet).
     pre: Vec<u32>,
@@ -964,6 +948,10 @@ struct Dfs {
     /// root's is 1; 0 means none).
     vertex: Vec<u32>,
     parent: Vec<u32>,
+    /// By preorder number: the least earlier retainer (or the vertex itself).
+    semi: Vec<u32>,
+    /// By preorder number: the bytes of its later retainers' list.
+    later_bytes: Vec<u32>,
     /// Each open node with its next and end edge: the cursor lives on the
     /// stack, whose top is always in cache, not in a node-sized array.
     stack: Vec<(u32, u32, u32)>,
@@ -971,6 +959,18 @@ struct Dfs {
 }
 
 impl Dfs {
+    fn new(count: usize) -> Dfs {
+        Dfs {
+            pre: vec![0; count],
+            vertex: vec![u32::MAX; count + 1],
+            parent: vec![0; count + 1],
+            semi: (0..=count as u32).collect(),
+            later_bytes: vec![0; count + 2],
+            stack: Vec::new(),
+            n: 0,
+        }
+    }
+
     fn number(&mut self, v: u32, parent_number: u32) {
         self.n += 1;
         self.pre[v as usize] = self.n;
@@ -978,25 +978,45 @@ impl Dfs {
         self.parent[self.n as usize] = parent_number;
     }
 
-    fn run(&mut self, g: &Graph, essential: &Bits, start: u32, start_parent: u32) {
+    /// An essential edge between numbered vertices: from an earlier one it
+    /// is folded into `semi` and stops being essential; from a later one it
+    /// is counted for [`Retainers`].
+    /// (A function of the two arrays, not of `self`, so that it can be
+    /// called while the stack is borrowed.)
+    #[inline]
+    fn sort_edge(semi: &mut [u32], later_bytes: &mut [u32], essential: &mut Bits, e: usize, from: u32, to: u32) {
+        if from < to {
+            let semi = &mut semi[to as usize];
+            *semi = (*semi).min(from);
+            essential.clear(e);
+        } else {
+            later_bytes[to as usize] += encoded_len(from - to);
+        }
+    }
+
+    fn run(&mut self, g: &Graph, essential: &mut Bits, start: u32, start_parent: u32) {
         self.number(start, start_parent);
         self.stack.push((start, g.first_edge[start as usize], g.first_edge[start as usize + 1]));
         while let Some(&mut (v, ref mut next, end)) = self.stack.last_mut() {
+            let from = self.pre[v as usize];
             let mut child = None;
             while *next < end {
                 let e = *next as usize;
                 *next += 1;
                 if essential.get(e) {
                     let w = g.edge_to(e);
-                    if self.pre[w as usize] == 0 {
-                        child = Some(w);
+                    let to = self.pre[w as usize];
+                    if to == 0 {
+                        child = Some((w, e));
                         break;
                     }
+                    Dfs::sort_edge(&mut self.semi, &mut self.later_bytes, essential, e, from, to);
                 }
             }
             match child {
-                Some(w) => {
-                    self.number(w, self.pre[v as usize]);
+                Some((w, e)) => {
+                    self.number(w, from);
+                    Dfs::sort_edge(&mut self.semi, &mut self.later_bytes, essential, e, from, self.n);
                     self.stack.push((w, g.first_edge[w as usize], g.first_edge[w as usize + 1]));
                 }
                 None => {
@@ -1017,13 +1037,7 @@ impl Dfs {
 /// root directly. Vertices are numbered 1.. in DFS preorder; 0 means none.
 fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits) -> (Vec<u32>, Vec<u32>) {
     let count = g.node_count;
-    let mut dfs = Dfs {
-        pre: vec![0; count],
-        vertex: vec![u32::MAX; count + 1],
-        parent: vec![0; count + 1],
-        stack: Vec::new(),
-        n: 0,
-    };
+    let mut dfs = Dfs::new(count);
     dfs.run(g, essential, g.root, 0);
     if (dfs.n as usize) < count {
         // Nodes whose retainers are all non-essential start trees of their
@@ -1033,15 +1047,26 @@ fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits) -> (Vec<u
                 dfs.run(g, essential, v, 1);
             }
         }
+        let unvisited = dfs.n + 1;
         for v in 0..count as u32 {
             if dfs.pre[v as usize] == 0 {
                 dfs.number(v, 1);
             }
         }
+        // No DFS went through these: sort their edges now that every vertex
+        // has its number.
+        for from in unvisited..=dfs.n {
+            let v = dfs.vertex[from as usize];
+            for e in g.edges(v) {
+                if essential.get(e) {
+                    let to = dfs.pre[g.edge_to(e) as usize];
+                    Dfs::sort_edge(&mut dfs.semi, &mut dfs.later_bytes, essential, e, from, to);
+                }
+            }
+        }
     }
-    let Dfs { pre, mut vertex, parent, .. } = dfs;
-    let mut semi: Vec<u32> = (0..=count as u32).collect();
-    let preds = Retainers::build(g, essential, &pre, &mut semi, count);
+    let Dfs { pre, mut vertex, parent, mut semi, later_bytes, .. } = dfs;
+    let preds = Retainers::build(g, essential, &pre, later_bytes);
     drop(pre);
     let mut label: Vec<u32> = (0..=count as u32).collect();
     let mut ancestor = vec![0u32; count + 1];
