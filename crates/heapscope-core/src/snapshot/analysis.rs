@@ -1068,15 +1068,18 @@ fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits) -> (Vec<u
     let Dfs { pre, mut vertex, parent, mut semi, later_bytes, .. } = dfs;
     let preds = Retainers::build(g, essential, &pre, later_bytes);
     drop(pre);
-    let mut label: Vec<u32> = (0..=count as u32).collect();
+    // Of Lengauer–Tarjan's labels only their semidominators are ever
+    // compared or returned, so each linked vertex keeps the least semi on
+    // its compressed path itself: one random access less per step.
+    let mut least_semi = vec![0u32; count + 1];
     let mut ancestor = vec![0u32; count + 1];
     let mut path: Vec<u32> = Vec::new();
     for w in (2..=count as u32).rev() {
         let mut best = semi[w as usize];
         let later = preds.for_each(w, |v| {
-            // eval(v): the vertex of least semidominator on v's linked path.
-            let u = if ancestor[v as usize] == 0 {
-                v
+            // eval(v): the least semidominator on v's linked path.
+            let least = if ancestor[v as usize] == 0 {
+                semi[v as usize]
             } else {
                 let mut x = v;
                 path.clear();
@@ -1086,25 +1089,24 @@ fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits) -> (Vec<u
                 }
                 while let Some(y) = path.pop() {
                     let a = ancestor[y as usize];
-                    if semi[label[a as usize] as usize] < semi[label[y as usize] as usize] {
-                        label[y as usize] = label[a as usize];
-                    }
+                    least_semi[y as usize] = least_semi[y as usize].min(least_semi[a as usize]);
                     ancestor[y as usize] = ancestor[a as usize];
                 }
-                label[v as usize]
+                least_semi[v as usize]
             };
-            best = best.min(semi[u as usize]);
+            best = best.min(least);
         });
         // A vertex with no essential retainer is dominated by the root.
         let any = later || semi[w as usize] < w;
         semi[w as usize] = if any { best } else { 1 };
+        least_semi[w as usize] = semi[w as usize];
         ancestor[w as usize] = parent[w as usize];
     }
     drop(preds);
     drop(ancestor);
     // idom(w) is the nearest common ancestor of parent(w) and semi(w) in the
     // dominator tree built so far: walk up from the parent.
-    let mut idom = label;
+    let mut idom = least_semi;
     idom[1] = 1;
     for w in 2..=count {
         let mut d = parent[w];
