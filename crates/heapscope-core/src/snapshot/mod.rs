@@ -14,6 +14,7 @@ pub mod parse;
 
 use std::io::Read;
 use std::path::Path;
+use crate::allocator::KeepFreedPages;
 
 pub use parse::ParseError;
 use parse::{Header, Raw, Strings};
@@ -62,6 +63,9 @@ pub struct Graph {
     targets: EdgeTargets,
     pub locations: Locations,
     pub extra_native_bytes: f64,
+    /// The arrays an analysis makes and drops reuse each other's pages
+    /// while a graph lives (see [`crate::allocator`]).
+    _reuse: KeepFreedPages,
 }
 
 fn field(fields: &[String], name: &str) -> Result<usize, ParseError> {
@@ -100,6 +104,7 @@ impl Graph {
 
     /// Checks the sections against `meta` and each other, and finishes the indexes.
     pub fn build(raw: Raw) -> Result<Graph, ParseError> {
+        let reuse = KeepFreedPages::new();
         let Raw { header, nodes, edges, edges_declared, locations, mut strings } = raw;
         let header = header.ok_or_else(|| ParseError::Shape { reason: "no 'snapshot' header".into() })?;
         let meta = &header.meta;
@@ -180,6 +185,7 @@ impl Graph {
             edge_names: EdgeNames::new(edges.name),
             targets,
             locations,
+            _reuse: reuse,
         })
     }
 
