@@ -251,9 +251,8 @@ unsafe impl GlobalAlloc for PageAllocator {
             (true, true) => {
                 // SAFETY: `ptr` is whole pages of a mapping (`pages` of its size);
                 // the kernel moves or resizes them in place and keeps their contents.
-                let p = unsafe {
-                    libc::mremap(ptr.cast(), pages(layout.size()), pages(new_size), libc::MREMAP_MAYMOVE)
-                };
+                let p =
+                    unsafe { libc::mremap(ptr.cast(), pages(layout.size()), pages(new_size), libc::MREMAP_MAYMOVE) };
                 if p != libc::MAP_FAILED {
                     return p.cast();
                 }

@@ -324,11 +324,8 @@ impl<'g> Analysis<'g> {
         let mut totals: Vec<ClassTotal> = Vec::new();
         for n in 0..g.node_count as u32 {
             let class = self.key_of[n as usize];
-            let location = if g.node_type(n) == object {
-                g.location(n).map(|l| (l.script, l.line, l.column))
-            } else {
-                None
-            };
+            let location =
+                if g.node_type(n) == object { g.location(n).map(|l| (l.script, l.line, l.column)) } else { None };
             let slot = match location {
                 None => &mut plain[class as usize],
                 Some((s, l, c)) => located.entry((class, s, l, c)).or_insert(u32::MAX),

@@ -12,9 +12,9 @@ pub mod analysis;
 pub mod leaks;
 pub mod parse;
 
+use crate::allocator::KeepFreedPages;
 use std::io::Read;
 use std::path::Path;
-use crate::allocator::KeepFreedPages;
 
 pub use parse::ParseError;
 use parse::{Header, Raw, Strings};

@@ -809,9 +809,11 @@ fn read_uints<R: Read>(
         // Fast path for V8's own layout (`1,2,3\n,4,5,6`): between values,
         // with room ahead, take "separator, digits" in one go, the digits
         // eight at a time. Anything else falls through to the byte-at-a-time
-        // loop below, which also names every error.
-        if !in_number {
-            while i + 24 <= len {
+        // loop below, which also names every error, and which hands back to
+        // the fast path after each separator (a number cut by the end of the
+        // buffer would otherwise leave the whole next buffer to it).
+        'buffer: loop {
+            while !in_number && i + 24 <= len {
                 let mut at = i;
                 if !need_value {
                     if lx.buf[at] == b'\n' {
@@ -828,57 +830,61 @@ fn read_uints<R: Read>(
                 empty = false;
                 i = at + digits;
             }
-        }
-        while i < len {
-            let b = lx.buf[i];
-            match b {
-                b'0'..=b'9' => {
-                    if !in_number {
-                        if !need_value {
-                            lx.pos = i;
-                            return Err(lx.syntax("',' or ']' in an array of numbers", Some(b)));
+            while i < len {
+                let b = lx.buf[i];
+                match b {
+                    b'0'..=b'9' => {
+                        if !in_number {
+                            if !need_value {
+                                lx.pos = i;
+                                return Err(lx.syntax("',' or ']' in an array of numbers", Some(b)));
+                            }
+                            in_number = true;
+                            start = base + i as u64;
+                            value = 0;
                         }
-                        in_number = true;
-                        start = base + i as u64;
-                        value = 0;
-                    }
-                    value = value * 10 + (b - b'0') as u64;
-                    if value > u32::MAX as u64 {
-                        return Err(ParseError::Number { offset: start, reason: "larger than 4294967295" });
-                    }
-                }
-                b',' | b']' | b' ' | b'\n' | b'\r' | b'\t' => {
-                    if in_number {
-                        values.value(value as u32, start)?;
-                        in_number = false;
-                        need_value = false;
-                        empty = false;
-                    }
-                    if b == b',' {
-                        if need_value {
-                            lx.pos = i;
-                            return Err(lx.syntax("an unsigned integer", Some(b)));
+                        value = value * 10 + (b - b'0') as u64;
+                        if value > u32::MAX as u64 {
+                            return Err(ParseError::Number { offset: start, reason: "larger than 4294967295" });
                         }
-                        need_value = true;
-                    } else if b == b']' {
-                        if need_value && !empty {
-                            lx.pos = i;
-                            return Err(lx.syntax("an unsigned integer", Some(b)));
+                    }
+                    b',' | b']' | b' ' | b'\n' | b'\r' | b'\t' => {
+                        if in_number {
+                            values.value(value as u32, start)?;
+                            in_number = false;
+                            need_value = false;
+                            empty = false;
                         }
-                        lx.pos = i + 1;
-                        return Ok(());
+                        if b == b',' {
+                            if need_value {
+                                lx.pos = i;
+                                return Err(lx.syntax("an unsigned integer", Some(b)));
+                            }
+                            need_value = true;
+                        } else if b == b']' {
+                            if need_value && !empty {
+                                lx.pos = i;
+                                return Err(lx.syntax("an unsigned integer", Some(b)));
+                            }
+                            lx.pos = i + 1;
+                            return Ok(());
+                        }
+                        i += 1;
+                        continue 'buffer;
+                    }
+                    b'.' | b'e' | b'E' if in_number => {
+                        return Err(ParseError::Number { offset: start, reason: "expected an unsigned integer" });
+                    }
+                    _ => {
+                        lx.pos = i;
+                        let expected =
+                            if need_value { "an unsigned integer" } else { "',' or ']' in an array of numbers" };
+                        return Err(lx.syntax(expected, Some(b)));
                     }
                 }
-                b'.' | b'e' | b'E' if in_number => {
-                    return Err(ParseError::Number { offset: start, reason: "expected an unsigned integer" });
-                }
-                _ => {
-                    lx.pos = i;
-                    let expected = if need_value { "an unsigned integer" } else { "',' or ']' in an array of numbers" };
-                    return Err(lx.syntax(expected, Some(b)));
-                }
+                i += 1;
             }
-            i += 1;
+            break;
         }
         lx.pos = i;
     }
@@ -977,12 +983,16 @@ mod tests {
 
     #[test]
     fn numbers_across_buffer_refills() {
-        // Values straddle the 64 KiB buffer boundary at every alignment.
-        let values: Vec<u32> = (0..60_000u32).map(|i| i.wrapping_mul(2_654_435_761) % 1_000_000_007).collect();
-        let list: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-        let text = format!("{HEAD}\"locations\":[ {} ]}}", list.join(",\n"));
-        let raw = parse(&text).unwrap();
-        assert_eq!(raw.locations, values);
+        // Values straddle the 64 KiB buffer boundary at every alignment, in
+        // V8's layout (the fast path) and others (the byte loop), and with
+        // numbers too long for the fast path among them.
+        for (separator, modulus) in [(",\n", 1_000_000_007), ("\n,", 100_000_000), (",", 20_000_000), ("\n,", u32::MAX)] {
+            let values: Vec<u32> = (0..60_000u32).map(|i| i.wrapping_mul(2_654_435_761) % modulus).collect();
+            let list: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+            let text = format!("{HEAD}\"locations\":[ {} ]}}", list.join(separator));
+            let raw = parse(&text).unwrap();
+            assert_eq!(raw.locations, values, "{separator:?}");
+        }
     }
 }
 

@@ -120,9 +120,8 @@ fn plan(file: &File, from: u64, cancel: &AtomicBool) -> io::Result<Option<Plan>>
     let mut buf = vec![0u8; CHUNK];
     // The nodes array holds only digits, commas, whitespace and brackets:
     // the first quote opens the next key.
-    let found = scan(file, from, cancel, &mut buf, |at, chunk| {
-        chunk.iter().position(|&b| b == b'"').map(|p| at + p as u64)
-    })?;
+    let found =
+        scan(file, from, cancel, &mut buf, |at, chunk| chunk.iter().position(|&b| b == b'"').map(|p| at + p as u64))?;
     let Some(quote) = found else { return Ok(None) };
     let n = read_some(file, &mut buf[..256], quote)?;
     let Some(rest) = buf[..n].strip_prefix(b"\"edges\"") else { return Ok(None) };
