@@ -685,8 +685,10 @@ fn infer_interfaces(g: &Graph, t: &Types) -> Vec<Interface> {
 
 /// Nodes reachable from the root's user roots (shortcut edges, and element
 /// edges to "(Document DOM trees)") without weak edges.
-fn page_owned(g: &Graph, t: &Types) -> Vec<bool> {
-    let mut page = vec![false; g.node_count];
+fn page_owned(g: &Graph, t: &Types) -> Bits {
+    // Bits, not bools: asked once an edge here and in `essential_edges`,
+    // a bit a node stays in cache where a byte a node does not.
+    let mut page = Bits::new(g.node_count);
     let mut stack = Vec::new();
     for e in g.edges(g.root) {
         let kind = g.edge_type(e);
@@ -699,15 +701,15 @@ fn page_owned(g: &Graph, t: &Types) -> Vec<bool> {
             continue;
         }
         stack.push(to);
-        page[to as usize] = true;
+        page.set(to as usize);
     }
     while let Some(n) = stack.pop() {
         for e in g.edges(n) {
             let to = g.edge_to(e);
-            if page[to as usize] || g.edge_type(e) == t.e_weak {
+            if page.get(to as usize) || g.edge_type(e) == t.e_weak {
                 continue;
             }
-            page[to as usize] = true;
+            page.set(to as usize);
             stack.push(to);
         }
     }
@@ -823,7 +825,7 @@ impl Bits {
 }
 
 /// The essential edges, and the nodes that have an essential retainer.
-fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> (Bits, Bits) {
+fn essential_edges(g: &Graph, t: &Types, page: &Bits) -> (Bits, Bits) {
     let mut essential = Bits::new(g.edge_count);
     let mut retained = Bits::new(g.node_count);
     let mut not_weak_map = vec![false; g.strings.len()];
@@ -851,7 +853,7 @@ fn essential_edges(g: &Graph, t: &Types, page: &[bool]) -> (Bits, Bits) {
                 if kind == t.e_shortcut {
                     continue;
                 }
-                if page[to as usize] && !page[n as usize] {
+                if page.get(to as usize) && !page.get(n as usize) {
                     continue;
                 }
             }
@@ -1158,10 +1160,15 @@ fn dominated_nodes(g: &Graph, dominator: &[u32]) -> (Vec<u32>, Vec<u32>) {
 fn distances(g: &Graph, t: &Types) -> (Vec<i32>, Vec<u32>) {
     let mut distance = vec![NO_DISTANCE; g.node_count];
     let mut parent = vec![u32::MAX; g.node_count];
+    // The nodes with a distance: a bit each, which stays in cache where
+    // the distances do not; the BFS goes level by level, so it knows each
+    // node's distance without reading it back.
+    let mut seen = Bits::new(g.node_count);
     let mut queue: Vec<u32> = Vec::with_capacity(g.node_count);
     for e in g.edges(g.root) {
         let to = g.edge_to(e);
         if is_user_root(g, t, to) {
+            seen.set(to as usize);
             distance[to as usize] = 1;
             parent[to as usize] = e as u32;
             queue.push(to);
@@ -1175,19 +1182,22 @@ fn distances(g: &Graph, t: &Types) -> (Vec<i32>, Vec<u32>) {
             && g.edge_type(e) != t.e_hidden
             && g.string(g.edge_name_index(e) as usize) == "sloppy_function_map"
     };
-    let mut bfs = |queue: &mut Vec<u32>, distance: &mut [i32], parent: &mut [u32]| {
-        let mut i = 0;
+    let mut bfs = |queue: &mut Vec<u32>, distance: &mut [i32], parent: &mut [u32], seen: &mut Bits, from: i32| {
+        let (mut i, mut level_end, mut d) = (0, queue.len(), from + 1);
         while i < queue.len() {
+            if i == level_end {
+                level_end = queue.len();
+                d += 1;
+            }
             let n = queue[i];
             i += 1;
-            let d = distance[n as usize] + 1;
             for e in g.edges(n) {
                 let kind = g.edge_type(e);
                 if kind == t.e_weak {
                     continue;
                 }
                 let to = g.edge_to(e);
-                if distance[to as usize] != NO_DISTANCE {
+                if seen.get(to as usize) {
                     continue;
                 }
                 // DevTools' filter.
@@ -1208,17 +1218,20 @@ fn distances(g: &Graph, t: &Types) -> (Vec<i32>, Vec<u32>) {
                         }
                     }
                 }
+                seen.set(to as usize);
                 distance[to as usize] = d;
                 parent[to as usize] = e as u32;
                 queue.push(to);
             }
         }
     };
-    bfs(&mut queue, &mut distance, &mut parent);
-    distance[g.root as usize] = if queue.is_empty() { 0 } else { BASE_SYSTEM_DISTANCE };
+    bfs(&mut queue, &mut distance, &mut parent, &mut seen, 1);
+    let root = if queue.is_empty() { 0 } else { BASE_SYSTEM_DISTANCE };
+    seen.set(g.root as usize);
+    distance[g.root as usize] = root;
     queue.clear();
     queue.push(g.root);
-    bfs(&mut queue, &mut distance, &mut parent);
+    bfs(&mut queue, &mut distance, &mut parent, &mut seen, root);
     (distance, parent)
 }
 
