@@ -19,6 +19,7 @@
 //!    retained size summed over the class's topmost members in the dominator tree.
 
 use std::collections::HashMap;
+use std::sync::{mpsc, OnceLock};
 
 use super::Graph;
 
@@ -154,10 +155,22 @@ impl<'g> Analysis<'g> {
         let t = Types::of(graph);
         progress(PHASES[0]);
         // Shallow sizes, distances and class names do not depend on the
-        // dominator tree: on a second core they cost no wall time.
+        // dominator tree: on a second core they cost no wall time. That
+        // core also finds the essential edges of the later half of the
+        // nodes once the main thread has found the page's nodes.
+        let page: OnceLock<Bits> = OnceLock::new();
+        let (page_found, page_known) = mpsc::channel::<()>();
+        let (half_found, half_known) = mpsc::channel::<(Bits, Bits)>();
+        let half = graph.first_edge.partition_point(|&e| (e as usize) < graph.edge_count / 2).min(graph.node_count);
         let (side, (dominator, preorder)) = std::thread::scope(|scope| {
-            let side = scope.spawn(|| {
+            let page = &page;
+            let side = scope.spawn(move || {
                 let self_sizes = shallow_sizes(graph, &t);
+                if page_known.recv().is_ok() {
+                    if let Some(page) = page.get() {
+                        let _ = half_found.send(essential_edges(graph, &t, page, half as u32..graph.node_count as u32));
+                    }
+                }
                 let (distance, parent_edge) = distances(graph, &t);
                 let mut names = Analysis {
                     graph,
@@ -178,9 +191,16 @@ impl<'g> Analysis<'g> {
                 names.key_classes();
                 names
             });
-            let page = page_owned(graph, &t);
-            let (mut essential, retained_at_all) = essential_edges(graph, &t, &page);
-            drop(page);
+            let page = page.get_or_init(|| page_owned(graph, &t));
+            let _ = page_found.send(());
+            let (mut essential, mut retained_at_all) = essential_edges(graph, &t, page, 0..half as u32);
+            let (later_essential, later_retained) = match half_known.recv() {
+                Ok(found) => found,
+                // The side thread is gone (its panic surfaces at the join).
+                Err(_) => essential_edges(graph, &t, page, half as u32..graph.node_count as u32),
+            };
+            essential.or(&later_essential);
+            retained_at_all.or(&later_retained);
             // Not `(side.join(), dominators(..))`: a tuple evaluates in
             // order, and joining first would wait for the side thread.
             let tree = dominators(graph, &mut essential, &retained_at_all);
@@ -822,14 +842,20 @@ impl Bits {
     fn clear(&mut self, i: usize) {
         self.0[i / 64] &= !(1 << (i % 64));
     }
+
+    fn or(&mut self, other: &Bits) {
+        for (word, more) in self.0.iter_mut().zip(&other.0) {
+            *word |= more;
+        }
+    }
 }
 
-/// The essential edges, and the nodes that have an essential retainer.
-fn essential_edges(g: &Graph, t: &Types, page: &Bits) -> (Bits, Bits) {
+/// The essential edges of `nodes`, and the nodes they retain.
+fn essential_edges(g: &Graph, t: &Types, page: &Bits, nodes: std::ops::Range<u32>) -> (Bits, Bits) {
     let mut essential = Bits::new(g.edge_count);
     let mut retained = Bits::new(g.node_count);
     let mut not_weak_map = vec![false; g.strings.len()];
-    for n in 0..g.node_count as u32 {
+    for n in nodes {
         for e in g.edges(n) {
             let kind = g.edge_type(e);
             if kind == t.e_internal {
