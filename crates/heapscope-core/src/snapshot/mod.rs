@@ -152,16 +152,15 @@ impl Graph {
             7 => names.targets::<7>(&mut targets, &edges.name, node_count),
             _ => names.targets_by(nf, &mut targets, &edges.name, node_count),
         };
-        if let Err(bad) = checked {
-            return Err(match bad {
-                BadEdge::Target(e, index) => ParseError::Shape {
-                    reason: format!("edge {e} points to {index}, not one of the {node_count} nodes"),
-                },
-                BadEdge::Name(e) => {
-                    ParseError::Shape { reason: format!("edge {e} names a string outside the strings table") }
-                }
-            });
-        }
+        let edge_names = checked.map_err(|bad| match bad {
+            BadEdge::Target(e, index) => {
+                ParseError::Shape { reason: format!("edge {e} points to {index}, not one of the {node_count} nodes") }
+            }
+            BadEdge::Name(e) => {
+                ParseError::Shape { reason: format!("edge {e} names a string outside the strings table") }
+            }
+        })?;
+        drop(edges.name);
         targets.pack();
         let locations = Locations::build(meta, &locations, nf, node_count)?;
         let mut node_name = nodes.name;
@@ -182,7 +181,7 @@ impl Graph {
             node_id: nodes.id,
             self_size: nodes.self_size,
             first_edge,
-            edge_names: EdgeNames::new(edges.name),
+            edge_names,
             targets,
             locations,
             _reuse: reuse,
@@ -286,18 +285,28 @@ enum BadEdge {
 }
 
 impl Names {
-    /// Turns V8's node indexes into ordinals and checks every edge, on two threads.
-    fn targets<const NF: usize>(&self, targets: &mut EdgeTargets, name: &[u32], nodes: usize) -> Result<(), BadEdge> {
+    /// Turns V8's node indexes into ordinals, checks every edge and packs
+    /// the names into three bytes each, on two threads.
+    fn targets<const NF: usize>(
+        &self,
+        targets: &mut EdgeTargets,
+        name: &[u32],
+        nodes: usize,
+    ) -> Result<EdgeNames, BadEdge> {
         self.targets_by(NF, targets, name, nodes)
     }
 
     #[inline(always)]
-    fn targets_by(&self, nf: usize, targets: &mut EdgeTargets, name: &[u32], nodes: usize) -> Result<(), BadEdge> {
+    fn targets_by(&self, nf: usize, targets: &mut EdgeTargets, name: &[u32], nodes: usize) -> Result<EdgeNames, BadEdge> {
         let (kind, shift) = (&targets.kinds, targets.shift);
         let half = targets.words.len() / 2;
         let (first, second) = targets.words.split_at_mut(half);
-        let check = |to: &mut [u32], from: usize| -> Result<(), BadEdge> {
-            for (i, target) in to.iter_mut().enumerate() {
+        // One byte more, so that reading four bytes at the last name stays inside.
+        let mut narrow = vec![0u8; name.len() * 3 + 1];
+        let (narrow_first, narrow_second) = narrow.split_at_mut(half * 3);
+        let check = |to: &mut [u32], narrow: &mut [u8], from: usize| -> Result<Vec<(u32, u32)>, BadEdge> {
+            let mut wide = Vec::new();
+            for (i, (target, packed)) in to.iter_mut().zip(narrow.chunks_exact_mut(3)).enumerate() {
                 let e = from + i;
                 let index = *target as usize;
                 if !index.is_multiple_of(nf) || index / nf >= nodes {
@@ -309,16 +318,18 @@ impl Names {
                 }
                 // The type goes in the top bits when they are free (shift < 32).
                 *target = (index / nf) as u32 | (k as u32).checked_shl(shift).unwrap_or(0);
+                packed.copy_from_slice(&EdgeNames::narrow(e, name[e], &mut wide).to_le_bytes()[..3]);
             }
-            Ok(())
+            Ok(wide)
         };
         let (a, b) = std::thread::scope(|scope| {
-            let b = scope.spawn(|| check(second, half));
-            (check(first, 0), b.join())
+            let b = scope.spawn(|| check(second, narrow_second, half));
+            (check(first, narrow_first, 0), b.join())
         });
-        a?;
+        let mut wide = a?;
         // The check only computes; a panic there is a bug to surface.
-        b.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        wide.extend(b.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+        Ok(EdgeNames { narrow, wide })
     }
 }
 
@@ -333,20 +344,15 @@ struct EdgeNames {
 const WIDE_NAME: u32 = 0x00FF_FFFF;
 
 impl EdgeNames {
-    fn new(names: Vec<u32>) -> EdgeNames {
-        // One byte more, so that reading four bytes at the last name stays inside.
-        let mut narrow = vec![0u8; names.len() * 3 + 1];
-        let mut wide = Vec::new();
-        for (e, (bytes, &name)) in narrow.chunks_exact_mut(3).zip(&names).enumerate() {
-            let stored = if name >= WIDE_NAME {
-                wide.push((e as u32, name));
-                WIDE_NAME
-            } else {
-                name
-            };
-            bytes.copy_from_slice(&stored.to_le_bytes()[..3]);
+    /// What edge `e`'s three bytes hold for `name`: the name, or the mark
+    /// of a wide one, which goes to `wide`.
+    #[inline]
+    fn narrow(e: usize, name: u32, wide: &mut Vec<(u32, u32)>) -> u32 {
+        if name >= WIDE_NAME {
+            wide.push((e as u32, name));
+            return WIDE_NAME;
         }
-        EdgeNames { narrow, wide }
+        name
     }
 
     #[inline]
