@@ -164,6 +164,9 @@ impl<'g> Analysis<'g> {
         let half = graph.first_edge.partition_point(|&e| (e as usize) < graph.edge_count / 2).min(graph.node_count);
         let (side, (dominator, preorder)) = std::thread::scope(|scope| {
             let page = &page;
+            // Owned here, so that a panic on this thread drops it and the
+            // side thread stops waiting instead of holding the scope open.
+            let page_found = page_found;
             let side = scope.spawn(move || {
                 let self_sizes = shallow_sizes(graph, &t);
                 if page_known.recv().is_ok() {
