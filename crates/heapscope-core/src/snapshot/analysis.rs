@@ -158,21 +158,21 @@ impl<'g> Analysis<'g> {
         // dominator tree: on a second core they cost no wall time. That
         // core also finds the essential edges of the later half of the
         // nodes once the main thread has found the page's nodes.
+        // (The page's nodes live out here so that both threads can borrow them.)
         let page: OnceLock<Bits> = OnceLock::new();
-        let (page_found, page_known) = mpsc::channel::<()>();
+        let (page_found, page_known) = mpsc::channel::<&Bits>();
         let (half_found, half_known) = mpsc::channel::<(Bits, Bits)>();
         let half = graph.first_edge.partition_point(|&e| (e as usize) < graph.edge_count / 2).min(graph.node_count);
+        let later_nodes = half as u32..graph.node_count as u32;
         let (side, (dominator, preorder)) = std::thread::scope(|scope| {
-            let page = &page;
             // Owned here, so that a panic on this thread drops it and the
             // side thread stops waiting instead of holding the scope open.
             let page_found = page_found;
+            let side_nodes = later_nodes.clone();
             let side = scope.spawn(move || {
                 let self_sizes = shallow_sizes(graph, &t);
-                if page_known.recv().is_ok() {
-                    if let Some(page) = page.get() {
-                        let _ = half_found.send(essential_edges(graph, &t, page, half as u32..graph.node_count as u32));
-                    }
+                if let Ok(page) = page_known.recv() {
+                    let _ = half_found.send(essential_edges(graph, &t, page, side_nodes));
                 }
                 let (distance, parent_edge) = distances(graph, &t);
                 let mut names = Analysis {
@@ -195,12 +195,12 @@ impl<'g> Analysis<'g> {
                 names
             });
             let page = page.get_or_init(|| page_owned(graph, &t));
-            let _ = page_found.send(());
+            let _ = page_found.send(page);
             let (mut essential, mut retained_at_all) = essential_edges(graph, &t, page, 0..half as u32);
             let (later_essential, later_retained) = match half_known.recv() {
                 Ok(found) => found,
                 // The side thread is gone (its panic surfaces at the join).
-                Err(_) => essential_edges(graph, &t, page, half as u32..graph.node_count as u32),
+                Err(_) => essential_edges(graph, &t, page, later_nodes),
             };
             essential.or(&later_essential);
             retained_at_all.or(&later_retained);
