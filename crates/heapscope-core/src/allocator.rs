@@ -331,6 +331,7 @@ mod tests {
             a.dealloc(p, big);
             let q = a.alloc_zeroed(small);
             assert_eq!(q, p, "a kept block is cut for the next one");
+            assert_eq!(kept().len, 1, "the rest of the cut block stays kept");
             assert!((0..small.size()).all(|i| *q.add(i) == 0));
             a.dealloc(q, small);
             // Nothing kept holds 8 MiB: the largest grows, the rest goes.
