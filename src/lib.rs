@@ -43,17 +43,23 @@ use trigger::station::{DumpConfig, Station};
 /// Per-process snapshot counter behind `{seq}`.
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
-/// NODE_MODULE_VERSION this binary was compiled for; the loader compares it
-/// with `process.versions.modules` because Node does not for N-API modules.
-#[napi]
-pub fn node_module_version() -> u32 {
-    v8::node_module_version()
+/// A V8 shim the addon talks to.
+#[napi(object)]
+pub struct ShimLoaded {
+    /// NODE_MODULE_VERSION of the headers the shim was compiled against.
+    pub node_module_version: u32,
+    /// The version of the V8 inside the running `node`, as the shim sees it.
+    pub v8_version: String,
 }
 
-/// The version of the V8 that this addon is talking to.
-#[napi]
-pub fn v8_version() -> String {
-    v8::v8_version()
+/// Loads the V8 shim at `path`, which must have been built for Node ABI
+/// `abi` (the loader passes `process.versions.modules`: Node does not check
+/// ABIs for Node-API modules). Throws with the file and the reason when it
+/// cannot be used; a second call returns the shim already loaded.
+#[napi(catch_unwind)]
+pub fn load_shim(path: String, abi: u32) -> Result<ShimLoaded> {
+    let info = v8::load_shim(&path, abi).map_err(Error::from_reason)?;
+    Ok(ShimLoaded { node_module_version: info.node_module_version, v8_version: info.v8_version })
 }
 
 /// Where to write and what to ask V8 for.
@@ -384,7 +390,19 @@ pub fn arm_signal(env: Env, signal: i32, options: DumpOptions, notify: Function<
     trigger::signal::allowed(signal).map_err(|m| Error::new(Status::InvalidArg, m))?;
     let station = station_for(&env, true, notify)?;
     station.set_signal_config(options.into_config());
-    trigger::signal::arm(signal, station)
+    trigger::signal::arm(signal, trigger::signal::Target::Station(station))
+        .map_err(|e| Error::from_reason(format!("could not install the signal handler: {e}")))
+}
+
+/// Without a V8 shim: arms the snapshot signal so that each delivery calls
+/// `relay(signalName)` on the calling thread's loop (heapscope's capture
+/// worker, whose loop stays free while the main thread is busy). Weak: it
+/// never keeps that thread alive.
+#[napi(catch_unwind)]
+pub fn arm_signal_relay(signal: i32, relay: Function<String, ()>) -> Result<()> {
+    trigger::signal::allowed(signal).map_err(|m| Error::new(Status::InvalidArg, m))?;
+    let relay = relay.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?;
+    trigger::signal::arm(signal, trigger::signal::Target::Relay(relay))
         .map_err(|e| Error::from_reason(format!("could not install the signal handler: {e}")))
 }
 
@@ -704,4 +722,98 @@ pub fn take_snapshot_analyzed(
         summarizer.run("", None, |progress| heapscope_core::snapshot::Graph::read(reader, progress))
     })?;
     Ok(AsyncTask::new(FinishAnalyzedSnapshot { file, fed, analysis: Some(thread) }))
+}
+
+/// Without a V8 shim: what the signal's worker does with a finished
+/// snapshot, as the station does with its own (retention, the stderr line,
+/// the event for JS).
+#[napi(catch_unwind)]
+pub fn settle_relayed(outcome: SnapshotOutcome, dump: DumpOptions, signal_name: String) -> TriggerEvent {
+    let request = trigger::station::Request {
+        trigger: trigger::station::Trigger::Signal,
+        reason: signal_name,
+        watcher: 0,
+        crossing: None,
+        config: Arc::new(dump.into_config()),
+    };
+    trigger::station::settle_triggered(&request, outcome)
+}
+
+/// A snapshot file fed from JS, for a Node that no V8 shim fits: the chunks
+/// of Node's own `v8.getHeapSnapshot()` stream, or of an inspector session's
+/// `HeapProfiler.addHeapSnapshotChunk` events, go through the same sink as
+/// the shim's (temporary name, 0600, checked writes, fsync, rename).
+#[napi]
+pub struct SnapshotFile {
+    path: PathBuf,
+    seq: u64,
+    gzip: bool,
+    state: Option<std::result::Result<capture::Delivery, Failure>>,
+}
+
+#[napi]
+impl SnapshotFile {
+    /// Creates the temporary file. A failure (bad template, EACCES, …) is
+    /// kept and reported by `finish()`, as the shim's path reports it.
+    #[napi(factory, catch_unwind)]
+    pub fn open(request: SnapshotRequest) -> SnapshotFile {
+        let seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
+        let gzip = request.gzip.is_some();
+        let path = match resolve_path(&request, seq) {
+            Ok(path) => path,
+            Err(message) => return SnapshotFile { path: PathBuf::new(), seq, gzip, state: Some(Err(bad_request(message))) },
+        };
+        let state = capture::Delivery::begin(&path, FileOptions { gzip: request.gzip }, None).map_err(|e| failure(&e));
+        SnapshotFile { path, seq, gzip, state: Some(state) }
+    }
+
+    /// The final path this file will have.
+    #[napi(getter)]
+    pub fn path(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
+
+    /// Appends a chunk (a string of JSON or its bytes). Returns false once
+    /// writing has failed; `finish()` then says why.
+    #[napi(catch_unwind)]
+    pub fn write(&mut self, chunk: Either<String, BufferSlice>) -> bool {
+        let Some(Ok(delivery)) = self.state.as_mut() else { return false };
+        let bytes: heapscope_core::sink::Chunk = match &chunk {
+            Either::A(text) => Arc::from(text.as_bytes()),
+            Either::B(buffer) => Arc::from(&buffer[..]),
+        };
+        delivery.deliver(bytes)
+    }
+
+    /// `finish()`, waiting on this thread: node-heapdump's synchronous call.
+    #[napi(catch_unwind)]
+    pub fn finish_sync(&mut self, complete: bool, pause_ms: f64, heap_used: f64) -> Result<SnapshotOutcome> {
+        self.finishing(complete, pause_ms, heap_used).compute()
+    }
+
+    /// Ends the file: `complete` when the producer delivered the whole
+    /// snapshot, else the temporary file is removed. `pause_ms` and
+    /// `heap_used` are the producer's figures, reported as given.
+    #[napi(catch_unwind)]
+    pub fn finish(&mut self, complete: bool, pause_ms: f64, heap_used: f64) -> AsyncTask<FinishSnapshot> {
+        AsyncTask::new(self.finishing(complete, pause_ms, heap_used))
+    }
+
+    fn finishing(&mut self, complete: bool, pause_ms: f64, heap_used: f64) -> FinishSnapshot {
+        let status = if complete { v8::SnapshotStatus::Complete } else { v8::SnapshotStatus::Failed };
+        let pending = match self.state.take() {
+            Some(Ok(delivery)) => {
+                Ok(delivery.finish(status, Duration::from_secs_f64(pause_ms.max(0.0) / 1000.0), heap_used as u64))
+            }
+            Some(Err(failure)) => Err(failure),
+            None => Err(Failure {
+                message: "heapscope: this snapshot file was already finished".into(),
+                code: "ERR_HEAPSCOPE_FINISHED".into(),
+                errno: 0,
+                syscall: None,
+                path: Some(self.path()),
+            }),
+        };
+        FinishSnapshot { path: self.path.clone(), seq: self.seq, gzip: self.gzip, pending: Some(pending) }
+    }
 }

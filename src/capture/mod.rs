@@ -129,10 +129,58 @@ impl PendingFile {
     }
 }
 
+/// A snapshot file open for chunks, whoever produces them: V8 through the
+/// shim ([`write_file`]) or, without a shim, Node's own snapshot stream handed
+/// over from JS. `feed`, when given, gets every chunk too (an analysis reading
+/// the stream); if it stops reading, the file still completes.
+pub struct Delivery {
+    started: Instant,
+    thread: SinkThread<Written, SinkError>,
+    feed: Option<Sender<Chunk>>,
+}
+
+impl Delivery {
+    /// Creates the temporary file and starts its writer thread.
+    pub fn begin(path: &std::path::Path, file: FileOptions, feed: Option<Sender<Chunk>>) -> Result<Delivery, CaptureError> {
+        let started = Instant::now();
+        let sink = FileSink::create(path, file).map_err(CaptureError::Sink)?;
+        let thread = SinkThread::spawn("heapscope-writer", sink, CHANNEL_CHUNKS).map_err(CaptureError::Thread)?;
+        Ok(Delivery { started, thread, feed })
+    }
+
+    /// Hands one chunk on; `false` once the file's sink has failed.
+    pub fn deliver(&mut self, chunk: Chunk) -> bool {
+        if self.feed.as_ref().is_some_and(|tx| tx.send(Arc::clone(&chunk)).is_err()) {
+            self.feed = None;
+        }
+        self.thread.send(chunk)
+    }
+
+    /// Ends the stream as the producer says it ended: a complete stream is
+    /// finished by the writer (fsync, rename); anything else removes the file.
+    pub fn finish(self, status: SnapshotStatus, pause: Duration, heap_used: u64) -> PendingFile {
+        let Delivery { started, mut thread, feed } = self;
+        // Dropping the sender ends the feed's stream.
+        drop(feed);
+        let state = match status {
+            SnapshotStatus::Complete => {
+                thread.end();
+                Ok(thread)
+            }
+            // The sink failed: its error is the story, and it already cleaned up.
+            SnapshotStatus::Aborted if thread.has_failed() => Ok(thread),
+            other => {
+                thread.abort();
+                drop(thread);
+                Err(CaptureError::V8(other))
+            }
+        };
+        PendingFile { started, pause, heap_used, state }
+    }
+}
+
 /// Takes a snapshot of `isolate` into `path`. Isolate thread only. Returns
 /// once V8 is done; the rest of the write finishes on the sink's thread.
-/// `feed`, when given, gets every chunk too (an analysis reading the stream);
-/// if it stops reading, the file still completes.
 pub fn write_file(
     isolate: Isolate,
     path: PathBuf,
@@ -140,38 +188,12 @@ pub fn write_file(
     options: CaptureOptions,
     feed: Option<Sender<Chunk>>,
 ) -> PendingFile {
-    let started = Instant::now();
-    let sink = match FileSink::create(&path, file) {
-        Ok(sink) => sink,
-        Err(e) => return PendingFile::failed(CaptureError::Sink(e)),
+    let mut delivery = match Delivery::begin(&path, file, feed) {
+        Ok(delivery) => delivery,
+        Err(e) => return PendingFile::failed(e),
     };
-    let mut thread = match SinkThread::spawn("heapscope-writer", sink, CHANNEL_CHUNKS) {
-        Ok(thread) => thread,
-        Err(e) => return PendingFile::failed(CaptureError::Thread(e)),
-    };
-    let mut feed = feed;
-    let (status, pause, heap_used) = stream(isolate, options, &mut |chunk| {
-        if feed.as_ref().is_some_and(|tx| tx.send(Arc::clone(&chunk)).is_err()) {
-            feed = None;
-        }
-        thread.send(chunk)
-    });
-    // Dropping the sender ends the feed's stream.
-    drop(feed);
-    let state = match status {
-        SnapshotStatus::Complete => {
-            thread.end();
-            Ok(thread)
-        }
-        // The sink failed: its error is the story, and it already cleaned up.
-        SnapshotStatus::Aborted if thread.has_failed() => Ok(thread),
-        other => {
-            thread.abort();
-            drop(thread);
-            Err(CaptureError::V8(other))
-        }
-    };
-    PendingFile { started, pause, heap_used, state }
+    let (status, pause, heap_used) = stream(isolate, options, &mut |chunk| delivery.deliver(chunk));
+    delivery.finish(status, pause, heap_used)
 }
 
 /// What a snapshot streamed only to a feed did.

@@ -17,14 +17,29 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::Status;
+
 use super::station::Station;
+
+/// Without a V8 shim, the signal is relayed to a JS function on a thread
+/// whose loop is free (heapscope's capture worker), which takes the snapshot
+/// through an inspector session: Node services those by V8 interrupt.
+pub type Relay = ThreadsafeFunction<String, (), String, Status, false, true>;
+
+/// Who hears the signal.
+pub enum Target {
+    /// The main isolate's station: a snapshot by interrupt, through the shim.
+    Station(&'static Station),
+    Relay(Relay),
+}
 
 static SIGNUM: AtomicI32 = AtomicI32::new(0);
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 /// The handler we replaced: its address and whether it takes siginfo.
 static PREVIOUS: AtomicUsize = AtomicUsize::new(libc::SIG_DFL);
 static PREVIOUS_SIGINFO: AtomicBool = AtomicBool::new(false);
-static ARMED: Mutex<Option<&'static Station>> = Mutex::new(None);
+static ARMED: Mutex<Option<Target>> = Mutex::new(None);
 
 /// Signals that may be used, with their names: not the inspector's SIGUSR1,
 /// nothing fatal or uncatchable, nothing that means "stop" to process managers.
@@ -52,14 +67,14 @@ pub fn allowed(signum: c_int) -> Result<(), String> {
 }
 
 /// Installs the handler for `signum` and starts the signal thread, feeding
-/// `station` (the main isolate's). Idempotent for the same signal.
-pub fn arm(signum: c_int, station: &'static Station) -> io::Result<()> {
+/// `target`. Idempotent for the same signal.
+pub fn arm(signum: c_int, target: Target) -> io::Result<()> {
     let mut armed = ARMED.lock().unwrap_or_else(|p| p.into_inner());
     if armed.is_some() {
         if SIGNUM.load(Ordering::Acquire) != signum {
             disarm_locked(&mut armed);
         } else {
-            *armed = Some(station);
+            *armed = Some(target);
             return rearm_locked();
         }
     }
@@ -67,7 +82,7 @@ pub fn arm(signum: c_int, station: &'static Station) -> io::Result<()> {
         start_thread()?;
     }
     SIGNUM.store(signum, Ordering::Release);
-    *armed = Some(station);
+    *armed = Some(target);
     rearm_locked()
 }
 
@@ -86,7 +101,7 @@ pub fn disarm() {
     disarm_locked(&mut armed);
 }
 
-fn disarm_locked(armed: &mut Option<&'static Station>) {
+fn disarm_locked(armed: &mut Option<Target>) {
     if armed.take().is_none() {
         return;
     }
@@ -151,10 +166,15 @@ fn start_thread() -> io::Result<()> {
             if n <= 0 {
                 return;
             }
-            let station = *ARMED.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(station) = station {
-                let name = signal_name(SIGNUM.load(Ordering::Acquire));
-                station.request_signal(name);
+            let name = signal_name(SIGNUM.load(Ordering::Acquire));
+            match &*ARMED.lock().unwrap_or_else(|p| p.into_inner()) {
+                Some(Target::Station(station)) => {
+                    station.request_signal(name);
+                }
+                Some(Target::Relay(relay)) => {
+                    relay.call(name.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
+                }
+                None => {}
             }
         }
     })?;

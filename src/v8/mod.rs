@@ -3,10 +3,18 @@
 //! This module owns every `unsafe` call into V8 and libuv. Callers get plain
 //! Rust types; each block below says why its use is sound. Nothing here knows
 //! about files, channels or JS values.
+//!
+//! The addon itself uses Node-API only, so one binary serves every Node major.
+//! V8's C++ API differs between majors, so its few calls live in a shim built
+//! per Node ABI and loaded here at run time ([`load_shim`]): `dlopen` binds its
+//! V8 symbols to the running `node`, as an addon's would be, and the shim hands
+//! back a table of C functions whose layout version and Node ABI are checked
+//! before anything is called. Until a shim is loaded, [`Isolate::current`] is
+//! `None` and every capture path reports that no isolate is reachable.
 
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 mod ffi {
     use std::ffi::{c_char, c_int, c_void};
@@ -28,53 +36,141 @@ mod ffi {
         pub external_memory: u64,
     }
 
-    extern "C" {
-        pub fn hs_node_module_version() -> c_int;
-        pub fn hs_v8_version() -> *const c_char;
-        pub fn hs_current_isolate() -> *mut c_void;
-        pub fn hs_write_snapshot(
-            isolate: *mut c_void,
-            internals: c_int,
-            numerics: c_int,
-            f: ChunkFn,
-            ctx: *mut c_void,
-        ) -> c_int;
-        pub fn hs_heap_statistics(isolate: *mut c_void, out: *mut HeapStats);
-        pub fn hs_young_generation_size(isolate: *mut c_void) -> usize;
-        pub fn hs_request_interrupt(isolate: *mut c_void, f: IsolateFn, data: *mut c_void) -> c_int;
-        pub fn hs_add_gc_epilogue(isolate: *mut c_void, f: GcFn, data: *mut c_void) -> *mut c_void;
-        pub fn hs_remove_gc_epilogue(isolate: *mut c_void, registration: *mut c_void);
-        pub fn hs_add_near_heap_limit(isolate: *mut c_void, f: NearLimitFn, data: *mut c_void);
-        pub fn hs_remove_near_heap_limit(isolate: *mut c_void, f: NearLimitFn, heap_limit: usize);
-        pub fn hs_restore_initial_heap_limit(isolate: *mut c_void, threshold_percent: f64);
-        pub fn hs_async_new(uv_loop: *mut c_void, f: AsyncFn, data: *mut c_void) -> *mut c_void;
-        pub fn hs_async_send(handle: *mut c_void) -> c_int;
-        pub fn hs_async_close(handle: *mut c_void);
+    /// The layout version of [`Table`]; `HS_SHIM_ABI` in shim.cc.
+    pub const TABLE_ABI: u32 = 1;
+
+    /// `hs_shim_table` in shim.cc, field for field.
+    #[repr(C)]
+    pub struct Table {
+        pub abi: u32,
+        pub size: u32,
+        pub node_module_version: i32,
+        pub v8_version: unsafe extern "C" fn() -> *const c_char,
+        pub current_isolate: unsafe extern "C" fn() -> *mut c_void,
+        pub write_snapshot: unsafe extern "C" fn(*mut c_void, c_int, c_int, ChunkFn, *mut c_void) -> c_int,
+        pub heap_statistics: unsafe extern "C" fn(*mut c_void, *mut HeapStats),
+        pub young_generation_size: unsafe extern "C" fn(*mut c_void) -> usize,
+        pub request_interrupt: unsafe extern "C" fn(*mut c_void, IsolateFn, *mut c_void) -> c_int,
+        pub add_gc_epilogue: unsafe extern "C" fn(*mut c_void, GcFn, *mut c_void) -> *mut c_void,
+        pub remove_gc_epilogue: unsafe extern "C" fn(*mut c_void, *mut c_void),
+        pub add_near_heap_limit: unsafe extern "C" fn(*mut c_void, NearLimitFn, *mut c_void),
+        pub remove_near_heap_limit: unsafe extern "C" fn(*mut c_void, NearLimitFn, usize),
+        pub restore_initial_heap_limit: unsafe extern "C" fn(*mut c_void, f64),
+        pub async_new: unsafe extern "C" fn(*mut c_void, AsyncFn, *mut c_void) -> *mut c_void,
+        pub async_send: unsafe extern "C" fn(*mut c_void) -> c_int,
+        pub async_close: unsafe extern "C" fn(*mut c_void),
     }
+
+    /// `heapscope_v8_shim`, the shim's one exported symbol.
+    pub type Entry = unsafe extern "C" fn(abi: u32) -> *const Table;
 }
 
 pub use ffi::HeapStats;
 
+/// The loaded shim's table; set once, never unloaded (V8 may hold pointers
+/// into the shim's code, e.g. a registered GC callback).
+static SHIM: OnceLock<&'static ffi::Table> = OnceLock::new();
+
+/// The shim, once loaded.
+fn shim() -> Option<&'static ffi::Table> {
+    SHIM.get().copied()
+}
+
+/// What the running shim was built for.
+#[derive(Debug, Clone)]
+pub struct ShimInfo {
+    /// NODE_MODULE_VERSION of the headers it was compiled against.
+    pub node_module_version: u32,
+    /// The version of the V8 inside the running `node`, asked through the shim.
+    pub v8_version: String,
+}
+
+/// Loads the shim at `path`, built for Node ABI `expected_abi`, unless one is
+/// loaded already (then its figures are returned and `path` is not opened).
+/// Errors name the file and what was wrong with it.
+pub fn load_shim(path: &str, expected_abi: u32) -> Result<ShimInfo, String> {
+    if let Some(table) = shim() {
+        return Ok(info(table));
+    }
+    let c_path = CString::new(path).map_err(|_| format!("{path}: the path holds a NUL byte"))?;
+    // SAFETY: dlopen takes a NUL-terminated path; RTLD_NOW makes a missing V8
+    // symbol (a shim for another Node) fail here rather than at first call.
+    // RTLD_LOCAL keeps the shim's own symbols out of the process' namespace.
+    let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    if handle.is_null() {
+        return Err(format!("{path}: {}", dl_error()));
+    }
+    // SAFETY: `handle` is a live dlopen handle and the name is NUL-terminated.
+    let entry = unsafe { libc::dlsym(handle, c"heapscope_v8_shim".as_ptr()) };
+    if entry.is_null() {
+        return Err(format!("{path}: not a heapscope V8 shim (no heapscope_v8_shim symbol)"));
+    }
+    // SAFETY: the symbol is `heapscope_v8_shim` of shim.cc, whose signature is `Entry`.
+    let entry: ffi::Entry = unsafe { std::mem::transmute::<*mut c_void, ffi::Entry>(entry) };
+    // SAFETY: the entry point reads its argument and returns a pointer to a
+    // static table, or null for a layout it does not have.
+    let table = unsafe { entry(ffi::TABLE_ABI) };
+    if table.is_null() {
+        return Err(format!("{path}: the shim has another table layout than this addon (version {})", ffi::TABLE_ABI));
+    }
+    // SAFETY: non-null, pointing at the shim's static `kTable`, which lives
+    // as long as the library, which is never closed.
+    let table: &'static ffi::Table = unsafe { &*table };
+    if (table.size as usize) < std::mem::size_of::<ffi::Table>() {
+        return Err(format!("{path}: the shim's table is {} bytes, this addon needs {}", table.size, std::mem::size_of::<ffi::Table>()));
+    }
+    if table.node_module_version as u32 != expected_abi {
+        return Err(format!(
+            "{path}: built for Node ABI {}, this Node is ABI {expected_abi}",
+            table.node_module_version
+        ));
+    }
+    let _ = SHIM.set(table);
+    Ok(info(shim().unwrap_or(table)))
+}
+
+fn info(table: &'static ffi::Table) -> ShimInfo {
+    // SAFETY: V8 returns a pointer to a static NUL-terminated string.
+    let v8_version = unsafe { CStr::from_ptr((table.v8_version)()) }.to_string_lossy().into_owned();
+    ShimInfo { node_module_version: table.node_module_version as u32, v8_version }
+}
+
+fn dl_error() -> String {
+    // SAFETY: dlerror returns null or a NUL-terminated string valid until the
+    // next dl* call on this thread; it is copied at once.
+    let text = unsafe { libc::dlerror() };
+    if text.is_null() {
+        return "dlopen failed".into();
+    }
+    // SAFETY: see above.
+    unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned()
+}
+
 /// V8's `kGCTypeMarkSweepCompact`: a full GC, after which heap figures are live data.
 const GC_TYPE_MARK_SWEEP_COMPACT: i32 = 1 << 2;
-
-/// NODE_MODULE_VERSION of the headers the shim was compiled against.
-pub fn node_module_version() -> u32 {
-    // SAFETY: returns a compile-time constant; touches no V8 state.
-    unsafe { ffi::hs_node_module_version() as u32 }
-}
-
-/// V8's own version string, from the V8 inside the running `node`.
-pub fn v8_version() -> String {
-    // SAFETY: V8 returns a pointer to a static NUL-terminated string.
-    unsafe { CStr::from_ptr(ffi::hs_v8_version()) }.to_string_lossy().into_owned()
-}
 
 /// A V8 isolate. Only the methods documented as thread-safe may be used away
 /// from the isolate's own thread; the type is `Send` so that signal and poller
 /// threads can ask for an interrupt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Isolate(*mut c_void);
+#[derive(Clone, Copy)]
+pub struct Isolate {
+    ptr: *mut c_void,
+    /// The shim that found it: an `Isolate` exists only once one is loaded.
+    shim: &'static ffi::Table,
+}
+
+impl PartialEq for Isolate {
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+impl Eq for Isolate {}
+
+impl std::fmt::Debug for Isolate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Isolate").field(&self.ptr).finish()
+    }
+}
 
 // SAFETY: an isolate pointer is a plain address; every method that is not
 // thread-safe is marked as needing the isolate's thread and is only called
@@ -95,14 +191,16 @@ pub enum SnapshotStatus {
 impl Isolate {
     /// The isolate of the calling thread: the main isolate on Node's main
     /// thread, the worker's inside a `worker_threads` Worker.
+    /// `None` off JS threads, and until a shim is loaded.
     pub fn current() -> Option<Isolate> {
+        let shim = shim()?;
         // SAFETY: Isolate::GetCurrent reads a thread-local; null off JS threads.
-        let ptr = unsafe { ffi::hs_current_isolate() };
-        (!ptr.is_null()).then_some(Isolate(ptr))
+        let ptr = unsafe { (shim.current_isolate)() };
+        (!ptr.is_null()).then_some(Isolate { ptr, shim })
     }
 
     pub fn as_ptr(self) -> *mut c_void {
-        self.0
+        self.ptr
     }
 
     /// Takes a heap snapshot and hands its JSON, chunk by chunk, to `on_chunk`;
@@ -130,7 +228,7 @@ impl Isolate {
         // SAFETY: called on the isolate's thread (callers' contract); the
         // callback and its context outlive the call, which is synchronous.
         let status = unsafe {
-            ffi::hs_write_snapshot(self.0, expose_internals as c_int, expose_numeric_values as c_int, trampoline, ctx)
+            (self.shim.write_snapshot)(self.ptr, expose_internals as c_int, expose_numeric_values as c_int, trampoline, ctx)
         };
         match status {
             0 => SnapshotStatus::Complete,
@@ -144,14 +242,14 @@ impl Isolate {
     pub fn heap_statistics(self) -> HeapStats {
         let mut stats = HeapStats::default();
         // SAFETY: isolate thread (callers' contract); `stats` is a valid out-pointer.
-        unsafe { ffi::hs_heap_statistics(self.0, &mut stats) };
+        unsafe { (self.shim.heap_statistics)(self.ptr, &mut stats) };
         stats
     }
 
     /// Bytes the young generation occupies. Isolate thread only.
     pub fn young_generation_size(self) -> usize {
         // SAFETY: isolate thread (callers' contract); reads heap-space statistics.
-        unsafe { ffi::hs_young_generation_size(self.0) }
+        unsafe { (self.shim.young_generation_size)(self.ptr) }
     }
 
     /// Runs `callback(isolate, data)` on the isolate's thread at its next
@@ -162,7 +260,7 @@ impl Isolate {
     /// not unwind.
     pub unsafe fn request_interrupt(self, callback: ffi::IsolateFn, data: *mut c_void) -> bool {
         // SAFETY: RequestInterrupt is documented as callable from any thread.
-        unsafe { ffi::hs_request_interrupt(self.0, callback, data) == 0 }
+        unsafe { (self.shim.request_interrupt)(self.ptr, callback, data) == 0 }
     }
 
     /// Isolate thread only: calls `observer.after_full_gc()` after every full
@@ -173,7 +271,7 @@ impl Isolate {
         // SAFETY: isolate thread (callers' contract); `data` stays valid until
         // `remove_full_gc` releases it after unregistering; the trampoline
         // catches panics.
-        let reg = unsafe { ffi::hs_add_gc_epilogue(self.0, full_gc_trampoline::<T>, data) };
+        let reg = unsafe { (self.shim.add_gc_epilogue)(self.ptr, full_gc_trampoline::<T>, data) };
         if reg.is_null() {
             // SAFETY: the registration failed, so V8 holds no copy of `data`.
             drop(unsafe { Arc::from_raw(data as *const T) });
@@ -185,7 +283,7 @@ impl Isolate {
     /// Isolate thread only; `hook` came from this isolate.
     pub fn remove_full_gc(self, hook: FullGcHook) {
         // SAFETY: isolate thread (callers' contract); the shim frees the registration.
-        unsafe { ffi::hs_remove_gc_epilogue(self.0, hook.reg) };
+        unsafe { (self.shim.remove_gc_epilogue)(self.ptr, hook.reg) };
         // SAFETY: V8 no longer calls the trampoline: release the hook's strong count.
         unsafe { (hook.release)(hook.data) };
     }
@@ -195,21 +293,21 @@ impl Isolate {
     /// must not unwind.
     pub unsafe fn add_near_heap_limit(self, callback: ffi::NearLimitFn, data: *mut c_void) {
         // SAFETY: forwarded contract.
-        unsafe { ffi::hs_add_near_heap_limit(self.0, callback, data) }
+        unsafe { (self.shim.add_near_heap_limit)(self.ptr, callback, data) }
     }
 
     /// # Safety
     /// Isolate thread only.
     pub unsafe fn remove_near_heap_limit(self, callback: ffi::NearLimitFn, heap_limit: usize) {
         // SAFETY: forwarded contract.
-        unsafe { ffi::hs_remove_near_heap_limit(self.0, callback, heap_limit) }
+        unsafe { (self.shim.remove_near_heap_limit)(self.ptr, callback, heap_limit) }
     }
 
     /// Isolate thread only: V8 restores the initial heap limit once usage falls
     /// below `threshold_percent` of it.
     pub fn restore_initial_heap_limit(self, threshold_percent: f64) {
         // SAFETY: isolate thread (callers' contract); plain setter.
-        unsafe { ffi::hs_restore_initial_heap_limit(self.0, threshold_percent) }
+        unsafe { (self.shim.restore_initial_heap_limit)(self.ptr, threshold_percent) }
     }
 }
 
@@ -253,8 +351,16 @@ unsafe fn release_observer<T>(data: *mut c_void) {
 
 /// A libuv async handle: `send` from any thread, the callback runs on the
 /// loop's thread. Never keeps the loop alive.
-#[derive(Debug)]
-pub struct AsyncWakeup(*mut c_void);
+pub struct AsyncWakeup {
+    handle: *mut c_void,
+    shim: &'static ffi::Table,
+}
+
+impl std::fmt::Debug for AsyncWakeup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AsyncWakeup").field(&self.handle).finish()
+    }
+}
 // SAFETY: uv_async_send is the one libuv call documented as thread-safe; close
 // is only called on the loop thread (see `close`).
 unsafe impl Send for AsyncWakeup {}
@@ -265,20 +371,21 @@ impl AsyncWakeup {
     /// Loop thread only; `uv_loop` is a live `uv_loop_t*`; `data` must outlive
     /// the handle and `callback` must not unwind.
     pub unsafe fn new(uv_loop: *mut c_void, callback: ffi::AsyncFn, data: *mut c_void) -> Option<AsyncWakeup> {
+        let shim = shim()?;
         // SAFETY: forwarded contract.
-        let handle = unsafe { ffi::hs_async_new(uv_loop, callback, data) };
-        (!handle.is_null()).then_some(AsyncWakeup(handle))
+        let handle = unsafe { (shim.async_new)(uv_loop, callback, data) };
+        (!handle.is_null()).then_some(AsyncWakeup { handle, shim })
     }
 
     pub fn send(&self) -> bool {
         // SAFETY: thread-safe by libuv's contract; the handle is open until `close`.
-        unsafe { ffi::hs_async_send(self.0) == 0 }
+        unsafe { (self.shim.async_send)(self.handle) == 0 }
     }
 
     /// # Safety
     /// Loop thread only, once; no `send` may follow.
     pub unsafe fn close(self) {
         // SAFETY: forwarded contract; libuv frees the handle after its close callback.
-        unsafe { ffi::hs_async_close(self.0) }
+        unsafe { (self.shim.async_close)(self.handle) }
     }
 }

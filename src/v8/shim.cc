@@ -1,9 +1,15 @@
-// The V8 boundary: the only C++ in heapscope.
+// The V8 boundary: the only C++ in heapscope, built per Node major.
 //
 // N-API has no heap profiler, interrupt or GC-callback API, so these few
 // functions reach V8's C++ API, whose symbols the `node` executable exports.
 // Everything here is a thin, C-callable wrapper; policy lives in Rust.
 // Only API overloads present in every supported Node major (20..26) are used.
+//
+// This file is compiled on its own into a small shared library per Node ABI
+// (scripts/build-shim.js: a C++ compiler and that Node's headers, no Rust).
+// The addon, which uses Node-API only and so loads in every Node, dlopen()s
+// the one for the running Node and asks it for its function table by the one
+// exported symbol, `heapscope_v8_shim`. Everything else is hidden.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,11 +46,9 @@ enum hs_snapshot_status {
   HS_SNAPSHOT_FAILED = 3,    // V8 returned no snapshot
 };
 
-int hs_node_module_version(void) { return NODE_MODULE_VERSION; }
+static const char* hs_v8_version(void) { return v8::V8::GetVersion(); }
 
-const char* hs_v8_version(void) { return v8::V8::GetVersion(); }
-
-void* hs_current_isolate(void) { return v8::Isolate::GetCurrent(); }
+static void* hs_current_isolate(void) { return v8::Isolate::GetCurrent(); }
 
 }  // extern "C"
 
@@ -65,6 +69,9 @@ class ChunkStream final : public v8::OutputStream {
     return kContinue;
   }
   bool aborted() const { return aborted_; }
+  // Never heap-allocated; defined so that the deleting destructor V8's
+  // virtual one implies needs no C++ runtime library from the process.
+  static void operator delete(void* p) { free(p); }
 
  private:
   hs_chunk_fn fn_;
@@ -102,7 +109,7 @@ extern "C" {
 
 // Takes a snapshot of `isolate`'s heap and streams its JSON through `fn`.
 // Must run on the isolate's own thread.
-int hs_write_snapshot(void* isolate_ptr, int expose_internals, int expose_numeric_values,
+static int hs_write_snapshot(void* isolate_ptr, int expose_internals, int expose_numeric_values,
                       hs_chunk_fn fn, void* ctx) {
   v8::Isolate* isolate = static_cast<v8::Isolate*>(isolate_ptr);
   if (isolate == nullptr) return HS_SNAPSHOT_NO_ISOLATE;
@@ -124,7 +131,7 @@ int hs_write_snapshot(void* isolate_ptr, int expose_internals, int expose_numeri
   return stream.aborted() ? HS_SNAPSHOT_ABORTED : HS_SNAPSHOT_OK;
 }
 
-void hs_heap_statistics(void* isolate_ptr, hs_heap_stats* out) {
+static void hs_heap_statistics(void* isolate_ptr, hs_heap_stats* out) {
   v8::HeapStatistics stats;
   static_cast<v8::Isolate*>(isolate_ptr)->GetHeapStatistics(&stats);
   out->total_heap_size = stats.total_heap_size();
@@ -138,7 +145,7 @@ void hs_heap_statistics(void* isolate_ptr, hs_heap_stats* out) {
 // Bytes the young generation currently occupies (new space and new large
 // objects): the most a GC can promote into the old generation at once, which
 // is what a raised heap limit must leave room for.
-size_t hs_young_generation_size(void* isolate_ptr) {
+static size_t hs_young_generation_size(void* isolate_ptr) {
   v8::Isolate* isolate = static_cast<v8::Isolate*>(isolate_ptr);
   size_t young = 0;
   v8::HeapSpaceStatistics stats;
@@ -154,7 +161,7 @@ size_t hs_young_generation_size(void* isolate_ptr) {
 
 // Safe from any thread: runs `fn` on the isolate's thread as soon as it
 // executes JS again, including inside `while (true) {}`.
-int hs_request_interrupt(void* isolate_ptr, hs_isolate_fn fn, void* data) {
+static int hs_request_interrupt(void* isolate_ptr, hs_isolate_fn fn, void* data) {
   Trampoline* t = static_cast<Trampoline*>(malloc(sizeof(Trampoline)));
   if (t == nullptr) return -1;
   t->fn = fn;
@@ -175,7 +182,7 @@ static void OnGcEpilogue(v8::Isolate* isolate, v8::GCType type, v8::GCCallbackFl
 }
 
 // Returns an opaque registration to pass to hs_remove_gc_epilogue.
-void* hs_add_gc_epilogue(void* isolate_ptr, hs_gc_fn fn, void* data) {
+static void* hs_add_gc_epilogue(void* isolate_ptr, hs_gc_fn fn, void* data) {
   GcTrampoline* t = static_cast<GcTrampoline*>(malloc(sizeof(GcTrampoline)));
   if (t == nullptr) return nullptr;
   t->fn = fn;
@@ -184,26 +191,26 @@ void* hs_add_gc_epilogue(void* isolate_ptr, hs_gc_fn fn, void* data) {
   return t;
 }
 
-void hs_remove_gc_epilogue(void* isolate_ptr, void* registration) {
+static void hs_remove_gc_epilogue(void* isolate_ptr, void* registration) {
   static_cast<v8::Isolate*>(isolate_ptr)->RemoveGCEpilogueCallback(OnGcEpilogue, registration);
   free(registration);
 }
 
-void hs_add_near_heap_limit(void* isolate_ptr, hs_near_limit_fn fn, void* data) {
+static void hs_add_near_heap_limit(void* isolate_ptr, hs_near_limit_fn fn, void* data) {
   static_cast<v8::Isolate*>(isolate_ptr)->AddNearHeapLimitCallback(fn, data);
 }
 
-void hs_remove_near_heap_limit(void* isolate_ptr, hs_near_limit_fn fn, size_t heap_limit) {
+static void hs_remove_near_heap_limit(void* isolate_ptr, hs_near_limit_fn fn, size_t heap_limit) {
   static_cast<v8::Isolate*>(isolate_ptr)->RemoveNearHeapLimitCallback(fn, heap_limit);
 }
 
-void hs_restore_initial_heap_limit(void* isolate_ptr, double threshold_percent) {
+static void hs_restore_initial_heap_limit(void* isolate_ptr, double threshold_percent) {
   static_cast<v8::Isolate*>(isolate_ptr)->AutomaticallyRestoreInitialHeapLimit(threshold_percent);
 }
 
 // A uv_async_t on `loop` that calls `fn(data)` on the loop's thread. Unref'd:
 // it never keeps the process alive by itself.
-void* hs_async_new(void* loop, hs_async_fn fn, void* data) {
+static void* hs_async_new(void* loop, hs_async_fn fn, void* data) {
   AsyncHandle* self = static_cast<AsyncHandle*>(calloc(1, sizeof(AsyncHandle)));
   if (self == nullptr) return nullptr;
   self->fn = fn;
@@ -218,12 +225,62 @@ void* hs_async_new(void* loop, hs_async_fn fn, void* data) {
 }
 
 // Safe from any thread.
-int hs_async_send(void* handle) { return uv_async_send(&static_cast<AsyncHandle*>(handle)->handle); }
+static int hs_async_send(void* handle) { return uv_async_send(&static_cast<AsyncHandle*>(handle)->handle); }
 
 // Loop thread only; the memory is freed once libuv is done with it.
-void hs_async_close(void* handle) {
+static void hs_async_close(void* handle) {
   uv_close(reinterpret_cast<uv_handle_t*>(&static_cast<AsyncHandle*>(handle)->handle),
            OnAsyncClosed);
+}
+
+// The table the addon reads. Its layout is the contract between the addon and
+// every shim: append fields only, and bump HS_SHIM_ABI on any other change.
+#define HS_SHIM_ABI 1
+
+struct hs_shim_table {
+  uint32_t abi;                  // HS_SHIM_ABI
+  uint32_t size;                 // sizeof(hs_shim_table) as this shim was compiled
+  int32_t node_module_version;   // NODE_MODULE_VERSION of the headers
+  const char* (*v8_version)(void);
+  void* (*current_isolate)(void);
+  int (*write_snapshot)(void*, int, int, hs_chunk_fn, void*);
+  void (*heap_statistics)(void*, hs_heap_stats*);
+  size_t (*young_generation_size)(void*);
+  int (*request_interrupt)(void*, hs_isolate_fn, void*);
+  void* (*add_gc_epilogue)(void*, hs_gc_fn, void*);
+  void (*remove_gc_epilogue)(void*, void*);
+  void (*add_near_heap_limit)(void*, hs_near_limit_fn, void*);
+  void (*remove_near_heap_limit)(void*, hs_near_limit_fn, size_t);
+  void (*restore_initial_heap_limit)(void*, double);
+  void* (*async_new)(void*, hs_async_fn, void*);
+  int (*async_send)(void*);
+  void (*async_close)(void*);
+};
+
+static const hs_shim_table kTable = {
+    HS_SHIM_ABI,
+    sizeof(hs_shim_table),
+    NODE_MODULE_VERSION,
+    hs_v8_version,
+    hs_current_isolate,
+    hs_write_snapshot,
+    hs_heap_statistics,
+    hs_young_generation_size,
+    hs_request_interrupt,
+    hs_add_gc_epilogue,
+    hs_remove_gc_epilogue,
+    hs_add_near_heap_limit,
+    hs_remove_near_heap_limit,
+    hs_restore_initial_heap_limit,
+    hs_async_new,
+    hs_async_send,
+    hs_async_close,
+};
+
+// The one exported symbol. Returns null when the addon asks for a table
+// layout this shim does not have; the addon then refuses it with that reason.
+__attribute__((visibility("default"))) const hs_shim_table* heapscope_v8_shim(uint32_t abi) {
+  return abi == HS_SHIM_ABI ? &kTable : nullptr;
 }
 
 }  // extern "C"
