@@ -2,11 +2,13 @@
 // Capture without a V8 shim (a Node major newer than the prebuilt shims, no
 // C++ compiler at install): the same native sinks, fed by Node's public APIs.
 //
-// - snapshot() and writeSnapshot(): an inspector session on the calling
-//   thread. `HeapProfiler.takeHeapSnapshot` runs synchronously inside
-//   `session.post()` and delivers its chunks as events during that call, so
-//   each chunk goes straight to the file's writer thread, as V8's chunks do
-//   through the shim; nothing is buffered in JS.
+// - snapshot(): `v8.getHeapSnapshot()`. Node serializes in one synchronous
+//   block once the stream flows, emitting each chunk as a 'data' event
+//   during it, so each chunk goes straight to the file's writer thread, as
+//   V8's chunks do through the shim; nothing accumulates in JS.
+// - writeSnapshot() (synchronous, node-heapdump's): `v8.writeHeapSnapshot()`
+//   to an unpredictable temporary name beside the target, then fsync, 0600
+//   and rename, so a failed or partial file never has the final name.
 // - the snapshot signal: a worker of heapscope's own holds an inspector
 //   session to the main thread (`connectToMainThread()`); Node dispatches its
 //   messages by V8 interrupt, so the snapshot is taken even while the main
@@ -17,7 +19,7 @@
 // What needs V8's GC callbacks (watch() thresholds, monitor(), session()
 // marks) is refused with ERR_HEAPSCOPE_NO_SHIM.
 
-const inspector = require('node:inspector');
+const crypto = require('node:crypto');
 const path = require('node:path');
 const os = require('node:os');
 const fs = require('node:fs');
@@ -70,32 +72,8 @@ function feedChunks(session, file) {
   return () => session.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
 }
 
-/**
- * Takes a snapshot through `session` into `file`. Synchronous for a session
- * on the calling thread.
- */
-function captureInto(session, file, request) {
-  const heapUsed = v8.getHeapStatistics().used_heap_size;
-  const stop = feedChunks(session, file);
-  const started = performance.now();
-  let answered = false;
-  let failed = null;
-  try {
-    session.post('HeapProfiler.takeHeapSnapshot', snapshotParams(request), (err) => {
-      answered = true;
-      failed = err;
-    });
-  } catch (e) {
-    failed = e;
-  } finally {
-    stop();
-  }
-  return { complete: answered && !failed, pauseMs: performance.now() - started, heapUsed };
-}
-
 module.exports = function fallback(binding, { addonPath, problems }) {
   const why = problems.length ? problems.join('; ') : 'none was found';
-  let session = null;
   let warned = false;
 
   /** One warning per thread, at the first capture, saying what is degraded. */
@@ -104,39 +82,107 @@ module.exports = function fallback(binding, { addonPath, problems }) {
     warned = true;
     process.emitWarning(
       `no V8 shim for Node ${process.version} (ABI ${process.versions.modules}): ${why}. ` +
-        'Snapshots go through node:inspector (the same pause as v8.writeHeapSnapshot()), the snapshot signal ' +
-        'through an inspector worker, near-OOM snapshots through v8.setHeapSnapshotNearHeapLimit(); ' +
+        'Snapshots go through v8.getHeapSnapshot() and v8.writeHeapSnapshot() (the same pause), the snapshot ' +
+        'signal through an inspector worker, near-OOM snapshots through v8.setHeapSnapshotNearHeapLimit(); ' +
         'watch() thresholds, monitor() and session() need the shim (`npm rebuild heapscope` with a C++ compiler).',
       { code: 'HEAPSCOPE_NO_SHIM' },
     );
   }
 
-  function ownSession() {
-    if (session === null) {
-      session = new inspector.Session();
-      session.connect();
-    }
-    return session;
+  const options = (request) => ({
+    exposeInternals: request.exposeInternals === true,
+    exposeNumericValues: request.exposeNumericValues === true,
+  });
+
+  /** The outcome record the native side would have made. */
+  function outcome(finalPath, fields) {
+    return {
+      ok: true,
+      path: finalPath,
+      bytes: 0,
+      rawBytes: 0,
+      pauseMs: 0,
+      durationMs: 0,
+      heapUsed: 0,
+      seq: 0,
+      compressed: false,
+      ...fields,
+    };
   }
 
-  function capture(request) {
-    warnOnce();
-    const file = binding.SnapshotFile.open(request);
-    return { file, taken: captureInto(ownSession(), file, request) };
+  function failed(finalPath, e) {
+    const error = {
+      message: e.message,
+      code: e.code || 'ERR_HEAPSCOPE_V8',
+      errno: typeof e.errno === 'number' ? Math.abs(e.errno) : 0,
+      syscall: e.syscall,
+      path: e.path || finalPath,
+    };
+    return outcome(finalPath, { ok: false, error });
   }
 
   function writeSnapshotSync(request) {
-    const { file, taken } = capture(request);
-    return file.finishSync(taken.complete, taken.pauseMs, taken.heapUsed);
+    warnOnce();
+    let finalPath;
+    try {
+      finalPath = binding.snapshotPath(request);
+    } catch (e) {
+      return failed('', { message: e.message, code: 'ERR_INVALID_ARG_VALUE' });
+    }
+    const tmp = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${crypto.randomBytes(6).toString('hex')}.partial`);
+    const heapUsed = v8.getHeapStatistics().used_heap_size;
+    const started = performance.now();
+    try {
+      v8.writeHeapSnapshot(tmp, options(request));
+      const pauseMs = performance.now() - started;
+      const fd = fs.openSync(tmp, 'r');
+      try {
+        fs.fchmodSync(fd, 0o600);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      const bytes = fs.statSync(tmp).size;
+      fs.renameSync(tmp, finalPath);
+      return outcome(finalPath, { bytes, rawBytes: bytes, pauseMs, durationMs: performance.now() - started, heapUsed });
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      return failed(finalPath, e);
+    }
   }
 
   function takeSnapshot(request) {
+    warnOnce();
+    let file;
     try {
-      const { file, taken } = capture(request);
-      return file.finish(taken.complete, taken.pauseMs, taken.heapUsed);
+      file = binding.SnapshotFile.open(request);
     } catch (e) {
       return Promise.reject(e);
     }
+    const heapUsed = v8.getHeapStatistics().used_heap_size;
+    return new Promise((resolve) => {
+      const started = performance.now();
+      let stream;
+      try {
+        stream = v8.getHeapSnapshot(options(request));
+      } catch {
+        resolve(file.finish(false, performance.now() - started, heapUsed));
+        return;
+      }
+      const taken = performance.now() - started;
+      let first = 0;
+      let last = 0;
+      let writing = true;
+      stream.on('data', (chunk) => {
+        last = performance.now();
+        if (first === 0) first = last;
+        // A failed write stops the copying; finish() reports the sink's error.
+        if (writing) writing = file.write(chunk);
+      });
+      // The pause: taking the snapshot, then the block in which it streamed.
+      stream.on('end', () => resolve(file.finish(true, taken + (last - first), heapUsed)));
+      stream.on('error', () => resolve(file.finish(false, taken + (last - first), heapUsed)));
+    });
   }
 
   // Without the shim the analysis reads the file back; with `write: false`
@@ -166,6 +212,9 @@ module.exports = function fallback(binding, { addonPath, problems }) {
   function armSignal(signal, dump, dispatch) {
     warnOnce();
     disarmSignal();
+    // Armed now, relayed once the worker is up: no window in which the
+    // signal's default action (terminate) could hit the process.
+    binding.armSignalPending(signal);
     worker = new Worker(path.join(__dirname, 'signal-worker.js'), {
       workerData: { addonPath, signal, dump },
       // Its own output is heapscope's stderr line, like the shim's thread.

@@ -394,6 +394,16 @@ pub fn arm_signal(env: Env, signal: i32, options: DumpOptions, notify: Function<
         .map_err(|e| Error::from_reason(format!("could not install the signal handler: {e}")))
 }
 
+/// Without a V8 shim, at once on the main thread: installs the handler for
+/// `signal` and keeps what arrives until the capture worker arms its relay
+/// (`armSignalRelay`), so that no signal in between takes the default action.
+#[napi(catch_unwind)]
+pub fn arm_signal_pending(signal: i32) -> Result<()> {
+    trigger::signal::allowed(signal).map_err(|m| Error::new(Status::InvalidArg, m))?;
+    trigger::signal::arm(signal, trigger::signal::Target::Pending)
+        .map_err(|e| Error::from_reason(format!("could not install the signal handler: {e}")))
+}
+
 /// Without a V8 shim: arms the snapshot signal so that each delivery calls
 /// `relay(signalName)` on the calling thread's loop (heapscope's capture
 /// worker, whose loop stays free while the main thread is busy). Weak: it
@@ -724,6 +734,16 @@ pub fn take_snapshot_analyzed(
     Ok(AsyncTask::new(FinishAnalyzedSnapshot { file, fed, analysis: Some(thread) }))
 }
 
+/// Without a V8 shim: the final path a request names (its template
+/// expanded, with the next `{seq}`), for node-heapdump's synchronous call,
+/// which then writes through `v8.writeHeapSnapshot()`.
+#[napi(catch_unwind)]
+pub fn snapshot_path(request: SnapshotRequest) -> Result<String> {
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
+    let path = resolve_path(&request, seq).map_err(|m| Error::new(Status::InvalidArg, m))?;
+    Ok(path.to_string_lossy().into_owned())
+}
+
 /// Without a V8 shim: what the signal's worker does with a finished
 /// snapshot, as the station does with its own (retention, the stderr line,
 /// the event for JS).
@@ -785,21 +805,11 @@ impl SnapshotFile {
         delivery.deliver(bytes)
     }
 
-    /// `finish()`, waiting on this thread: node-heapdump's synchronous call.
-    #[napi(catch_unwind)]
-    pub fn finish_sync(&mut self, complete: bool, pause_ms: f64, heap_used: f64) -> Result<SnapshotOutcome> {
-        self.finishing(complete, pause_ms, heap_used).compute()
-    }
-
     /// Ends the file: `complete` when the producer delivered the whole
     /// snapshot, else the temporary file is removed. `pause_ms` and
     /// `heap_used` are the producer's figures, reported as given.
     #[napi(catch_unwind)]
     pub fn finish(&mut self, complete: bool, pause_ms: f64, heap_used: f64) -> AsyncTask<FinishSnapshot> {
-        AsyncTask::new(self.finishing(complete, pause_ms, heap_used))
-    }
-
-    fn finishing(&mut self, complete: bool, pause_ms: f64, heap_used: f64) -> FinishSnapshot {
         let status = if complete { v8::SnapshotStatus::Complete } else { v8::SnapshotStatus::Failed };
         let pending = match self.state.take() {
             Some(Ok(delivery)) => {
@@ -814,6 +824,6 @@ impl SnapshotFile {
                 path: Some(self.path()),
             }),
         };
-        FinishSnapshot { path: self.path.clone(), seq: self.seq, gzip: self.gzip, pending: Some(pending) }
+        AsyncTask::new(FinishSnapshot { path: self.path.clone(), seq: self.seq, gzip: self.gzip, pending: Some(pending) })
     }
 }

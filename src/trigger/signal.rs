@@ -32,6 +32,21 @@ pub enum Target {
     /// The main isolate's station: a snapshot by interrupt, through the shim.
     Station(&'static Station),
     Relay(Relay),
+    /// Armed, while the relay's worker starts: a signal now is kept and
+    /// handed to the relay once it is armed, rather than killing the process.
+    Pending,
+}
+
+/// A signal arrived while the target was [`Target::Pending`].
+static PENDING: AtomicBool = AtomicBool::new(false);
+
+/// Hands a kept signal to a relay that was just armed.
+fn deliver_pending(target: &Target) {
+    if let Target::Relay(relay) = target {
+        if PENDING.swap(false, Ordering::AcqRel) {
+            relay.call(signal_name(SIGNUM.load(Ordering::Acquire)).to_string(), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
 }
 
 static SIGNUM: AtomicI32 = AtomicI32::new(0);
@@ -74,6 +89,7 @@ pub fn arm(signum: c_int, target: Target) -> io::Result<()> {
         if SIGNUM.load(Ordering::Acquire) != signum {
             disarm_locked(&mut armed);
         } else {
+            deliver_pending(&target);
             *armed = Some(target);
             return rearm_locked();
         }
@@ -105,6 +121,7 @@ fn disarm_locked(armed: &mut Option<Target>) {
     if armed.take().is_none() {
         return;
     }
+    PENDING.store(false, Ordering::Release);
     let signum = SIGNUM.swap(0, Ordering::AcqRel);
     // SAFETY: reading and restoring a sigaction with zeroed structs, as POSIX allows.
     unsafe {
@@ -174,6 +191,7 @@ fn start_thread() -> io::Result<()> {
                 Some(Target::Relay(relay)) => {
                     relay.call(name.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
                 }
+                Some(Target::Pending) => PENDING.store(true, Ordering::Release),
                 None => {}
             }
         }
