@@ -1,30 +1,159 @@
 #!/usr/bin/env node
 'use strict';
-// heapscope's command line: `heapscope summary | diff | leaks …`.
-// Exit codes: 0 done, 1 the snapshot could not be read or analysed, 2 usage.
+// heapscope's command line: `heapscope summary | diff | leaks | report …`.
+// Results go to stdout, progress and errors to stderr. Exit codes: 0 done,
+// 1 a snapshot could not be read or analysed (or the report written), 2 usage.
 
 const fs = require('node:fs');
 const path = require('node:path');
+const { parseArgs } = require('node:util');
+
+// A command-line run reads files; it arms no snapshot signal of its own.
+process.env.HEAPSCOPE_SIGNAL = 'off';
 const heapscope = require('..');
 const { formatSize: size } = require('../lib/units');
+const { version } = require('../package.json');
 
-const USAGE = `usage: heapscope summary <file.heapsnapshot[.gz]> [--json] [--top N] [--objects N]
-       heapscope diff <before> <after> [--json] [--top N]
-       heapscope leaks <baseline> [<target>] <final> [--json]
-       heapscope report <file> [--vs <older>] [-o report.html] [--top N]
+const COMMANDS = {
+  summary: {
+    usage: 'heapscope summary <file.heapsnapshot[.gz]> [--json] [--top N] [--objects N]',
+    about: `the classes and objects that retain the most memory, with Chrome DevTools'
+numbers (count, self size, retained size) and retainer paths`,
+    files: [1],
+    options: {
+      json: { type: 'boolean', help: 'the whole result as JSON on stdout (every class row unless --top is given)' },
+      top: { type: 'string', help: 'class rows to show (default 20)' },
+      objects: { type: 'string', help: 'largest objects to show with their retainer paths (default 10)' },
+    },
+  },
+  diff: {
+    usage: 'heapscope diff <before> <after> [--json] [--top N]',
+    about: 'objects added and removed per class between two snapshots of one process',
+    files: [2],
+    options: {
+      json: { type: 'boolean', help: 'the whole result as JSON on stdout' },
+      top: { type: 'string', help: 'class rows to show (default 20)' },
+    },
+  },
+  leaks: {
+    usage: 'heapscope leaks <baseline> [<target>] <final> [--json]',
+    about: `what grew from baseline to final and the retainer path that holds it
+(memlab's three snapshots: new after the baseline, alive at the end)`,
+    files: [2, 3],
+    options: { json: { type: 'boolean', help: 'the whole report as JSON on stdout' } },
+  },
+  report: {
+    usage: 'heapscope report <file> [--vs <older>] [-o report.html] [--top N]',
+    about: `one self-contained HTML page with charts: retained size by class, the
+largest objects and their paths; with --vs, growth by class and the leak
+suspects since the older snapshot (of the same process)`,
+    files: [1],
+    options: {
+      vs: { type: 'string', help: 'an older snapshot of the same process to compare with' },
+      output: { type: 'string', short: 'o', help: 'the page to write (default heapscope-report.html)' },
+      top: { type: 'string', help: 'class rows (default 30)' },
+    },
+  },
+};
 
-  summary  the classes and objects that retain the most memory, with Chrome
-           DevTools' numbers (count, self size, retained size) and retainer paths
-  diff     objects added and removed per class between two snapshots of one process
-  leaks    what grew from baseline to final and the retainer path that holds it
-           (memlab's three snapshots: new after the baseline, alive at the end)
-  report   one self-contained HTML page with charts: retained size by class,
-           the largest objects and their paths; with --vs, growth by class and
-           the leak suspects since the older snapshot (of the same process)
-  --json       the full result as JSON on stdout
-  --top N      rows to show (default 20)
-  --objects N  largest objects to show with their retainer paths (default 10)
-`;
+const EXIT_CODES = `exit codes: 0 done, 1 a snapshot could not be read or analysed, 2 usage`;
+
+function mainHelp() {
+  const lines = [`heapscope ${version}: heap snapshots of Node.js, analysed with Chrome DevTools' numbers`, '', 'usage:'];
+  for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage}`);
+  lines.push('', 'commands:');
+  for (const [name, c] of Object.entries(COMMANDS)) {
+    lines.push(`  ${name.padEnd(8)} ${c.about.replace(/\n/g, `\n${' '.repeat(11)}`)}`);
+  }
+  lines.push('', '  heapscope <command> --help   the options of one command', '  heapscope --version', '', EXIT_CODES);
+  return `${lines.join('\n')}\n`;
+}
+
+function commandHelp(name) {
+  const c = COMMANDS[name];
+  const lines = [`usage: ${c.usage}`, '', c.about, '', 'options:'];
+  for (const [option, spec] of Object.entries(c.options)) {
+    const flag = `${spec.short ? `-${spec.short}, ` : ''}--${option}${spec.type === 'string' ? ' <value>' : ''}`;
+    lines.push(`  ${flag.padEnd(22)} ${spec.help}`);
+  }
+  lines.push(`  ${'-h, --help'.padEnd(22)} this help`, '', EXIT_CODES);
+  return `${lines.join('\n')}\n`;
+}
+
+function usage(message, name) {
+  process.stderr.write(`heapscope: ${message}\n`);
+  process.stderr.write(name ? `usage: ${COMMANDS[name].usage}\n(heapscope ${name} --help for more)\n` : 'see heapscope --help\n');
+  process.exit(2);
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a, b) {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+function nearest(word) {
+  const [best] = Object.keys(COMMANDS)
+    .map((name) => [name, distance(word, name)])
+    .sort((x, y) => x[1] - y[1]);
+  return best[1] <= Math.max(2, Math.floor(best[0].length / 2)) ? best[0] : null;
+}
+
+/** A command's arguments: { files, values }, or exit 2 with what is wrong. */
+function parse(name, args) {
+  const spec = COMMANDS[name];
+  const options = { help: { type: 'boolean', short: 'h' } };
+  for (const [option, o] of Object.entries(spec.options)) options[option] = { type: o.type, ...(o.short && { short: o.short }) };
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    usage(e.message.replace(/\. To specify a positional argument.*$/s, ''), name);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(commandHelp(name));
+    process.exit(0);
+  }
+  if (!spec.files.includes(parsed.positionals.length)) {
+    usage(`${name} needs ${spec.files.join(' or ')} snapshot file${spec.files.at(-1) > 1 ? 's' : ''}`, name);
+  }
+  return { files: parsed.positionals, values: parsed.values };
+}
+
+/** A --top/--objects value: a whole number ≥ min, or exit 2. */
+function count(name, option, value, fallback, min = 0) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min) usage(`--${option} needs a whole number${min ? ` of at least ${min}` : ''}, not ${JSON.stringify(value)}`, name);
+  return n;
+}
+
+/** Phase and percent on stderr while analysing, on a terminal only. */
+function progress() {
+  if (!process.stderr.isTTY) return { onProgress: undefined, done() {} };
+  let shown = '';
+  return {
+    onProgress(p) {
+      const text = p.fraction === null || p.fraction === undefined ? p.phase : `${p.phase} ${Math.floor(p.fraction * 100)}%`;
+      if (text !== shown) {
+        shown = text;
+        process.stderr.write(`\r\x1b[K${text}`);
+      }
+    },
+    done() {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
 
 function table(rows, columns) {
   const widths = columns.map((c) => Math.max(c.title.length, ...rows.map((r) => String(c.value(r)).length)));
@@ -32,31 +161,21 @@ function table(rows, columns) {
   return [line(columns.map((c) => c.title)), ...rows.map((r) => line(columns.map((c) => String(c.value(r)))))].join('\n');
 }
 
-function usage(message) {
-  if (message) process.stderr.write(`heapscope: ${message}\n`);
-  process.stderr.write(USAGE);
-  process.exit(2);
-}
-
 async function summary(args) {
-  let file;
-  let json = false;
-  let top = 20;
-  let objects = 10;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--json') json = true;
-    else if (a === '--top' || a === '--objects') {
-      const n = Number(args[++i]);
-      if (!Number.isInteger(n) || n < 0) usage(`${a} needs a non-negative integer`);
-      if (a === '--top') top = n;
-      else objects = n;
-    } else if (a.startsWith('-')) usage(`unknown option ${a}`);
-    else if (file === undefined) file = a;
-    else usage(`unexpected argument ${a}`);
-  }
-  if (!file) usage('summary needs a snapshot file');
-  await fail(async () => printSummary(await heapscope.analyze(file, { topClasses: top, topObjects: objects }), json));
+  const { files, values } = parse('summary', args);
+  // --json without --top is the whole result: every class row.
+  const top = count('summary', 'top', values.top, values.json ? 2 ** 32 - 1 : 20);
+  const objects = count('summary', 'objects', values.objects, 10);
+  const shown = progress();
+  await fail(async () => {
+    try {
+      const result = await heapscope.analyze(files[0], { topClasses: top, topObjects: objects, onProgress: shown.onProgress });
+      shown.done();
+      printSummary(result, values.json);
+    } finally {
+      shown.done();
+    }
+  });
 }
 
 function printSummary(result, json) {
@@ -89,22 +208,6 @@ function printSummary(result, json) {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-// Files and flags of diff / leaks.
-function parseCompare(args, files) {
-  const options = { json: false, top: 20, files: [] };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--json') options.json = true;
-    else if (a === '--top') {
-      options.top = Number(args[++i]);
-      if (!Number.isInteger(options.top) || options.top < 0) usage('--top needs a non-negative integer');
-    } else if (a.startsWith('-')) usage(`unknown option ${a}`);
-    else options.files.push(a);
-  }
-  if (!files.includes(options.files.length)) usage(`expected ${files.join(' or ')} snapshot files`);
-  return options;
-}
-
 const signed = (n, format = (x) => x.toLocaleString('en-US')) => (n > 0 ? `+${format(n)}` : n < 0 ? `-${format(-n)}` : '0');
 
 async function fail(work) {
@@ -117,7 +220,9 @@ async function fail(work) {
 }
 
 async function diff(args) {
-  const { json, top, files } = parseCompare(args, [2]);
+  const { files, values } = parse('diff', args);
+  const { json } = values;
+  const top = count('diff', 'top', values.top, 20);
   await fail(async () => {
     const result = await heapscope.diff(files[0], files[1]);
     if (json) return process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -152,7 +257,8 @@ function formatGroups(groups) {
 }
 
 async function leaks(args) {
-  const { json, files } = parseCompare(args, [2, 3]);
+  const { files, values } = parse('leaks', args);
+  const { json } = values;
   const [baseline, target, last] = files.length === 3 ? files : [files[0], undefined, files[1]];
   await fail(async () => {
     const report = await heapscope.findLeaks({ baseline, target, final: last });
@@ -182,23 +288,11 @@ function formatLeaks(report) {
 }
 
 async function report(args) {
-  let file;
-  let older;
-  let out = 'heapscope-report.html';
-  let top = 30;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => (i + 1 < args.length ? args[++i] : usage(`${a} needs a value`));
-    if (a === '--vs') older = value();
-    else if (a === '-o' || a === '--output') out = value();
-    else if (a === '--top') {
-      top = Number(value());
-      if (!Number.isInteger(top) || top < 1) usage('--top needs a positive integer');
-    } else if (a.startsWith('-')) usage(`unknown option ${a}`);
-    else if (file === undefined) file = a;
-    else usage(`unexpected argument ${a}`);
-  }
-  if (!file) usage('report needs a snapshot file');
+  const { files, values } = parse('report', args);
+  const [file] = files;
+  const older = values.vs;
+  const out = values.output ?? 'heapscope-report.html';
+  const top = count('report', 'top', values.top, 30, 1);
   await fail(async () => {
     const summary = await heapscope.analyze(file, { topClasses: top, topObjects: 20 });
     const input = { title: `heapscope report — ${path.basename(file)}`, summary };
@@ -227,11 +321,25 @@ async function report(args) {
   });
 }
 
-const [command, ...rest] = process.argv.slice(2);
-if (require.main !== module) module.exports = { formatLeaks };
-else if (command === 'summary') summary(rest);
-else if (command === 'diff') diff(rest);
-else if (command === 'leaks') leaks(rest);
-else if (command === 'report') report(rest);
-else if (command === undefined || command === '--help' || command === '-h') usage();
-else usage(`unknown command ${command}`);
+function main(argv) {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    if (command === 'help' && COMMANDS[rest[0]]) process.stdout.write(commandHelp(rest[0]));
+    else process.stdout.write(mainHelp());
+    return;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${version}\n`);
+    return;
+  }
+  const run = { summary, diff, leaks, report }[command];
+  if (run) {
+    run(rest);
+    return;
+  }
+  const near = command.startsWith('-') ? null : nearest(command);
+  usage(`unknown ${command.startsWith('-') ? 'option' : 'command'} ${command}${near ? `; did you mean \`heapscope ${near}\`?` : ''}`);
+}
+
+if (require.main === module) main(process.argv.slice(2));
+else module.exports = { formatLeaks };

@@ -1,0 +1,98 @@
+'use strict';
+// The command line behaves like every good CLI: help and version on stdout
+// with exit 0, `--top=5` as `--top 5`, a suggestion for a mistyped command,
+// the whole result with --json, progress on a terminal only.
+
+const test = require('node:test');
+const assert = require('node:assert');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { root, runNodeJson } = require('./helpers');
+
+const bin = path.join(root, 'bin', 'heapscope.js');
+const run = (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+
+const fs = require('node:fs');
+const os = require('node:os');
+
+let dir;
+let snapshotFile;
+test.before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heapscope-cli-'));
+  snapshotFile = runNodeJson(`
+    class CliRow { constructor(i) { this.i = i; } }
+    globalThis.rows = Array.from({ length: 300 }, (_, i) => new CliRow(i));
+    heapscope.snapshot({ dir: ${JSON.stringify(dir)} }).then((i) => console.log(JSON.stringify(i)));
+  `).value.path;
+});
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const snapshot = () => snapshotFile;
+
+test('--help and -h print usage on stdout and exit 0; --version prints the version', () => {
+  for (const flag of ['--help', '-h']) {
+    const r = run(flag);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /usage:\n {2}heapscope summary/);
+    assert.match(r.stdout, /exit codes: 0 done, 1 .*, 2 usage/);
+    assert.equal(r.stderr, '');
+  }
+  const v = run('--version');
+  assert.equal(v.status, 0);
+  assert.equal(v.stdout.trim(), require('../package.json').version);
+});
+
+test('<command> --help prints that command’s options and exits 0', () => {
+  for (const command of ['summary', 'diff', 'leaks', 'report']) {
+    const r = run(command, '--help');
+    assert.equal(r.status, 0, command);
+    assert.match(r.stdout, new RegExp(`^usage: heapscope ${command} `));
+    assert.match(r.stdout, /--json|--vs/);
+  }
+});
+
+test('a mistyped command gets the nearest one suggested, exit 2; a bad option names itself', () => {
+  const r = run('sumary', 'x.heapsnapshot');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /unknown command sumary; did you mean `heapscope summary`\?/);
+  const far = run('frobnicate');
+  assert.equal(far.status, 2);
+  assert.doesNotMatch(far.stderr, /did you mean/);
+  const option = run('summary', 'x.heapsnapshot', '--frob');
+  assert.equal(option.status, 2);
+  assert.match(option.stderr, /Unknown option '--frob'/);
+  const value = run('summary', 'x.heapsnapshot', '--top=many');
+  assert.equal(value.status, 2);
+  assert.match(value.stderr, /--top needs a whole number, not "many"/);
+});
+
+test('--top=5 equals --top 5; --json without --top gives every class row; no progress when stderr is not a terminal', (t) => {
+  const file = snapshot();
+  const a = run('summary', file, '--json', '--top=5');
+  const b = run('summary', file, '--json', '--top', '5');
+  assert.equal(a.status, 0, a.stderr);
+  const [ja, jb] = [JSON.parse(a.stdout), JSON.parse(b.stdout)];
+  assert.equal(ja.classes.length, 5);
+  assert.deepEqual(
+    ja.classes.map((c) => [c.name, c.retainedSize]),
+    jb.classes.map((c) => [c.name, c.retainedSize]),
+  );
+  const all = run('summary', file, '--json');
+  assert.equal(all.status, 0, all.stderr);
+  const whole = JSON.parse(all.stdout);
+  assert.equal(whole.classes.length, whole.classCount, 'every class row');
+  assert.ok(whole.classes.some((c) => c.name === 'CliRow' && c.count === 300));
+  assert.equal(all.stderr, '', 'silent on stderr when it is not a terminal');
+});
+
+test('on a terminal, the analysis shows its phase and percent on stderr', (t) => {
+  const file = snapshot();
+  // script(1) gives the command a pseudo-terminal; its output is what the terminal saw.
+  const r = spawnSync('script', ['-qec', `${process.execPath} ${bin} summary ${file} --top 1`, '/dev/null'], { encoding: 'utf8' });
+  if (r.error) {
+    t.skip('script(1) is not available');
+    return;
+  }
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /\r\x1b\[Kreading \d+%/);
+  assert.match(r.stdout, /Largest classes by retained size/);
+});
