@@ -170,8 +170,11 @@ export function disarmSignal(): void;
 /** The armed signal's name, or null. */
 export function armedSignal(): string | null;
 
-/** The V8 this addon talks to and the Node ABI it was built for. */
-export const versions: Readonly<{ v8: string; abi: number }>;
+/**
+ * The running V8 and Node ABI, and the V8 shim loaded for them: its path, or
+ * null when capture goes through Node's public APIs (README, "Without a shim").
+ */
+export const versions: Readonly<{ v8: string; abi: number; shim: string | null }>;
 
 /** Sizes: a number of bytes, or a string such as '512MB' or '1.5GiB' (binary units, as --max-old-space-size). */
 export type Size = number | string;

@@ -164,3 +164,26 @@ test('CLI: heapscope summary prints a table, --json for machines, exit codes 0 /
   assert.equal(run('summary').status, 2);
   assert.equal(run('frobnicate').status, 2);
 });
+
+test('progress: every event arrives before the promise settles, with fraction a number or null', async (t) => {
+  const heapscope = require('..');
+  const file = leakySnapshot(t);
+  let late = 0;
+  const fractions = new Set();
+  for (let run = 0; run < 40; run++) {
+    let settled = false;
+    await heapscope.analyze(file, {
+      topClasses: 1,
+      topObjects: 0,
+      onProgress: (p) => {
+        if (settled) late += 1;
+        fractions.add(p.fraction === null ? 'null' : typeof p.fraction);
+      },
+    });
+    settled = true;
+  }
+  // Events after a settled promise would land in later turns: give them one.
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(late, 0, 'progress events after the promise settled');
+  assert.deepEqual([...fractions].sort(), ['null', 'number']);
+});

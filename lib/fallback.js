@@ -196,7 +196,11 @@ module.exports = function fallback(binding, { addonPath, problems }) {
     }
     try {
       const outcome = await takeSnapshot(asked);
-      if (!outcome.ok) return { snapshot: outcome, analysis: {} };
+      if (!outcome.ok) {
+        // No analysis ran: its last progress call is owed all the same.
+        if (onProgress) onProgress({ phase: 'end', fraction: null });
+        return { snapshot: outcome, analysis: {} };
+      }
       const analysis = await binding.analyzeFile(outcome.path, options, onProgress);
       const snapshot = write ? outcome : { ...outcome, path: '', bytes: 0 };
       return { snapshot, analysis };

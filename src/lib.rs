@@ -179,13 +179,15 @@ fn bad_request(message: String) -> Failure {
     Failure { message, code: "ERR_INVALID_ARG_VALUE".into(), errno: 0, syscall: None, path: None }
 }
 
-type Started = std::result::Result<(PathBuf, u64, PendingFile), (PathBuf, u64, Failure)>;
+/// A capture under way, or why it did not start (boxed: a failure is the
+/// rare, large case).
+type Started = std::result::Result<(PathBuf, u64, PendingFile), Box<(PathBuf, u64, Failure)>>;
 
 /// Starts a snapshot of the calling thread's isolate; see [`start_capture`].
 fn start(request: &SnapshotRequest) -> Started {
     match v8::Isolate::current() {
         Some(isolate) => start_capture(isolate, request, None),
-        None => Err((PathBuf::new(), 0, failure(&CaptureError::V8(v8::SnapshotStatus::NoIsolate)))),
+        None => Err(Box::new((PathBuf::new(), 0, failure(&CaptureError::V8(v8::SnapshotStatus::NoIsolate))))),
     }
 }
 
@@ -199,7 +201,7 @@ pub(crate) fn start_capture(
     let seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
     let path = match resolve_path(request, seq) {
         Ok(path) => path,
-        Err(message) => return Err((PathBuf::new(), seq, bad_request(message))),
+        Err(message) => return Err(Box::new((PathBuf::new(), seq, bad_request(message)))),
     };
     let pending =
         capture::write_file(isolate, path.clone(), FileOptions { gzip: request.gzip }, capture_options(request), feed);
@@ -240,7 +242,10 @@ pub fn write_snapshot_sync(request: SnapshotRequest) -> SnapshotOutcome {
     let gzip = request.gzip.is_some();
     match start(&request) {
         Ok((path, seq, pending)) => SnapshotOutcome::settle(&path, seq, gzip, pending),
-        Err((path, seq, failure)) => SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0),
+        Err(failed) => {
+            let (path, seq, failure) = *failed;
+            SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0)
+        }
     }
 }
 
@@ -277,7 +282,10 @@ pub fn take_snapshot(request: SnapshotRequest) -> AsyncTask<FinishSnapshot> {
     let gzip = request.gzip.is_some();
     let task = match start(&request) {
         Ok((path, seq, pending)) => FinishSnapshot { path, seq, gzip, pending: Some(Ok(pending)) },
-        Err((path, seq, failure)) => FinishSnapshot { path, seq, gzip, pending: Some(Err(failure)) },
+        Err(failed) => {
+            let (path, seq, failure) = *failed;
+            FinishSnapshot { path, seq, gzip, pending: Some(Err(failure)) }
+        }
     };
     AsyncTask::new(task)
 }
@@ -628,7 +636,10 @@ fn capture_feeding<T: Send + 'static>(
     if write {
         let file = match start_capture(isolate, request, Some(tx)) {
             Ok((path, seq, pending)) => FinishSnapshot { path, seq, gzip, pending: Some(Ok(pending)) },
-            Err((path, seq, failure)) => FinishSnapshot { path, seq, gzip, pending: Some(Err(failure)) },
+            Err(failed) => {
+                let (path, seq, failure) = *failed;
+                FinishSnapshot { path, seq, gzip, pending: Some(Err(failure)) }
+            }
         };
         return Ok((Some(file), None, thread));
     }
@@ -781,7 +792,9 @@ impl SnapshotFile {
         let gzip = request.gzip.is_some();
         let path = match resolve_path(&request, seq) {
             Ok(path) => path,
-            Err(message) => return SnapshotFile { path: PathBuf::new(), seq, gzip, state: Some(Err(bad_request(message))) },
+            Err(message) => {
+                return SnapshotFile { path: PathBuf::new(), seq, gzip, state: Some(Err(bad_request(message))) }
+            }
         };
         let state = capture::Delivery::begin(&path, FileOptions { gzip: request.gzip }, None).map_err(|e| failure(&e));
         SnapshotFile { path, seq, gzip, state: Some(state) }
@@ -824,6 +837,11 @@ impl SnapshotFile {
                 path: Some(self.path()),
             }),
         };
-        AsyncTask::new(FinishSnapshot { path: self.path.clone(), seq: self.seq, gzip: self.gzip, pending: Some(pending) })
+        AsyncTask::new(FinishSnapshot {
+            path: self.path.clone(),
+            seq: self.seq,
+            gzip: self.gzip,
+            pending: Some(pending),
+        })
     }
 }

@@ -183,9 +183,8 @@ impl LeakOutcome {
 
 /// Reads a file and digests it (for a diff only, or with paths for leaks),
 /// keeping none of its graph.
-fn digest_file(path: &str, for_diff: bool) -> std::result::Result<Digest, LeakOutcome> {
-    let graph =
-        Graph::open(path.as_ref(), &mut |_| {}).map_err(|e| LeakOutcome::failed(AnalyzeFailure::parse(&e, path)))?;
+fn digest_file(path: &str, for_diff: bool) -> std::result::Result<Digest, AnalyzeFailure> {
+    let graph = Graph::open(path.as_ref(), &mut |_| {}).map_err(|e| AnalyzeFailure::parse(&e, path))?;
     let analysis = Analysis::run(&graph, &mut |_| {});
     Ok(if for_diff { Digest::for_diff(&analysis) } else { Digest::of(&analysis) })
 }
@@ -245,7 +244,7 @@ impl Task for FileLeakTask {
             for path in earlier {
                 match digest_file(path, self.diff_only) {
                     Ok(d) => digests.push(d),
-                    Err(failed) => return failed,
+                    Err(failure) => return LeakOutcome::failed(failure),
                 }
             }
             let refs: Vec<&Digest> = digests.iter().collect();

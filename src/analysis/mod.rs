@@ -124,6 +124,12 @@ pub(crate) struct Summarizer {
     progress: Option<ProgressFn>,
 }
 
+impl Drop for Summarizer {
+    fn drop(&mut self) {
+        self.tell(Self::END, None);
+    }
+}
+
 impl Summarizer {
     pub(crate) fn new(options: &AnalyzeOptions, progress: Option<Function<AnalyzeProgress, ()>>) -> Result<Summarizer> {
         let progress = match progress {
@@ -136,6 +142,11 @@ impl Summarizer {
             progress,
         })
     }
+
+    /// The last progress call of every summarizer, made when it is dropped
+    /// (after its run, or when it never ran): the JS side resolves only
+    /// after it, so that no progress event arrives after the promise settles.
+    pub(crate) const END: &'static str = "end";
 
     fn tell(&self, phase: &str, fraction: Option<f64>) {
         if let Some(p) = &self.progress {

@@ -141,7 +141,11 @@ pub struct Delivery {
 
 impl Delivery {
     /// Creates the temporary file and starts its writer thread.
-    pub fn begin(path: &std::path::Path, file: FileOptions, feed: Option<Sender<Chunk>>) -> Result<Delivery, CaptureError> {
+    pub fn begin(
+        path: &std::path::Path,
+        file: FileOptions,
+        feed: Option<Sender<Chunk>>,
+    ) -> Result<Delivery, CaptureError> {
         let started = Instant::now();
         let sink = FileSink::create(path, file).map_err(CaptureError::Sink)?;
         let thread = SinkThread::spawn("heapscope-writer", sink, CHANNEL_CHUNKS).map_err(CaptureError::Thread)?;

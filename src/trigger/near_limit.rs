@@ -117,7 +117,10 @@ impl NearLimit {
         let gzip = self.config.request.gzip.is_some();
         let outcome = match crate::start_capture(isolate, &self.config.request, None) {
             Ok((path, seq, pending)) => SnapshotOutcome::settle(&path, seq, gzip, pending),
-            Err((path, seq, failure)) => SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0),
+            Err(failed) => {
+                let (path, seq, failure) = *failed;
+                SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0)
+            }
         };
         self.station.finish(&request, outcome);
         if claimed {

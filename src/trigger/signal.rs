@@ -44,7 +44,8 @@ static PENDING: AtomicBool = AtomicBool::new(false);
 fn deliver_pending(target: &Target) {
     if let Target::Relay(relay) = target {
         if PENDING.swap(false, Ordering::AcqRel) {
-            relay.call(signal_name(SIGNUM.load(Ordering::Acquire)).to_string(), ThreadsafeFunctionCallMode::NonBlocking);
+            relay
+                .call(signal_name(SIGNUM.load(Ordering::Acquire)).to_string(), ThreadsafeFunctionCallMode::NonBlocking);
         }
     }
 }

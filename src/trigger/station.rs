@@ -237,7 +237,8 @@ impl Station {
         let gzip = request.config.request.gzip.is_some();
         let (path, seq, pending) = match crate::start_capture(self.isolate, &request.config.request, None) {
             Ok(started) => started,
-            Err((path, seq, failure)) => {
+            Err(failed) => {
+                let (path, seq, failure) = *failed;
                 let outcome = SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0);
                 self.finish(&request, outcome);
                 return;

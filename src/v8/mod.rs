@@ -117,7 +117,11 @@ pub fn load_shim(path: &str, expected_abi: u32) -> Result<ShimInfo, String> {
     // as long as the library, which is never closed.
     let table: &'static ffi::Table = unsafe { &*table };
     if (table.size as usize) < std::mem::size_of::<ffi::Table>() {
-        return Err(format!("{path}: the shim's table is {} bytes, this addon needs {}", table.size, std::mem::size_of::<ffi::Table>()));
+        return Err(format!(
+            "{path}: the shim's table is {} bytes, this addon needs {}",
+            table.size,
+            std::mem::size_of::<ffi::Table>()
+        ));
     }
     if table.node_module_version as u32 != expected_abi {
         return Err(format!(
@@ -228,7 +232,13 @@ impl Isolate {
         // SAFETY: called on the isolate's thread (callers' contract); the
         // callback and its context outlive the call, which is synchronous.
         let status = unsafe {
-            (self.shim.write_snapshot)(self.ptr, expose_internals as c_int, expose_numeric_values as c_int, trampoline, ctx)
+            (self.shim.write_snapshot)(
+                self.ptr,
+                expose_internals as c_int,
+                expose_numeric_values as c_int,
+                trampoline,
+                ctx,
+            )
         };
         match status {
             0 => SnapshotStatus::Complete,

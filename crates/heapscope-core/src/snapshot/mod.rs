@@ -297,7 +297,13 @@ impl Names {
     }
 
     #[inline(always)]
-    fn targets_by(&self, nf: usize, targets: &mut EdgeTargets, name: &[u32], nodes: usize) -> Result<EdgeNames, BadEdge> {
+    fn targets_by(
+        &self,
+        nf: usize,
+        targets: &mut EdgeTargets,
+        name: &[u32],
+        nodes: usize,
+    ) -> Result<EdgeNames, BadEdge> {
         let (kind, shift) = (&targets.kinds, targets.shift);
         let half = targets.words.len() / 2;
         let (first, second) = targets.words.split_at_mut(half);

@@ -986,7 +986,8 @@ mod tests {
         // Values straddle the 64 KiB buffer boundary at every alignment, in
         // V8's layout (the fast path) and others (the byte loop), and with
         // numbers too long for the fast path among them.
-        for (separator, modulus) in [(",\n", 1_000_000_007), ("\n,", 100_000_000), (",", 20_000_000), ("\n,", u32::MAX)] {
+        for (separator, modulus) in [(",\n", 1_000_000_007), ("\n,", 100_000_000), (",", 20_000_000), ("\n,", u32::MAX)]
+        {
             let values: Vec<u32> = (0..60_000u32).map(|i| i.wrapping_mul(2_654_435_761) % modulus).collect();
             let list: Vec<String> = values.iter().map(|v| v.to_string()).collect();
             let text = format!("{HEAD}\"locations\":[ {} ]}}", list.join(separator));
