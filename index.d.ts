@@ -246,6 +246,10 @@ export interface Watcher extends EventEmitter {
   readonly containerLimit: number | null;
   /** Snapshots written for this watcher so far. */
   readonly snapshots: number;
+  /** Snapshots to write near the heap limit (0: none). */
+  readonly nearHeapLimit: number;
+  /** Whether stop() was called. */
+  readonly stopped: boolean;
   /** Stops every check; a snapshot already running completes. */
   stop(): void;
   on(event: 'snapshot', listener: (info: SnapshotInfo) => void): this;
@@ -303,7 +307,8 @@ export interface ObjectSummary {
 }
 
 export interface Summary {
-  path: string;
+  /** The file analysed; null for `snapshot({ analyze: true, write: false })`, which wrote none. */
+  path: string | null;
   nodeCount: number;
   edgeCount: number;
   /** DevTools' total: the root's retained size plus V8's extra native bytes. */
@@ -322,7 +327,15 @@ export interface AnalyzeOptions {
   /** Objects to return with their retainer paths. Default 20. */
   topObjects?: number;
   /** Called now and then with the phase (`reading` with a fraction, then `dominators`, `distances and classes`, `aggregates`). */
-  onProgress?: (progress: { phase: string; fraction: number | null }) => void;
+  onProgress?: (progress: AnalyzeProgress) => void;
+}
+
+/** A progress event: every one arrives before the analysis' promise settles. */
+export interface AnalyzeProgress {
+  /** `reading`, then `dominators`, `distances and classes`, `aggregates`. */
+  phase: string;
+  /** 0–1 while reading a file of known size; null otherwise. */
+  fraction: number | null;
 }
 
 /**
@@ -434,6 +447,12 @@ export interface Mark {
   totalSize: number;
 }
 
+/** The final snapshot of `session.leaks()`, of which no digest is kept. */
+export interface FinalMark {
+  name: 'final';
+  at: number;
+}
+
 export interface Session {
   readonly marks: Mark[];
   /** Takes a snapshot, analysed as it streams, and keeps its digest. */
@@ -441,7 +460,7 @@ export interface Session {
   /** Objects added and removed per class between two marks (`newObjects` is null). */
   diff(from: string, to: string): SnapshotDiff;
   /** Takes the final snapshot and compares it with the first mark (and the second, as target). */
-  leaks(options?: LeakOptions): Promise<LeakReport & { marks: { name: string; at: number }[] }>;
+  leaks(options?: LeakOptions): Promise<LeakReport & { marks: (Mark | FinalMark)[] }>;
 }
 
 export function session(options?: SessionOptions): Session;
@@ -513,7 +532,7 @@ export interface Monitor extends EventEmitter {
   stop(): void;
   on(event: 'stats', listener: (stats: MonitorStats) => void): this;
   on(event: 'leak', listener: (leak: LeakSuspicion) => void): this;
-  on(event: 'report', listener: (report: LeakReport & { leak: LeakSuspicion }) => void): this;
+  on(event: 'report', listener: (report: LeakReport & { leak: LeakSuspicion; marks: (Mark | FinalMark)[] }) => void): this;
   on(event: 'sample', listener: (sample: MemorySample) => void): this;
   on(event: 'marker', listener: (marker: Marker) => void): this;
   on(event: 'error', listener: (err: Error) => void): this;

@@ -1,0 +1,27 @@
+// Type-checked with tsc --strict against index.d.mts / index.d.ts
+// (__test__/types.test.js): code a user writes must compile.
+import heapscope, { snapshot, analyze, watch, writeSnapshot, versions, type Summary, type AnalyzeProgress } from 'heapscope';
+
+const shim: string | null = versions.shim;
+const ok: boolean = writeSnapshot('/tmp/x.heapsnapshot', (err, file) => {
+  if (err) console.error(err.code, err.detail);
+  else console.log(file);
+});
+
+const progress = (p: AnalyzeProgress): string => (p.fraction === null ? p.phase : `${p.phase} ${Math.round(p.fraction * 100)}%`);
+
+async function main(): Promise<void> {
+  const info = await snapshot({ dir: '/tmp', gzip: true });
+  const summary: Summary = await analyze(info.path, { topClasses: 5, onProgress: (p) => console.log(progress(p)) });
+  const where: string | null = summary.path;
+  for (const c of summary.classes) console.log(c.name, c.count, c.retainedSize);
+  const streamed = await heapscope.snapshot({ analyze: true, write: false });
+  console.log(streamed.summary.path === null, where, shim, ok);
+  const watcher = watch({ heapUsed: '1GB', nearHeapLimit: true });
+  if (!watcher.stopped && watcher.nearHeapLimit > 0) watcher.stop();
+  const session = heapscope.session();
+  await session.mark('baseline');
+  const report = await session.leaks();
+  for (const m of report.marks) console.log(m.name, m.at, 'path' in m ? m.nodeCount : 'final');
+}
+void main();
