@@ -5,7 +5,7 @@
 // Node's ABI (C++ against its headers). Both land beside index.js, where the
 // loader looks after the platform package.
 //
-//   node scripts/build.js [--shim-only]
+//   node scripts/build.js [--shim-only] [--clean]   (--clean: remove cargo's target/ afterwards)
 
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -49,7 +49,7 @@ function buildAddon() {
 }
 
 function main(argv = []) {
-  const { values } = parseArgs({ args: argv, options: { 'shim-only': { type: 'boolean' } } });
+  const { values } = parseArgs({ args: argv, options: { 'shim-only': { type: 'boolean' }, clean: { type: 'boolean' } } });
   const built = [];
   if (!values['shim-only']) built.push(buildAddon());
   try {
@@ -57,6 +57,8 @@ function main(argv = []) {
   } catch (e) {
     fail(e.message);
   }
+  // The binaries are beside index.js now; cargo's ~200 MB need not stay.
+  if (values.clean) fs.rmSync(path.join(root, 'target'), { recursive: true, force: true });
   process.env.HEAPSCOPE_SIGNAL = 'off'; // this check needs no signal
   const heapscope = require(root);
   if (heapscope.versions.shim === null) fail(`the shim built for ABI ${abi} does not load in Node ${process.version}`);

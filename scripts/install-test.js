@@ -67,10 +67,13 @@ function check(name, fn) {
     );
 }
 
-/** A directory for PATH holding `node` (this major, maybe under qemu) and nothing else. */
-function binDir(major) {
+/**
+ * A directory for PATH holding `node` (this major, maybe under qemu), a shell
+ * and basic tools, plus `extra` (e.g. a C++ compiler) and nothing else.
+ */
+function binDir(major, { extra = [], label = '' } = {}) {
   const nodePkg = npmPackage(`node-linux-${arch}@${major}`);
-  const bin = path.join(work, `bin-${arch}-${major}`);
+  const bin = path.join(work, `bin-${arch}-${major}${label}`);
   fs.mkdirSync(bin);
   const nodeExe = path.join(nodePkg, 'bin', 'node');
   if (emulated) {
@@ -79,11 +82,11 @@ function binDir(major) {
     fs.symlinkSync(nodeExe, path.join(bin, 'node'));
   }
   // What a production image has besides node: a shell and the basic tools.
-  for (const tool of ['sh', 'bash', 'env', 'cat', 'ls', 'rm', 'mkdir', 'uname', 'id', 'sleep', 'kill']) {
+  for (const tool of ['sh', 'bash', 'env', 'cat', 'ls', 'rm', 'mkdir', 'uname', 'id', 'sleep', 'kill', ...extra]) {
     const found = spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
     if (found) fs.symlinkSync(found, path.join(bin, tool));
   }
-  for (const tool of ['cargo', 'rustc', 'cc', 'gcc', 'c++', 'g++', 'clang', 'clang++', 'make']) {
+  for (const tool of ['cargo', 'rustc', 'cc', 'gcc', 'c++', 'g++', 'clang', 'clang++', 'make'].filter((t) => !extra.includes(t))) {
     const r = spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { env: { PATH: bin } });
     if (r.status === 0) throw new Error(`${tool} is on the test's PATH`);
   }
@@ -168,6 +171,92 @@ async function testMajor(major) {
   }
 }
 
+/** The tarball without its prebuilt shims for `abi`: a Node major newer than the release. */
+function withoutShims(abi) {
+  const dir = path.join(work, `repack-${abi}`);
+  fs.mkdirSync(dir);
+  if (spawnSync('tar', ['xzf', tarball, '-C', dir]).status !== 0) throw new Error('cannot unpack the tarball');
+  for (const platform of fs.readdirSync(path.join(dir, 'package', 'prebuilds'))) {
+    fs.rmSync(path.join(dir, 'package', 'prebuilds', platform, `heapscope-v8.${platform}.abi${abi}.so`));
+  }
+  const out = path.join(work, `heapscope-without-abi${abi}.tgz`);
+  if (spawnSync('tar', ['czf', out, '-C', dir, 'package']).status !== 0) throw new Error('cannot repack the tarball');
+  return out;
+}
+
+/** Installs `pkg` into a new application; returns its directory and npm's output. */
+function install(pkg, node, env, name) {
+  const app = path.join(work, name);
+  fs.mkdirSync(app);
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+  const r = exec([node, npmCli, 'install', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', pkg], { cwd: app, env });
+  if (r.status !== 0) throw new Error(`npm install exited ${r.status}\n${r.stdout}${r.stderr}`);
+  return { app, output: r.stdout + r.stderr };
+}
+
+/** `heapscope.versions.shim` and a snapshot's success in `app`. */
+function probe(app, node, env) {
+  const r = exec(
+    [node, '-e', "const h = require('heapscope'); console.log(JSON.stringify({ shim: h.versions.shim, ok: h.writeSnapshot(require('path').join(require('os').tmpdir(), `probe-${process.pid}.heapsnapshot`)) }))"],
+    { cwd: app, env },
+  );
+  if (r.status !== 0) throw new Error(`exit ${r.status}\n${r.stderr}`);
+  return { ...JSON.parse(r.stdout.trim().split('\n').pop()), stderr: r.stderr };
+}
+
+/**
+ * When no prebuilt shim fits the running Node: with a C++ compiler the
+ * install builds the shim alone (no Rust); without one it says so in one
+ * line, and capture works through Node's public APIs.
+ */
+async function testNewMajor(major) {
+  const abi = { 20: 115, 22: 127, 24: 137, 26: 147 }[major];
+  const repacked = withoutShims(abi);
+  const label = `node ${major} (${arch}) with no prebuilt shim`;
+  await check(`${label}, a C++ compiler and no Rust: the shim alone is compiled on install`, () => {
+    const bin = binDir(major, { extra: ['c++', 'g++', 'as', 'ld'], label: '-cxx' });
+    const env = { ...process.env, PATH: bin };
+    const { app, output } = install(repacked, path.join(bin, 'node'), env, `app-${arch}-${major}-cxx`);
+    if (!/built the V8 shim for Node/.test(output)) throw new Error(`no word of the shim build:\n${output}`);
+    const found = probe(app, path.join(bin, 'node'), env);
+    if (!found.ok || path.basename(found.shim || '') !== `heapscope-v8.linux-${arch}-gnu.abi${abi}.so`) throw new Error(JSON.stringify(found));
+    if (fs.existsSync(path.join(app, 'node_modules', 'heapscope', 'target'))) throw new Error('a build directory was left');
+    return path.relative(app, found.shim);
+  });
+  await check(`${label} and no compiler: one line at install, capture through Node's APIs`, () => {
+    const bin = binDir(major, { label: '-bare' });
+    const env = { ...process.env, PATH: bin };
+    const { app, output } = install(repacked, path.join(bin, 'node'), env, `app-${arch}-${major}-bare`);
+    const lines = output.split('\n').filter((l) => l.startsWith('heapscope:'));
+    if (lines.length !== 1 || !/no C\+\+ compiler .*apt-get install g\+\+/.test(lines[0])) throw new Error(`install said:\n${output}`);
+    const found = probe(app, path.join(bin, 'node'), env);
+    if (!found.ok || found.shim !== null || !/HEAPSCOPE_NO_SHIM/.test(found.stderr)) throw new Error(JSON.stringify(found));
+    return lines[0].slice(0, 100);
+  });
+}
+
+/** `--build-from-source` builds everything from Rust, and leaves no build directory. */
+async function testFromSource(major) {
+  await check(`node ${major} (${arch}): npm install --build-from-source builds the addon and the shim`, () => {
+    // This major's node first, then everything the machine has: Rust, a C++ compiler.
+    const bin = binDir(major, { label: '-src' });
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const node = path.join(bin, 'node');
+    const app = path.join(work, `app-${arch}-${major}-src`);
+    fs.mkdirSync(app);
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+    const r = exec([node, npmCli, 'install', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', '--build-from-source', tarball], { cwd: app, env });
+    if (r.status !== 0) throw new Error(`exit ${r.status}\n${r.stdout}${r.stderr}`);
+    const pkg = path.join(app, 'node_modules', 'heapscope');
+    const built = fs.readdirSync(pkg).filter((f) => /\.(node|so)$/.test(f));
+    if (built.length !== 2) throw new Error(`built: ${built.join(', ')}`);
+    if (fs.existsSync(path.join(pkg, 'target'))) throw new Error('the build directory was left');
+    const found = probe(app, node, env);
+    if (!found.ok || path.dirname(found.shim) !== pkg) throw new Error(JSON.stringify(found));
+    return built.join(', ');
+  });
+}
+
 async function main() {
   try {
     for (const major of majors) await testMajor(major);
@@ -178,6 +267,10 @@ async function main() {
       }
       return `${path.basename(results[0].addon)} ${results[0].sha256.slice(0, 12)}`;
     });
+    if (!emulated) {
+      await testNewMajor(majors[majors.length - 1]);
+      await testFromSource(majors[0]);
+    }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

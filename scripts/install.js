@@ -20,11 +20,13 @@ function say(line) {
   process.stderr.write(`heapscope: ${line}\n`);
 }
 
+/** A git checkout of heapscope itself: its own `npm install` builds everything. */
+const checkout = fs.existsSync(path.join(root, '.git'));
+
 function fromSource() {
   const asked = process.env.npm_config_build_from_source;
   if (asked === 'true' || asked === 'heapscope') return true;
-  if (/^(1|true|yes)$/i.test(process.env.HEAPSCOPE_BUILD_FROM_SOURCE || '')) return true;
-  return fs.existsSync(path.join(root, '.git'));
+  return checkout || /^(1|true|yes)$/i.test(process.env.HEAPSCOPE_BUILD_FROM_SOURCE || '');
 }
 
 /** The addon in `dir`, loaded, or null. */
@@ -53,7 +55,8 @@ function shimLoads(addon, file) {
 
 function main() {
   if (fromSource()) {
-    require('./build').main();
+    // Inside node_modules, no build directory is left behind.
+    require('./build').main(checkout ? [] : ['--clean']);
     return;
   }
   const prebuilt = path.join(root, 'prebuilds', triple);
