@@ -5,7 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { scratch, runNodeJson, readSnapshot, listDir } = require('./helpers');
+const { scratch, runNodeJson, readSnapshot, listDir, spawnNode, waitForOutput, waitForSnapshots } = require('./helpers');
 
 test('writeSnapshot(filename, cb): callback first with (null, filename), returns true, file complete', (t) => {
   const dir = scratch(t);
@@ -78,4 +78,54 @@ test('a failed write with no callback does not throw: it returns false', (t) => 
   );
   assert.equal(status, 0);
   assert.equal(value, false);
+});
+
+test('SIGUSR2 writes into the working directory of the moment of the signal, as node-heapdump does', async (t) => {
+  const before = scratch(t);
+  const after = scratch(t);
+  const child = spawnNode(t, `process.chdir(${JSON.stringify(after)}); console.log('moved'); setInterval(() => {}, 1000);`, { cwd: before });
+  await waitForOutput(child, 'moved');
+  process.kill(child.pid, 'SIGUSR2');
+  const [file] = await waitForSnapshots(after, 1, 30_000);
+  assert.match(file, /^heapdump-\d+\.\d+\.heapsnapshot$/);
+  assert.deepEqual(listDir(before), []);
+});
+
+test('NODE_HEAPDUMP_OPTIONS: the last of signal/nosignal wins; an unknown option is named on stderr', () => {
+  const run = (options) =>
+    runNodeJson(`console.log(JSON.stringify(heapscope.armedSignal()));`, { env: { NODE_HEAPDUMP_OPTIONS: options } });
+  assert.equal(run('nosignal,signal').value, 'SIGUSR2');
+  assert.equal(run('signal, nosignal').value, null);
+  const unknown = run('nosignal,bogus');
+  assert.equal(unknown.value, null);
+  assert.match(unknown.stderr, /^node-heapdump: unrecognized option: bogus$/m);
+});
+
+test('writeSnapshot() with a filename that is not a string uses the default name, as node-heapdump does', (t) => {
+  const dir = scratch(t);
+  const { value } = runNodeJson(
+    `const names = [123, { a: 1 }, true].map((f) => { let got; heapscope.writeSnapshot(f, (e, n) => { got = e ? e.message : n; }); return got; });
+     console.log(JSON.stringify(names));`,
+    { cwd: dir },
+  );
+  for (const name of value) assert.match(path.basename(name), /^heapdump-\d+\.\d+\.heapsnapshot$/);
+  assert.equal(listDir(dir).filter((f) => /^(123|\[object Object\]|true)$/.test(f)).length, 0);
+});
+
+test('snapshot(null) and snapshot([]) are refused with ERR_INVALID_ARG_TYPE, as Node refuses such options', () => {
+  const { value } = runNodeJson(`
+    Promise.allSettled([heapscope.snapshot(null), heapscope.snapshot([])]).then((r) => console.log(JSON.stringify(r.map((x) => x.reason && x.reason.code))));
+  `);
+  assert.deepEqual(value, ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE']);
+});
+
+test('HEAPSCOPE_GZIP=1: the signal writes heapdump-….heapsnapshot.gz holding gzip', async (t) => {
+  const dir = scratch(t);
+  const child = spawnNode(t, `console.log('ready'); setInterval(() => {}, 1000);`, { cwd: dir, env: { HEAPSCOPE_GZIP: '1' } });
+  await waitForOutput(child, 'ready');
+  process.kill(child.pid, 'SIGUSR2');
+  const [file] = await waitForSnapshots(dir, 1, 30_000, '.gz');
+  assert.match(file, /^heapdump-\d+\.\d+\.heapsnapshot\.gz$/);
+  const bytes = fs.readFileSync(path.join(dir, file));
+  assert.deepEqual([...bytes.subarray(0, 2)], [0x1f, 0x8b], 'gzip magic');
 });

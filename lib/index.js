@@ -76,7 +76,8 @@ module.exports = function api(addon, shim) {
       callback = filename;
       filename = undefined;
     }
-    const request = filename == null ? { heapdumpName: true, threadId } : { path: String(filename), threadId };
+    // node-heapdump uses its default name for anything but a string.
+    const request = typeof filename !== 'string' ? { heapdumpName: true, threadId } : { path: filename, threadId };
     const outcome = binding.writeSnapshotSync(request);
     if (outcome.ok) announce(outcome, 'api');
     if (typeof callback === 'function') {
@@ -87,8 +88,9 @@ module.exports = function api(addon, shim) {
   }
 
   function snapshotRequest(options) {
-    if (options === undefined || options === null) options = {};
-    if (typeof options !== 'object') throw invalidArg('options', 'an object', options);
+    if (options === undefined) options = {};
+    // As Node's own v8.writeHeapSnapshot(): null and arrays are not options.
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArg('options', 'an object', options);
     const { dir, filename, gzip, exposeInternals, exposeNumericValues } = options;
     if (dir !== undefined && typeof dir !== 'string') throw invalidArg('dir', 'a string', dir);
     if (filename !== undefined && typeof filename !== 'string') throw invalidArg('filename', 'a string', filename);
@@ -256,6 +258,8 @@ module.exports = function api(addon, shim) {
     if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
     const number = signalNumber(options.signal === undefined ? 'SIGUSR2' : options.signal);
     const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip });
+    // Without a directory, the working directory when the signal arrives.
+    if (options.dir === undefined) request.dir = undefined;
     if (options.quiet !== undefined && typeof options.quiet !== 'boolean') throw invalidArg('quiet', 'a boolean', options.quiet);
     const dump = {
       request: { ...request, heapdumpName: options.filename === undefined },
@@ -298,9 +302,17 @@ module.exports = function api(addon, shim) {
 
   // node-heapdump armed SIGUSR2 on require; so does heapscope, on the main thread.
   function armFromEnvironment() {
-    const heapdumpOptions = (process.env.NODE_HEAPDUMP_OPTIONS || '').split(/[\s,]+/);
+    if (!isMainThread) return;
+    // node-heapdump's options: the last of signal/nosignal wins; anything else is named.
+    let heapdumpSignal = true;
+    for (const option of (process.env.NODE_HEAPDUMP_OPTIONS || '').split(/\s*,\s*/)) {
+      if (option === '') continue;
+      else if (option === 'signal') heapdumpSignal = true;
+      else if (option === 'nosignal') heapdumpSignal = false;
+      else console.error('node-heapdump: unrecognized option:', option);
+    }
     const wanted = process.env.HEAPSCOPE_SIGNAL;
-    if (!isMainThread || heapdumpOptions.includes('nosignal')) return;
+    if (!heapdumpSignal) return;
     if (wanted !== undefined && /^(|0|off|none|false|no)$/i.test(wanted)) return;
     try {
       armSignal({

@@ -220,11 +220,19 @@ fn resolve_path(request: &SnapshotRequest, seq: u64) -> std::result::Result<Path
     if let Some(path) = &request.path {
         return Ok(PathBuf::from(path));
     }
-    let dir = request.dir.as_deref().map(PathBuf::from).unwrap_or_default();
-    if request.heapdump_name.unwrap_or(false) {
-        return Ok(dir.join(naming::heapdump_default(now)));
-    }
     let gz = request.gzip.is_some();
+    if request.heapdump_name.unwrap_or(false) {
+        // node-heapdump's name, relative when no directory is given (its
+        // callback gets it so), hence in the working directory of this moment.
+        let name = naming::heapdump_default(now);
+        let name = if gz { format!("{name}.gz") } else { name };
+        return Ok(request.dir.as_deref().map_or_else(|| PathBuf::from(&name), |dir| Path::new(dir).join(&name)));
+    }
+    // No directory: the working directory of this moment.
+    let dir = match request.dir.as_deref() {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::current_dir().unwrap_or_default(),
+    };
     let default = if gz {
         "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot.gz"
     } else {

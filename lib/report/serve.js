@@ -16,16 +16,22 @@ const { invalidArg } = require('../errors');
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 module.exports = function serveApi({ monitor: startMonitor, Monitor, analyze }) {
-  /** Hostname of a Host header (without the port). */
+  /**
+   * Hostname of a Host header without its port, or '' when the header is not
+   * `name[:port]` or `[address][:port]` (RFC 9110), so that `[::1]evil` or
+   * `localhost:80@evil` match nothing.
+   */
   function hostname(header) {
-    if (!header) return '';
-    if (header.startsWith('[')) return header.slice(0, header.indexOf(']') + 1);
-    return header.split(':')[0].toLowerCase();
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.exec(header || '');
+    return m ? m[1].toLowerCase() : '';
   }
 
+  /** Constant-time comparison of bytes, whatever the given string holds. */
   function tokenMatches(given, token) {
-    if (typeof given !== 'string' || given.length !== token.length) return false;
-    return crypto.timingSafeEqual(Buffer.from(given), Buffer.from(token));
+    if (typeof given !== 'string') return false;
+    const a = Buffer.from(given, 'utf8');
+    const b = Buffer.from(token, 'utf8');
+    return a.length === b.length && crypto.timingSafeEqual(a, b);
   }
 
   function checkOptions(options) {
@@ -76,7 +82,17 @@ module.exports = function serveApi({ monitor: startMonitor, Monitor, analyze }) 
     monitor.on('marker', onMarker);
     monitor.on('report', onReport);
 
+    // No exception of a request may reach the process: a failure is a 500.
     const server = http.createServer((req, res) => {
+      try {
+        handle(req, res);
+      } catch {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('heapscope: internal error\n');
+      }
+    });
+
+    function handle(req, res) {
       const url = new URL(req.url, 'http://localhost');
       const refuse = (status, text) => {
         res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
@@ -105,7 +121,7 @@ module.exports = function serveApi({ monitor: startMonitor, Monitor, analyze }) 
         return undefined;
       }
       return refuse(404, 'heapscope: not found');
-    });
+    }
     server.on('connection', (socket) => socket.unref());
     await new Promise((resolve, reject) => {
       server.once('error', reject);
