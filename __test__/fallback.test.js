@@ -7,7 +7,8 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { scratch, runNodeJson, spawnNode, readSnapshot, waitForOutput, waitForSnapshots, listDir } = require('./helpers');
+const { spawnSync } = require('node:child_process');
+const { root, scratch, runNode, runNodeJson, spawnNode, readSnapshot, waitForOutput, waitForSnapshots, listDir } = require('./helpers');
 
 const env = { HEAPSCOPE_SHIM: 'off' };
 
@@ -98,4 +99,29 @@ test('without a shim: what needs V8 callbacks is refused with ERR_HEAPSCOPE_NO_S
     { env },
   );
   assert.deepEqual(value, ['ERR_HEAPSCOPE_NO_SHIM', 'ERR_HEAPSCOPE_NO_SHIM', 'ERR_HEAPSCOPE_NO_SHIM']);
+});
+
+test('without a shim: watch({ nearHeapLimit: true }) leaves Node\'s own near-OOM snapshot of a leaking process', (t) => {
+  const dir = scratch(t);
+  const r = runNode(
+    `heapscope.watch({ nearHeapLimit: true });
+     const keep = []; setInterval(() => { for (let i = 0; i < 20000; i++) keep.push({ i, s: 'x' + i }); }, 1);`,
+    { cwd: dir, env, args: ['--max-old-space-size=64'], timeout: 120_000 },
+  );
+  assert.notEqual(r.status, 0, 'the process ran out of memory');
+  const files = listDir(dir).filter((f) => f.endsWith('.heapsnapshot'));
+  assert.equal(files.length, 1, `${listDir(dir)}\n${r.stderr.slice(-2000)}`);
+  readSnapshot(path.join(dir, files[0]));
+});
+
+test('without a shim: the CLI reads snapshots, with no warning (reading needs no V8)', (t) => {
+  const dir = scratch(t);
+  const { value } = runNodeJson(`heapscope.snapshot({ dir: ${JSON.stringify(dir)} }).then((i) => console.log(JSON.stringify(i)));`);
+  const cli = spawnSync(process.execPath, [path.join(root, 'bin', 'heapscope.js'), 'summary', value.path, '--top', '3'], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.match(cli.stdout, /Largest classes by retained size \(3 of \d+\)/);
+  assert.doesNotMatch(cli.stderr, /HEAPSCOPE_NO_SHIM/);
 });

@@ -203,9 +203,16 @@ pub(crate) fn start_capture(
         Ok(path) => path,
         Err(message) => return Err(Box::new((PathBuf::new(), seq, bad_request(message)))),
     };
-    let pending =
-        capture::write_file(isolate, path.clone(), FileOptions { gzip: request.gzip }, capture_options(request), feed);
+    let pending = capture::write_file(isolate, path.clone(), file_options(request), capture_options(request), feed);
     Ok((path, seq, pending))
+}
+
+/// How the file is written: a name the caller gave (a path, or a file name
+/// of its own) may be a special file of the caller's, written in place;
+/// default names (node-heapdump's, heapscope's, the signal's) never are.
+fn file_options(request: &SnapshotRequest) -> FileOptions {
+    let named = request.path.is_some() || (request.filename.is_some() && !request.heapdump_name.unwrap_or(false));
+    FileOptions { gzip: request.gzip, explicit: named }
 }
 
 pub(crate) fn capture_options(request: &SnapshotRequest) -> CaptureOptions {
@@ -804,7 +811,7 @@ impl SnapshotFile {
                 return SnapshotFile { path: PathBuf::new(), seq, gzip, state: Some(Err(bad_request(message))) }
             }
         };
-        let state = capture::Delivery::begin(&path, FileOptions { gzip: request.gzip }, None).map_err(|e| failure(&e));
+        let state = capture::Delivery::begin(&path, file_options(&request), None).map_err(|e| failure(&e));
         SnapshotFile { path, seq, gzip, state: Some(state) }
     }
 

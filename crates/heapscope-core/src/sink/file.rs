@@ -4,12 +4,24 @@
 //! directory (so the rename stays on one filesystem), created `0600` because
 //! snapshots hold secrets, every write and the close checked, fsynced, then
 //! renamed over the final name. Any failure unlinks the temporary file.
-//! A target that already exists and is not a regular file (`/dev/stdout`, a
-//! FIFO, `/dev/full`) is written in place: there is nothing to rename there.
+//!
+//! Temporary names are unpredictable (random), never longer than a name may
+//! be, and carry the writer's pid: temporary files of writers that died
+//! (SIGKILL, the OOM killer) are removed when the next snapshot is written in
+//! that directory.
+//!
+//! Only a name the caller chose ([`FileOptions::explicit`]) is written in
+//! place, when it is an existing special file that the caller owns
+//! (`/dev/stdout`, a FIFO), opened without blocking: a FIFO nobody reads is
+//! an error (ENXIO), not a hang. Anything else found at the name — a FIFO or
+//! a symlink another user planted in a shared directory, whatever a default
+//! name hits — is never written through: the rename replaces that entry (in
+//! a sticky directory the kernel refuses that rename, and the snapshot fails).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::io::AsRawFd;
 use std::os::unix::io::IntoRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +36,10 @@ use super::{Sink, SinkError, Step};
 pub struct FileOptions {
     /// gzip level 0–9; `None` writes plain JSON.
     pub gzip: Option<u32>,
+    /// The caller named this file (not a default name): an existing special
+    /// file that the caller owns is then written in place. One planted by
+    /// another user, or hit by a default name, is replaced by the rename.
+    pub explicit: bool,
 }
 
 /// A file that reached its final name.
@@ -70,28 +86,30 @@ pub struct FileSink {
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl FileSink {
-    /// Opens the temporary file (or the special file) for `path`.
+    /// Opens the temporary file (or, see the module docs, the special file) for `path`.
     pub fn create(path: &Path, options: FileOptions) -> Result<FileSink, SinkError> {
-        let existing = fs::metadata(path).ok().map(|m| m.file_type());
-        let (file, temp_path) = match existing {
-            Some(kind) if kind.is_dir() => {
+        // A generated name looks at the entry itself, never through a link.
+        let existing = if options.explicit { fs::metadata(path) } else { fs::symlink_metadata(path) }.ok();
+        let in_place = match &existing {
+            Some(m) if m.is_dir() => {
                 return Err(SinkError::new(Step::Open, path, io::Error::from_raw_os_error(libc::EISDIR)));
             }
-            Some(kind) if kind.is_char_device() || kind.is_fifo() || kind.is_block_device() || kind.is_socket() => {
-                let file =
-                    OpenOptions::new().write(true).open(path).map_err(|e| SinkError::new(Step::Open, path, e))?;
-                (file, None)
-            }
-            _ => {
-                let temp = temp_name(path);
-                let file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&temp)
-                    .map_err(|e| SinkError::new(Step::Open, path, e))?;
-                (file, Some(temp))
-            }
+            Some(m) => options.explicit && is_special(m.file_type()) && m.uid() == effective_uid(),
+            None => false,
+        };
+        let (file, temp_path) = if in_place {
+            (open_special(path).map_err(|e| SinkError::new(Step::Open, path, e))?, None)
+        } else {
+            reclaim_dead_partials(path);
+            let temp = temp_name(path);
+            let file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&temp)
+                .map_err(|e| SinkError::new(Step::Open, path, e))?;
+            (file, Some(temp))
         };
         let counted = Counted { file, bytes: 0 };
         let out = match options.gzip {
@@ -186,12 +204,97 @@ impl Drop for FileSink {
     }
 }
 
-/// `dir/.name.<pid>-<n>.partial`: hidden, unique within the process, and in the
-/// same directory so that the final rename is atomic.
+fn is_special(kind: fs::FileType) -> bool {
+    kind.is_char_device() || kind.is_fifo() || kind.is_block_device() || kind.is_socket()
+}
+
+fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Opens a special file for writing without blocking (a FIFO with no reader
+/// fails with ENXIO at once), then makes its writes blocking again: they run
+/// on the writer's thread, where waiting for a slow reader is right.
+fn open_special(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let fd = file.as_raw_fd();
+    // SAFETY: `fd` is open and owned by `file` for the duration of both calls.
+    let cleared = unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) == 0
+    };
+    if !cleared {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(file)
+}
+
+/// The longest file name Linux filesystems take.
+const NAME_MAX: usize = 255;
+
+/// `dir/.<name>.<pid>-<random>.partial`: hidden, unpredictable, in the same
+/// directory so that the final rename is atomic, the name cut so that the
+/// whole fits in NAME_MAX bytes.
 fn temp_name(path: &Path) -> PathBuf {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let seq = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.{}-{seq}.partial", std::process::id()))
+    let suffix = format!(".{}-{:016x}.partial", std::process::id(), random_u64());
+    let room = NAME_MAX - 1 - suffix.len();
+    let mut cut = name.len().min(room);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    path.with_file_name(format!(".{}{suffix}", &name[..cut]))
+}
+
+/// 64 unpredictable bits from the kernel; if /dev/urandom cannot be read,
+/// a mix of the time, the counter and an address (still unique).
+fn random_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    if File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).is_ok() {
+        return u64::from_ne_bytes(bytes);
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ TEMP_SEQ.fetch_add(1, Ordering::Relaxed).rotate_left(32) ^ (&bytes as *const _ as u64)
+}
+
+/// The pid in a temporary name of ours: `.<name>.<pid>-<16 hex digits>.partial`.
+fn partial_owner(file_name: &str) -> Option<u32> {
+    let stem = file_name.strip_prefix('.')?.strip_suffix(".partial")?;
+    let (rest, random) = stem.rsplit_once('-')?;
+    if random.len() != 16 || !random.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    rest.rsplit_once('.')?.1.parse().ok()
+}
+
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let sent = unsafe { libc::kill(pid, 0) };
+    sent == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Removes, from `path`'s directory, the temporary files of writers that are
+/// no longer alive (killed mid-write), and returns them. Best effort: a
+/// directory that cannot be listed is left alone.
+pub fn reclaim_dead_partials(path: &Path) -> Vec<PathBuf> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
+    let own = std::process::id();
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = partial_owner(&name.to_string_lossy()) else { continue };
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if regular && pid != own && !process_alive(pid) && fs::remove_file(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed
 }
 
 /// Makes the rename itself durable. Best effort: the data is already synced and
@@ -260,7 +363,7 @@ mod tests {
     fn gzip_output_decompresses_to_the_input() {
         let dir = scratch("gzip");
         let path = dir.join("c.heapsnapshot.gz");
-        let mut sink = FileSink::create(&path, FileOptions { gzip: Some(1) }).unwrap();
+        let mut sink = FileSink::create(&path, FileOptions { gzip: Some(1), explicit: false }).unwrap();
         let text = "{\"strings\":[".to_string() + &"\"abc\",".repeat(10_000) + "\"\"]}";
         for piece in text.as_bytes().chunks(777) {
             sink.write(piece).unwrap();
@@ -289,9 +392,98 @@ mod tests {
 
     #[test]
     fn dev_full_is_enospc_at_write() {
-        let mut sink = FileSink::create(Path::new("/dev/full"), FileOptions::default()).unwrap();
+        let mut sink = FileSink::create(Path::new("/dev/full"), FileOptions { gzip: None, explicit: true }).unwrap();
         let err = sink.write(&[b' '; 1 << 16]).unwrap_err();
         assert_eq!((err.code(), err.step), ("ENOSPC", Step::Write));
+    }
+
+    fn mkfifo(path: &Path) {
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path; mkfifo only creates a directory entry.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    }
+
+    #[test]
+    fn named_fifo_without_reader_is_enxio_at_once_not_a_hang() {
+        let dir = scratch("fifo");
+        let path = dir.join("pipe");
+        mkfifo(&path);
+        let err = FileSink::create(&path, FileOptions { gzip: None, explicit: true }).err().unwrap();
+        assert_eq!((err.code(), err.step), ("ENXIO", Step::Open));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn generated_names_replace_a_planted_fifo_or_symlink_instead_of_writing_through_it() {
+        let dir = scratch("planted");
+        let fifo = dir.join("a.heapsnapshot");
+        mkfifo(&fifo);
+        let victim = dir.join("victim");
+        fs::write(&victim, "untouched").unwrap();
+        let link = dir.join("b.heapsnapshot");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        for path in [&fifo, &link] {
+            let mut sink = FileSink::create(path, FileOptions::default()).unwrap();
+            sink.write(b"{}").unwrap();
+            sink.finish().unwrap();
+            let meta = fs::symlink_metadata(path).unwrap();
+            assert!(meta.file_type().is_file(), "{} is now a regular file", path.display());
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+            assert_eq!(fs::read_to_string(path).unwrap(), "{}");
+        }
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn names_up_to_255_bytes_are_written() {
+        let dir = scratch("long");
+        for len in [236, 250, 255] {
+            let name = format!("{}.heapsnapshot", "é".repeat((len - 13) / 2)) + &"x".repeat((len - 13) % 2);
+            assert_eq!(name.len(), len);
+            let mut sink = FileSink::create(&dir.join(&name), FileOptions::default()).unwrap();
+            sink.write(b"{}").unwrap();
+            sink.finish().unwrap();
+            assert!(dir.join(&name).is_file());
+        }
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn temporary_names_are_unpredictable_and_name_their_writer() {
+        let (a, b) = (temp_name(Path::new("/d/x.heapsnapshot")), temp_name(Path::new("/d/x.heapsnapshot")));
+        assert_ne!(a, b);
+        for t in [&a, &b] {
+            assert_eq!(partial_owner(&t.file_name().unwrap().to_string_lossy()), Some(std::process::id()));
+        }
+    }
+
+    #[test]
+    fn temporary_files_of_dead_writers_are_removed_at_the_next_write() {
+        let dir = scratch("reclaim");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let dead_partial = dir.join(format!(".old.heapsnapshot.{dead}-0123456789abcdef.partial"));
+        let live_partial =
+            dir.join(format!(".busy.heapsnapshot.{}-0123456789abcdef.partial", std::os::unix::process::parent_id()));
+        let foreign = dir.join(".notes.partial");
+        for p in [&dead_partial, &live_partial, &foreign] {
+            fs::write(p, "x").unwrap();
+        }
+        let mut sink = FileSink::create(&dir.join("new.heapsnapshot"), FileOptions::default()).unwrap();
+        sink.write(b"{}").unwrap();
+        sink.finish().unwrap();
+        assert_eq!(entries(&dir), {
+            let mut v = vec![
+                live_partial.file_name().unwrap().to_string_lossy().into_owned(),
+                ".notes.partial".to_string(),
+                "new.heapsnapshot".to_string(),
+            ];
+            v.sort();
+            v
+        });
+        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

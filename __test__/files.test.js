@@ -1,0 +1,83 @@
+'use strict';
+// Files: nothing lost, nothing leaked, nothing blocks — against what another
+// user may plant in a shared dump directory, and what a killed writer leaves.
+
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync, spawn } = require('node:child_process');
+const { root, scratch, runNodeJson, readSnapshot, listDir, sleep } = require('./helpers');
+
+test('a named FIFO of the caller that nobody reads fails at once with ENXIO instead of blocking the JS thread', (t) => {
+  const dir = scratch(t);
+  const pipe = path.join(dir, 'pipe');
+  execFileSync('mkfifo', [pipe]);
+  const { value } = runNodeJson(
+    `let error; const ok = heapscope.writeSnapshot(${JSON.stringify(pipe)}, (e) => { error = e && e.code; });
+     heapscope.snapshot({ dir: ${JSON.stringify(dir)}, filename: 'pipe' }).catch((e) => console.log(JSON.stringify({ ok, error, templated: e.code })));`,
+    { timeout: 20_000 },
+  );
+  assert.deepEqual(value, { ok: false, error: 'ENXIO', templated: 'ENXIO' });
+  assert.ok(fs.lstatSync(pipe).isFIFO(), 'the FIFO is left as it was');
+});
+
+// Planted by another user: the tests run as root, so the entries are given to nobody.
+const other = process.getuid() === 0 ? 65534 : null;
+
+test('a FIFO or symlink another user planted at the name is replaced, and the secret never goes through it', { skip: other === null && 'needs root to plant entries as another user' }, (t) => {
+  const dir = scratch(t);
+  fs.chmodSync(dir, 0o777);
+  const victim = path.join(dir, 'victim.txt');
+  fs.writeFileSync(victim, 'untouched');
+  const fifo = path.join(dir, 'fifo.heapsnapshot');
+  const link = path.join(dir, 'link.heapsnapshot');
+  execFileSync('mkfifo', [fifo]);
+  fs.symlinkSync(victim, link);
+  for (const p of [fifo, link, victim]) fs.lchownSync(p, other, other);
+  const { value } = runNodeJson(
+    `Promise.all(['fifo', 'link'].map((k) => heapscope.snapshot({ dir: ${JSON.stringify(dir)}, filename: k + '.heapsnapshot' })))
+      .then((infos) => console.log(JSON.stringify(infos.map((i) => i.path))));`,
+    { timeout: 60_000 },
+  );
+  for (const file of value) {
+    const stat = fs.lstatSync(file);
+    assert.ok(stat.isFile(), `${file} is a regular file now`);
+    assert.equal(stat.mode & 0o777, 0o600);
+    readSnapshot(file);
+  }
+  assert.equal(fs.readFileSync(victim, 'utf8'), 'untouched');
+});
+
+test('names of 236 to 255 bytes are written (the temporary name is cut to fit)', (t) => {
+  const dir = scratch(t);
+  const names = [236, 255].map((n) => `${'h'.repeat(n - '.heapsnapshot'.length)}.heapsnapshot`);
+  const { value } = runNodeJson(
+    `console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => heapscope.writeSnapshot(require('path').join(${JSON.stringify(dir)}, n)))));`,
+  );
+  assert.deepEqual(value, [true, true]);
+  assert.deepEqual(listDir(dir), [...names].sort());
+});
+
+test('the temporary file of a writer killed mid-write is removed by the next snapshot in that directory', async (t) => {
+  const dir = scratch(t);
+  // A heap big enough that the write takes a while; killed once its temporary file appears.
+  const child = spawn(
+    process.execPath,
+    ['-e', `const h = require(${JSON.stringify(root)}); globalThis.k = Array.from({ length: 400000 }, (_, i) => ({ i, s: 'v' + i })); h.snapshot({ dir: ${JSON.stringify(dir)} });`],
+    { stdio: 'ignore' },
+  );
+  t.after(() => child.kill('SIGKILL'));
+  let partial;
+  for (let i = 0; i < 600 && !partial; i++) {
+    partial = listDir(dir).find((f) => f.endsWith('.partial'));
+    if (!partial) await sleep(20);
+  }
+  assert.ok(partial, 'the writer started');
+  assert.match(partial, new RegExp(`^\\.heapscope-.*\\.${child.pid}-[0-9a-f]{16}\\.partial$`), 'unpredictable, names its writer');
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.on('exit', resolve));
+  assert.ok(listDir(dir).includes(partial), 'left behind by the killed writer');
+  const { value } = runNodeJson(`heapscope.snapshot({ dir: ${JSON.stringify(dir)} }).then((i) => console.log(JSON.stringify(i.path)));`);
+  assert.deepEqual(listDir(dir), [path.basename(value)]);
+});
