@@ -293,6 +293,28 @@ test('near the heap limit: a child with --max-old-space-size=64 leaks until it d
   assert.deepEqual(listDir(dir), files, 'no temporary file left behind');
 });
 
+test('any number of near-limit watchers, created and stopped in any order, share one V8 callback; the last one left writes', (t) => {
+  const dir = scratch(t);
+  const r = runNode(
+    `${CHILD}
+    const near = () => heapscope.watch({ nearHeapLimit: true, dir: ${JSON.stringify(dir)} });
+    const [a, b, c] = [near(), near(), near()];
+    b.stop(); a.stop(); a.stop();
+    const d = near();
+    c.stop();
+    console.log('armed', d.nearHeapLimit);
+    for (;;) keep.push({ s: 'x'.repeat(30) + keep.length, n: [keep.length] });`,
+    { args: ['--max-old-space-size=64'], timeout: 120_000 },
+  );
+  assert.match(r.stdout, /armed 1/);
+  assert.notEqual(r.signal, 'SIGTRAP', 'no V8 CHECK failure');
+  assert.doesNotMatch(r.stderr, /Check failed/);
+  assert.match(r.stderr, /heap snapshot written to .* on near-limit/);
+  const files = snapshots(dir);
+  assert.equal(files.length, 1, `files: ${listDir(dir)}`);
+  readSnapshot(path.join(dir, files[0]));
+});
+
 test('retention: at most N of its own snapshots per directory, oldest removed first, foreign files untouched', async (t) => {
   const dir = scratch(t);
   fs.writeFileSync(path.join(dir, 'heapdump-1.1.heapsnapshot'), 'not ours');

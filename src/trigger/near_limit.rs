@@ -14,16 +14,38 @@
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use heapscope_core::memory::{self, Cgroup};
 
-use super::station::{log_line, DumpConfig, Request, Station, Trigger};
+use super::station::{lock, log_line, DumpConfig, Request, Station, Trigger};
 use super::watch::human;
 use crate::{Crossing, Skipped, SnapshotOutcome};
 
 /// The least a raised limit adds, when the young generation is tiny.
 const MIN_RAISE: usize = 16 << 20;
+
+/// An isolate's one registration of [`on_near_limit`], shared by every
+/// watcher that wants near-limit snapshots there: V8 refuses a second
+/// registration of the same function with a CHECK that aborts the process.
+/// The first installed watcher with snapshots left answers each call.
+struct Hub {
+    entries: Mutex<Vec<Arc<NearLimit>>>,
+}
+
+/// One hub per isolate, kept for the life of the process (a few words each):
+/// a callback V8 is running may still be reading it after its last watcher left.
+static HUBS: Mutex<Vec<(usize, &'static Hub)>> = Mutex::new(Vec::new());
+
+fn hub_for(isolate: *mut c_void) -> &'static Hub {
+    let mut hubs = lock(&HUBS);
+    if let Some(&(_, hub)) = hubs.iter().find(|(key, _)| *key == isolate as usize) {
+        return hub;
+    }
+    let hub: &'static Hub = Box::leak(Box::new(Hub { entries: Mutex::new(Vec::new()) }));
+    hubs.push((isolate as usize, hub));
+    hub
+}
 
 pub struct NearLimit {
     station: &'static Station,
@@ -45,8 +67,8 @@ impl NearLimit {
         count: u32,
         memory_factor: f64,
         cgroup: Option<Cgroup>,
-    ) -> Box<NearLimit> {
-        let near = Box::new(NearLimit {
+    ) -> Arc<NearLimit> {
+        let near = Arc::new(NearLimit {
             station,
             watcher,
             config,
@@ -56,17 +78,29 @@ impl NearLimit {
             installed: AtomicBool::new(true),
             in_callback: AtomicBool::new(false),
         });
-        let data = &*near as *const NearLimit as *mut c_void;
-        // SAFETY: isolate thread; the box is kept until `uninstall` removes the
-        // callback; `on_near_limit` catches panics.
-        unsafe { station.isolate.add_near_heap_limit(on_near_limit, data) };
+        let hub = hub_for(station.isolate.as_ptr());
+        let mut entries = lock(&hub.entries);
+        if entries.is_empty() {
+            let data = hub as *const Hub as *mut c_void;
+            // SAFETY: isolate thread; the hub lives for the whole process and
+            // is registered once per isolate (`entries` was empty, so nothing
+            // is registered); `on_near_limit` catches panics.
+            unsafe { station.isolate.add_near_heap_limit(on_near_limit, data) };
+        }
+        entries.push(Arc::clone(&near));
         near
     }
 
-    /// Removes the callback if still registered; the owner then drops it.
-    /// Isolate thread only, including from inside the callback (as Node does).
+    /// Leaves the isolate's hub, and removes the callback when no watcher is
+    /// left. Isolate thread only, including from inside the callback (as Node does).
     pub fn uninstall(&self) {
-        if self.installed.swap(false, Ordering::AcqRel) {
+        if !self.installed.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let hub = hub_for(self.station.isolate.as_ptr());
+        let mut entries = lock(&hub.entries);
+        entries.retain(|entry| !std::ptr::eq(Arc::as_ptr(entry), self));
+        if entries.is_empty() {
             // SAFETY: isolate thread; 0 leaves the current limit as it is.
             unsafe { self.station.isolate.remove_near_heap_limit(on_near_limit, 0) };
         }
@@ -136,8 +170,14 @@ impl NearLimit {
 }
 
 unsafe extern "C" fn on_near_limit(data: *mut c_void, current: usize, _initial: usize) -> usize {
-    // SAFETY: `data` is the boxed NearLimit, alive while registered.
-    let near = unsafe { &*(data as *const NearLimit) };
+    // SAFETY: `data` is the isolate's hub, which lives for the whole process.
+    let hub = unsafe { &*(data as *const Hub) };
+    // The lock is let go before running: the run may uninstall its watcher.
+    let first = catch_unwind(AssertUnwindSafe(|| lock(&hub.entries).first().cloned())).ok().flatten();
     // The returned limit must exceed the current one or V8 gives up at once.
-    catch_unwind(AssertUnwindSafe(|| near.run(current))).unwrap_or(current.saturating_add(MIN_RAISE))
+    let fallback = current.saturating_add(MIN_RAISE);
+    match first {
+        Some(near) => catch_unwind(AssertUnwindSafe(|| near.run(current))).unwrap_or(fallback),
+        None => fallback,
+    }
 }

@@ -50,7 +50,7 @@ pub struct Watch {
     wake: Condvar,
     poller: Mutex<Option<JoinHandle<()>>>,
     gc: Mutex<Option<FullGcHook>>,
-    near: Mutex<Option<Box<NearLimit>>>,
+    near: Mutex<Option<Arc<NearLimit>>>,
 }
 
 impl Watch {
