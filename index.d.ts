@@ -556,7 +556,16 @@ export interface ReportInput {
  * retained size by class, the largest objects by self and retained size with
  * their paths, growth by class, leak suspects, memory over time.
  */
-export function renderReport(input: ReportInput): string;
+export function renderReport(input: ReportInput, options?: ReportOptions): string;
+
+export interface ReportOptions {
+  /**
+   * Put heap contents in the page: strings' values (their first 1,024
+   * characters) and regular expressions' sources as object names, and full
+   * file paths. Default false: class names, sizes, counts and paths of edges only.
+   */
+  values?: boolean;
+}
 
 export interface ServeOptions {
   /** Default 0: any free port. */

@@ -349,7 +349,7 @@ module.exports = function api(addon, shim) {
     findLeaks: leaks.findLeaks,
     session: leaks.session,
     monitor: monitoring.monitor,
-    renderReport: (input) => require('./report').renderReport(input),
+    renderReport: (input, options) => require('./report').renderReport(input, { values: options?.values ?? false }),
     serve,
     watchDefaults: watching.DEFAULTS,
     events,

@@ -27,6 +27,26 @@ function embed(value) {
 
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/**
+ * Classes whose objects' names are heap contents: a string's value (its first
+ * 1,024 characters), a regular expression's source. A page shows their class
+ * and size, not what they hold, unless `{ values: true }` is asked for.
+ */
+const VALUE_CLASSES = new Set(['(string)', '(concatenated string)', '(sliced string)', '(regexp)', 'RegExp']);
+
+/** A copy of `value` (results of heapscope's) without heap contents or directories. */
+function redact(value, key) {
+  if (Array.isArray(value)) return value.map((v) => redact(v));
+  if (value === null || typeof value !== 'object') {
+    // Files by their name only: a page may travel further than the machine's paths should.
+    return key === 'path' && typeof value === 'string' ? path.basename(value) : value;
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(value)) out[k] = redact(v, k);
+  if (VALUE_CLASSES.has(value.className) && typeof value.name === 'string') out.name = value.className;
+  return out;
+}
+
 // What of each input goes into a page: the figures shown, not the graph.
 const slim = {
   summary: (s) => s && { path: s.path ?? null, nodeCount: s.nodeCount, totalSize: s.totalSize, classes: s.classes, objects: s.objects },
@@ -38,21 +58,25 @@ const slim = {
 /**
  * Renders results to one HTML page. Any of `summary` (analyze()),
  * `diff` (diff()), `leaks` (findLeaks(), session.leaks()) and `timeline`
- * (monitor.timeline()); `title` names it.
+ * (monitor.timeline()); `title` names it. Strings' and regular expressions'
+ * contents and directories stay out unless `values: true`.
  */
-function renderReport(input = {}, { live } = {}) {
+function renderReport(input = {}, { live, values = false } = {}) {
   if (input === null || typeof input !== 'object') throw invalidArg('report', 'an object such as { summary, diff, leaks, timeline }', input);
-  const data = {
-    title: input.title || 'heapscope report',
-    generatedAt: new Date().toISOString(),
-    version,
+  if (typeof values !== 'boolean') throw invalidArg('values', 'a boolean', values);
+  const figures = {
     summary: slim.summary(input.summary),
     diff: slim.diff(input.diff),
     leaks: slim.leaks(input.leaks),
     timeline: slim.timeline(input.timeline),
+  };
+  const data = {
+    title: input.title || 'heapscope report',
+    generatedAt: new Date().toISOString(),
+    version,
+    ...(values ? figures : redact(figures)),
     live,
   };
-  // The file's name only: a page may travel further than the machine's paths should.
   const { script, style } = pageAssets();
   const source = data.summary?.path ? ` — ${path.basename(data.summary.path)}` : '';
   return `<!doctype html>
@@ -77,4 +101,4 @@ function renderReport(input = {}, { live } = {}) {
 `;
 }
 
-module.exports = { renderReport, embed };
+module.exports = { renderReport, embed, redact };

@@ -10,7 +10,7 @@
 
 const http = require('node:http');
 const crypto = require('node:crypto');
-const { renderReport } = require('./index');
+const { renderReport, redact } = require('./index');
 const { invalidArg } = require('../errors');
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -62,21 +62,22 @@ module.exports = function serveApi({ monitor: startMonitor, Monitor, analyze }) 
       const frame = `event: ${event}\ndata: ${JSON.stringify(value)}\n\n`;
       for (const res of clients) res.write(frame);
     };
+    // What leaves the process: figures, never heap contents or directories.
     const onSample = (s) => send('sample', s);
     const onMarker = (m) => {
-      send('marker', m);
+      send('marker', redact(m));
       if (!o.analyzeSnapshots || !m.path) return;
       analyze(m.path, { topClasses: 25, topObjects: 10 }).then(
         (s) => {
           summary = s;
-          send('summary', s);
+          send('summary', redact(s));
         },
         (err) => send('problem', { message: err.message }),
       );
     };
     const onReport = (r) => {
       leaks = r;
-      send('report', { suspects: r.suspects, totalSizes: r.totalSizes });
+      send('report', redact({ suspects: r.suspects, totalSizes: r.totalSizes }));
     };
     monitor.on('sample', onSample);
     monitor.on('marker', onMarker);
