@@ -96,3 +96,22 @@ test('on a terminal, the analysis shows its phase and percent on stderr', (t) =>
   assert.match(r.stdout, /\r\x1b\[Kreading \d+%/);
   assert.match(r.stdout, /Largest classes by retained size/);
 });
+
+test('a snapshot on standard input or through a pipe is read as a stream (`-`, /dev/stdin, gzip too)', () => {
+  const file = snapshot();
+  const plain = spawnSync('sh', ['-c', `cat "${file}" | "${process.execPath}" "${bin}" summary - --json --top 3`], { encoding: 'utf8' });
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.equal(JSON.parse(plain.stdout).classes.length, 3);
+  const gz = spawnSync('sh', ['-c', `gzip -c "${file}" | "${process.execPath}" "${bin}" summary /dev/stdin --json --top 3`], { encoding: 'utf8' });
+  assert.equal(gz.status, 0, gz.stderr);
+  assert.deepEqual(JSON.parse(gz.stdout).classes, JSON.parse(plain.stdout).classes);
+});
+
+test('a FIFO nobody writes to is an error at once, not a hang', () => {
+  const fifo = path.join(dir, 'empty-fifo');
+  spawnSync('mkfifo', [fifo]);
+  const r = spawnSync(process.execPath, [bin, 'summary', fifo], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.error, undefined, 'finished in time');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /cannot analyse .*empty-fifo/);
+});

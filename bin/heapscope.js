@@ -16,7 +16,7 @@ const { version } = require('../package.json');
 
 const COMMANDS = {
   summary: {
-    usage: 'heapscope summary <file.heapsnapshot[.gz]> [--json] [--top N] [--objects N]',
+    usage: 'heapscope summary <file.heapsnapshot[.gz] | -> [--json] [--top N] [--objects N]',
     about: `the classes and objects that retain the most memory, with Chrome DevTools'
 numbers (count, self size, retained size) and retainer paths`,
     files: [1],
@@ -129,6 +129,9 @@ function parse(name, args) {
   return { files: parsed.positionals, values: parsed.values };
 }
 
+/** `-` is standard input (a pipe reads as a stream, never by seeking). */
+const input = (file) => (file === '-' ? '/dev/stdin' : file);
+
 /** A --top/--objects value: a whole number ≥ min, or exit 2. */
 function count(name, option, value, fallback, min = 0) {
   if (value === undefined) return fallback;
@@ -169,7 +172,7 @@ async function summary(args) {
   const shown = progress();
   await fail(async () => {
     try {
-      const result = await heapscope.analyze(files[0], { topClasses: top, topObjects: objects, onProgress: shown.onProgress });
+      const result = await heapscope.analyze(input(files[0]), { topClasses: top, topObjects: objects, onProgress: shown.onProgress });
       shown.done();
       printSummary(result, values.json);
     } finally {

@@ -14,11 +14,13 @@
 //!
 //!
 //! Beside them, [`allocator`]: the global allocator heapscope's binaries
-//! use, which gives big arrays back to the kernel as soon as they are freed.
+//! use, which gives big arrays back to the kernel as soon as they are freed;
+//! and [`fd`]: opening what may be a FIFO without waiting on its other end.
 //!
 //! Being free of V8, all of it is tested with plain `cargo test`.
 
 pub mod allocator;
+pub mod fd;
 pub mod gate;
 pub mod memory;
 pub mod naming;

@@ -21,7 +21,6 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-use std::os::unix::io::AsRawFd;
 use std::os::unix::io::IntoRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -98,7 +97,7 @@ impl FileSink {
             None => false,
         };
         let (file, temp_path) = if in_place {
-            (open_special(path).map_err(|e| SinkError::new(Step::Open, path, e))?, None)
+            (crate::fd::open_without_waiting(path, true).map_err(|e| SinkError::new(Step::Open, path, e))?, None)
         } else {
             reclaim_dead_partials(path);
             let temp = temp_name(path);
@@ -211,23 +210,6 @@ fn is_special(kind: fs::FileType) -> bool {
 fn effective_uid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
-}
-
-/// Opens a special file for writing without blocking (a FIFO with no reader
-/// fails with ENXIO at once), then makes its writes blocking again: they run
-/// on the writer's thread, where waiting for a slow reader is right.
-fn open_special(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path)?;
-    let fd = file.as_raw_fd();
-    // SAFETY: `fd` is open and owned by `file` for the duration of both calls.
-    let cleared = unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) == 0
-    };
-    if !cleared {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(file)
 }
 
 /// The longest file name Linux filesystems take.

@@ -86,8 +86,21 @@ fn type_names(types: &[serde_json::Value], at: usize, what: &str) -> Result<Vec<
 impl Graph {
     /// Reads a `.heapsnapshot` or `.heapsnapshot.gz` (detected by its magic bytes).
     pub fn open(path: &Path, progress: parse::Progress) -> Result<Graph, ParseError> {
+        use std::io::BufRead;
         use std::os::unix::fs::FileExt;
-        let file = std::fs::File::open(path).map_err(|source| ParseError::Io { offset: 0, source })?;
+        // A FIFO with no writer must not hang the open: it reads as empty.
+        let file =
+            crate::fd::open_without_waiting(path, false).map_err(|source| ParseError::Io { offset: 0, source })?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            // Pipes, FIFOs and terminals cannot seek: read them as a stream.
+            let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+            let head = reader.fill_buf().map_err(|source| ParseError::Io { offset: 0, source })?;
+            return if head.starts_with(&[0x1f, 0x8b]) {
+                Graph::read(flate2::bufread::MultiGzDecoder::new(reader), progress)
+            } else {
+                Graph::read(reader, progress)
+            };
+        }
         let mut magic = [0u8; 2];
         let n = file.read_at(&mut magic, 0).map_err(|source| ParseError::Io { offset: 0, source })?;
         if n == 2 && magic == [0x1f, 0x8b] {
