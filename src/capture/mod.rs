@@ -46,16 +46,6 @@ pub fn activity() -> (bool, u64) {
     (RUNNING.load(Ordering::Acquire) > 0, EPOCH.load(Ordering::Acquire))
 }
 
-/// Gives the memory freed by a finished snapshot back to the system, so
-/// that RSS falls again instead of staying at its peak. glibc only.
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim is thread-safe and only returns free pages.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// What V8 is asked for.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CaptureOptions {
@@ -117,7 +107,7 @@ impl PendingFile {
     pub fn wait(self) -> Result<Captured, CaptureError> {
         let thread = self.state?;
         let outcome = thread.join();
-        release_free_memory();
+        heapscope_core::allocator::return_free_memory();
         match outcome {
             Outcome::Done(written) => {
                 Ok(Captured { written, pause: self.pause, duration: self.started.elapsed(), heap_used: self.heap_used })
