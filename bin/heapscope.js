@@ -9,7 +9,7 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 
 // A command-line run reads files; it arms no snapshot signal of its own.
-process.env.HEAPSCOPE_SIGNAL = 'off';
+if (require.main === module) process.env.HEAPSCOPE_SIGNAL = 'off';
 const heapscope = require('..');
 const { formatSize: size } = require('../lib/units');
 const { version } = require('../package.json');
