@@ -50,28 +50,6 @@ function heapStatistics() {
   };
 }
 
-/** Parameters of HeapProfiler.takeHeapSnapshot for a request. */
-function snapshotParams(request) {
-  const params = { reportProgress: false };
-  if (request.exposeInternals) params.exposeInternals = true;
-  if (request.exposeNumericValues) params.captureNumericValue = true;
-  return params;
-}
-
-/**
- * Sends every snapshot chunk `session` hears to `file` (a native
- * SnapshotFile) until the returned function is called.
- */
-function feedChunks(session, file) {
-  let writing = true;
-  const onChunk = (message) => {
-    // A failed write stops the copying; finish() reports the sink's error.
-    if (writing) writing = file.write(message.params.chunk);
-  };
-  session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
-  return () => session.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
-}
-
 module.exports = function fallback(binding, { addonPath, problems }) {
   const why = problems.length ? problems.join('; ') : 'none was found';
   let warned = false;
@@ -284,5 +262,3 @@ module.exports = function fallback(binding, { addonPath, problems }) {
   };
 };
 
-module.exports.feedChunks = feedChunks;
-module.exports.snapshotParams = snapshotParams;

@@ -8,9 +8,30 @@ const fs = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const inspector = require('node:inspector');
 const { performance } = require('node:perf_hooks');
-const { snapshotParams, feedChunks } = require('./fallback');
 
 const binding = require(workerData.addonPath);
+
+/** Parameters of HeapProfiler.takeHeapSnapshot for a request. */
+function snapshotParams(request) {
+  const params = { reportProgress: false };
+  if (request.exposeInternals) params.exposeInternals = true;
+  if (request.exposeNumericValues) params.captureNumericValue = true;
+  return params;
+}
+
+/**
+ * Sends every snapshot chunk `session` hears to `file` (a native
+ * SnapshotFile) until the returned function is called.
+ */
+function feedChunks(session, file) {
+  let writing = true;
+  const onChunk = (message) => {
+    // A failed write stops the copying; finish() reports the sink's error.
+    if (writing) writing = file.write(message.params.chunk);
+  };
+  session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  return () => session.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+}
 const { signal, dump } = workerData;
 
 const session = new inspector.Session();
