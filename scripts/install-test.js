@@ -20,6 +20,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { npmPackage } = require('./fetch');
+const { NODE_MAJORS } = require('./platform');
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -210,7 +211,7 @@ function probe(app, node, env) {
  * line, and capture works through Node's public APIs.
  */
 async function testNewMajor(major) {
-  const abi = { 20: 115, 22: 127, 24: 137, 26: 147 }[major];
+  const abi = NODE_MAJORS[major];
   const repacked = withoutShims(abi);
   const label = `node ${major} (${arch}) with no prebuilt shim`;
   await check(`${label}, a C++ compiler and no Rust: the shim alone is compiled on install`, () => {
