@@ -8,7 +8,7 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { root, scratch, runNode, runNodeJson, spawnNode, readSnapshot, waitForOutput, waitForSnapshots, listDir } = require('./helpers');
+const { root, scratch, runNode, runNodeJson, spawnNode, readSnapshot, waitForOutput, waitForSnapshots, listDir, sleep } = require('./helpers');
 
 const env = { HEAPSCOPE_SHIM: 'off' };
 
@@ -75,6 +75,8 @@ test(`without a shim: kill -USR2 during a busy loop writes a complete snapshot t
   assert.equal(fs.statSync(path.join(dir, file)).mode & 0o777, 0o600);
   assert.equal(child.exitCode, null, 'the process keeps running');
   if (inspectorInterrupts) assert.ok(!child.stdoutText.includes('idle'), 'written during the busy loop');
+  // The line follows the rename.
+  for (let i = 0; i < 200 && !/heap snapshot written to/.test(child.stderrText); i++) await sleep(50);
   assert.match(child.stderrText, /heap snapshot written to .* on signal SIGUSR2/);
 });
 

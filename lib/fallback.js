@@ -60,7 +60,7 @@ module.exports = function fallback(binding, { addonPath, problems }) {
     warned = true;
     process.emitWarning(
       `no V8 shim for Node ${process.version} (ABI ${process.versions.modules}): ${why}. ` +
-        'Snapshots go through v8.getHeapSnapshot() and v8.writeHeapSnapshot() (the same pause), the snapshot ' +
+        'Snapshots go through v8.getHeapSnapshot() and v8.writeHeapSnapshot() (a pause about 1.1x as long), the snapshot ' +
         'signal through an inspector worker, near-OOM snapshots through v8.setHeapSnapshotNearHeapLimit(); ' +
         'watch() thresholds, monitor() and session() need the shim (`npm rebuild heapscope` with a C++ compiler).',
       { code: 'HEAPSCOPE_NO_SHIM' },
