@@ -43,6 +43,11 @@ use trigger::station::{DumpConfig, Station};
 /// Per-process snapshot counter behind `{seq}`.
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
+/// The next `{seq}`, from 1.
+fn next_seq() -> u64 {
+    SEQ.fetch_add(1, Ordering::Relaxed) + 1
+}
+
 /// A V8 shim the addon talks to.
 #[napi(object)]
 pub struct ShimLoaded {
@@ -198,7 +203,7 @@ pub(crate) fn start_capture(
     request: &SnapshotRequest,
     feed: Option<crossbeam_channel::Sender<heapscope_core::sink::Chunk>>,
 ) -> Started {
-    let seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
+    let seq = next_seq();
     let path = match resolve_path(request, seq) {
         Ok(path) => path,
         Err(message) => return Err(Box::new((PathBuf::new(), seq, bad_request(message)))),
@@ -410,10 +415,18 @@ fn station_for(env: &Env, main: bool, notify: Function<TriggerEvent, ()>) -> Res
 /// triggered snapshot (weakly: it never keeps the process alive).
 #[napi(catch_unwind)]
 pub fn arm_signal(env: Env, signal: i32, options: DumpOptions, notify: Function<TriggerEvent, ()>) -> Result<()> {
-    trigger::signal::allowed(signal).map_err(|m| Error::new(Status::InvalidArg, m))?;
+    allowed_signal(signal)?;
     let station = station_for(&env, true, notify)?;
     station.set_signal_config(options.into_config());
-    trigger::signal::arm(signal, trigger::signal::Target::Station(station))
+    arm_signal_for(signal, trigger::signal::Target::Station(station))
+}
+
+fn allowed_signal(signal: i32) -> Result<()> {
+    trigger::signal::allowed(signal).map_err(|m| Error::new(Status::InvalidArg, m))
+}
+
+fn arm_signal_for(signal: i32, target: trigger::signal::Target) -> Result<()> {
+    trigger::signal::arm(signal, target)
         .map_err(|e| Error::from_reason(format!("could not install the signal handler: {e}")))
 }
 
@@ -422,9 +435,8 @@ pub fn arm_signal(env: Env, signal: i32, options: DumpOptions, notify: Function<
 /// (`armSignalRelay`), so that no signal in between takes the default action.
 #[napi(catch_unwind)]
 pub fn arm_signal_pending(signal: i32) -> Result<()> {
-    trigger::signal::allowed(signal).map_err(|m| Error::new(Status::InvalidArg, m))?;
-    trigger::signal::arm(signal, trigger::signal::Target::Pending)
-        .map_err(|e| Error::from_reason(format!("could not install the signal handler: {e}")))
+    allowed_signal(signal)?;
+    arm_signal_for(signal, trigger::signal::Target::Pending)
 }
 
 /// Without a V8 shim: arms the snapshot signal so that each delivery calls
@@ -433,10 +445,9 @@ pub fn arm_signal_pending(signal: i32) -> Result<()> {
 /// never keeps that thread alive.
 #[napi(catch_unwind)]
 pub fn arm_signal_relay(signal: i32, relay: Function<String, ()>) -> Result<()> {
-    trigger::signal::allowed(signal).map_err(|m| Error::new(Status::InvalidArg, m))?;
+    allowed_signal(signal)?;
     let relay = relay.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?;
-    trigger::signal::arm(signal, trigger::signal::Target::Relay(relay))
-        .map_err(|e| Error::from_reason(format!("could not install the signal handler: {e}")))
+    arm_signal_for(signal, trigger::signal::Target::Relay(relay))
 }
 
 /// Puts heapscope's handler back in front after libuv changed the signal's action.
@@ -765,7 +776,7 @@ pub fn take_snapshot_analyzed(
 /// which then writes through `v8.writeHeapSnapshot()`.
 #[napi(catch_unwind)]
 pub fn snapshot_path(request: SnapshotRequest) -> Result<String> {
-    let seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
+    let seq = next_seq();
     let path = resolve_path(&request, seq).map_err(|m| Error::new(Status::InvalidArg, m))?;
     Ok(path.to_string_lossy().into_owned())
 }
@@ -803,7 +814,7 @@ impl SnapshotFile {
     /// kept and reported by `finish()`, as the shim's path reports it.
     #[napi(factory, catch_unwind)]
     pub fn open(request: SnapshotRequest) -> SnapshotFile {
-        let seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
+        let seq = next_seq();
         let gzip = request.gzip.is_some();
         let path = match resolve_path(&request, seq) {
             Ok(path) => path,
