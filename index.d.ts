@@ -24,6 +24,20 @@ export interface SnapshotError extends Error {
 }
 
 /**
+ * Why a snapshot could not be read or compared. Each names where: the file,
+ * and a byte `offset` in its (decompressed) JSON, or the `node` or `edge` (by
+ * ordinal, its position in the snapshot's list) that does not fit the rest.
+ */
+export interface AnalysisError extends Error {
+  /** `ERR_HEAPSCOPE_SNAPSHOT_FORMAT`, `ERR_HEAPSCOPE_READ`, `ERR_HEAPSCOPE_INTERNAL`, … */
+  code: string;
+  path?: string;
+  offset?: number;
+  node?: number;
+  edge?: number;
+}
+
+/**
  * node-heapdump's API. Writes a snapshot synchronously; `callback` runs before
  * this returns. Without a filename the file is `heapdump-<sec>.<usec>.heapsnapshot`
  * in the current directory.
@@ -340,9 +354,9 @@ export interface AnalyzeProgress {
 
 /**
  * Reads a `.heapsnapshot` or `.heapsnapshot.gz` and computes Chrome DevTools'
- * Summary numbers off the JS thread. Rejects with `code`
- * `ERR_HEAPSCOPE_SNAPSHOT_FORMAT` or `ERR_HEAPSCOPE_READ`, `path`, and the
- * byte `offset` of the problem when there is one.
+ * Summary numbers off the JS thread. Rejects with an {@link AnalysisError}:
+ * `code` `ERR_HEAPSCOPE_SNAPSHOT_FORMAT` or `ERR_HEAPSCOPE_READ`, `path`, and
+ * the byte `offset` or the `node` or `edge` of the problem.
  */
 export function analyze(path: string, options?: AnalyzeOptions): Promise<Summary>;
 

@@ -96,10 +96,11 @@ test('snapshot({ analyze: true }): analysed while V8 streams, with or without a 
   assert.equal(value.badWrite, 'ERR_INVALID_ARG_TYPE');
 });
 
-test('bad input: typed errors that name the byte offset, never a crash', async (t) => {
+test('bad input: typed errors that name the file and the byte, node or edge, never a crash', async (t) => {
   const heapscope = require('..');
   const dir = scratch(t);
-  const good = fs.readFileSync(leakySnapshot(t));
+  const leakySnapshotFile = leakySnapshot(t);
+  const good = fs.readFileSync(leakySnapshotFile);
   // The real header and meta, then a broken nodes section.
   const head = good.subarray(0, good.indexOf('"nodes":[') + '"nodes":['.length).toString('latin1');
   const cases = {
@@ -115,6 +116,12 @@ test('bad input: typed errors that name the byte offset, never a crash', async (
         .toString('utf8')
         .replace(/"edges":\[(\d+),(\d+),(\d+)/, (m, a, b) => `"edges":[${a},${b},4000000000`),
     ),
+    nodeName: Buffer.from(good.toString('utf8').replace(/"nodes":\[(\d+),(\d+)/, (m, a) => `"nodes":[${a},99999999`)),
+    edgeCount: Buffer.from(
+      good
+        .toString('utf8')
+        .replace(/"nodes":\[((?:\d+,){4})(\d+)/, (m, before, count) => `"nodes":[${before}${Number(count) + 1}`),
+    ),
     corruptGzip: Buffer.concat([zlib.gzipSync(good).subarray(0, 2000), Buffer.alloc(2000, 7)]),
   };
   const errors = {};
@@ -128,6 +135,8 @@ test('bad input: typed errors that name the byte offset, never a crash', async (
     assert.ok(errors[name], `${name} must be rejected`);
     assert.equal(errors[name].path, file);
     assert.match(errors[name].code, /^ERR_HEAPSCOPE_(SNAPSHOT_FORMAT|READ)$/, `${name}: ${errors[name].message}`);
+    const where = ['offset', 'node', 'edge'].filter((key) => Number.isInteger(errors[name][key]));
+    assert.equal(where.length, 1, `${name} names one byte, node or edge: ${errors[name].message}`);
   }
   assert.equal(errors.empty.offset, 0);
   assert.match(errors.empty.message, /at byte 0, found end of input/);
@@ -139,10 +148,43 @@ test('bad input: typed errors that name the byte offset, never a crash', async (
   assert.match(errors.nodesFirst.message, /at byte 9: the 'nodes' section comes before the 'snapshot' header/);
   assert.match(errors.noMeta.message, /bad snapshot header at byte 12/);
   assert.match(errors.outOfRange.message, /edge 0 points to 4000000000, not one of the \d+ nodes/);
+  assert.equal(errors.outOfRange.edge, 0);
+  assert.match(errors.nodeName.message, /node 0 names string 99999999 of \d+/);
+  assert.equal(errors.nodeName.node, 0);
+  assert.match(errors.edgeCount.message, /edge counts add up to (\d+) but there are \d+ edges/);
+  assert.equal(errors.edgeCount.offset, good.indexOf('"edges":[') + '"edges":'.length);
+  // Comparisons name the file that failed, too.
+  const bad = path.join(dir, 'outOfRange.heapsnapshot');
+  await assert.rejects(heapscope.diff(leakySnapshotFile, bad), (e) => e.path === bad && e.edge === 0);
   // A cut gzip stream is either a read error or JSON that stops early; both say where.
   assert.equal(typeof errors.corruptGzip.offset, 'number');
   await assert.rejects(heapscope.analyze(path.join(dir, 'missing.heapsnapshot')), { code: 'ERR_HEAPSCOPE_READ' });
   await assert.rejects(heapscope.analyze(''), { code: 'ERR_INVALID_ARG_TYPE' });
+});
+
+test('a name longer than a JS string can hold is cut, and the analysis goes on', async (t) => {
+  const heapscope = require('..');
+  const dir = scratch(t);
+  // 2^29 characters, more than V8's longest string (2^29 - 24); gzip keeps the file small.
+  const meta = {
+    node_fields: ['type', 'name', 'id', 'self_size', 'edge_count'],
+    node_types: [['hidden', 'object', 'synthetic'], 'string', 'number', 'number', 'number'],
+    edge_fields: ['type', 'name_or_index', 'to_node'],
+    edge_types: [['element', 'property'], 'string_or_number', 'node'],
+  };
+  const json = Buffer.concat([
+    Buffer.from(`{"snapshot":{"meta":${JSON.stringify(meta)},"node_count":2,"edge_count":1},`),
+    Buffer.from('"nodes":[2,0,1,0,1, 1,1,3,100,0],"edges":[1,0,5],"strings":["","'),
+    Buffer.alloc(2 ** 29, 'a'),
+    Buffer.from('"]}'),
+  ]);
+  const file = path.join(dir, 'long-name.heapsnapshot.gz');
+  fs.writeFileSync(file, zlib.gzipSync(json, { level: 1 }));
+  const summary = await heapscope.analyze(file);
+  const long = summary.classes.find((c) => c.name.startsWith('aaaa'));
+  assert.ok(long, JSON.stringify(summary.classes.map((c) => c.name.slice(0, 20))));
+  assert.ok(long.name.length <= 64 * 1024 + 1 && long.name.endsWith('…'), `cut to ${long.name.length}`);
+  assert.equal(long.selfSize, 100);
 });
 
 test('CLI: heapscope summary prints a table, --json for machines, exit codes 0 / 1 / 2', (t) => {

@@ -24,11 +24,17 @@ function invalidArg(name, expected, value) {
   return err;
 }
 
-/** An analysis failure from the native side: `heapscope: cannot <verb> <where>: …` with code and byte offset. */
+/**
+ * An analysis failure from the native side: `heapscope: cannot <verb> <where>: …`
+ * with its code, the file, and where in it: a byte `offset`, or the `node` or
+ * `edge` (by ordinal) that does not fit the rest.
+ */
 function analysisError(verb, where, failure) {
   const err = new Error(`heapscope: cannot ${verb} ${where}: ${failure.message}`);
   err.code = failure.code;
-  if (failure.offset !== undefined && failure.offset !== null) err.offset = failure.offset;
+  for (const key of ['path', 'offset', 'node', 'edge']) {
+    if (failure[key] !== undefined && failure[key] !== null) err[key] = failure[key];
+  }
   return err;
 }
 

@@ -6,7 +6,7 @@ pub mod leaks;
 use std::path::PathBuf;
 
 use heapscope_core::snapshot::analysis::{Analysis, ClassRow, ObjectRow, PathStep};
-use heapscope_core::snapshot::{parse, Graph, ParseError};
+use heapscope_core::snapshot::{parse, Graph, ParseError, Place};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -69,8 +69,13 @@ pub struct Summary {
 pub struct AnalyzeFailure {
     pub message: String,
     pub code: String,
-    /// Byte offset in the (decompressed) JSON where the problem was found.
+    /// The file, when the snapshot came from one.
+    pub path: Option<String>,
+    /// Byte offset in the (decompressed) JSON where the problem was found…
     pub offset: Option<f64>,
+    /// …or the node or edge (by ordinal) that does not fit the rest.
+    pub node: Option<u32>,
+    pub edge: Option<f64>,
 }
 
 #[napi(object)]
@@ -208,10 +213,23 @@ impl Summarizer {
 impl AnalyzeFailure {
     /// A reading error; `context` (a file's path) goes before its message.
     pub(crate) fn parse(e: &ParseError, context: &str) -> AnalyzeFailure {
+        let place = e.place();
         AnalyzeFailure {
             message: if context.is_empty() { e.to_string() } else { format!("{context}: {e}") },
             code: e.code().into(),
-            offset: e.offset().map(|o| o as f64),
+            path: (!context.is_empty()).then(|| context.to_string()),
+            offset: match place {
+                Place::Byte(offset) => Some(offset as f64),
+                _ => None,
+            },
+            node: match place {
+                Place::Node(node) => Some(node),
+                _ => None,
+            },
+            edge: match place {
+                Place::Edge(edge) => Some(edge as f64),
+                _ => None,
+            },
         }
     }
 
@@ -220,7 +238,10 @@ impl AnalyzeFailure {
         AnalyzeFailure {
             message: format!("internal error while {what}"),
             code: "ERR_HEAPSCOPE_INTERNAL".into(),
+            path: None,
             offset: None,
+            node: None,
+            edge: None,
         }
     }
 }

@@ -16,8 +16,8 @@ use crate::allocator::KeepFreedPages;
 use std::io::Read;
 use std::path::Path;
 
-pub use parse::ParseError;
 use parse::{Header, Raw, Strings};
+pub use parse::{ParseError, Place};
 
 /// Type names from `meta`, and lookups of their ids.
 #[derive(Debug, Clone)]
@@ -68,18 +68,20 @@ pub struct Graph {
     _reuse: KeepFreedPages,
 }
 
-fn field(fields: &[String], name: &str) -> Result<usize, ParseError> {
-    fields
-        .iter()
-        .position(|f| f == name)
-        .ok_or_else(|| ParseError::Shape { reason: format!("meta lists no '{name}' field") })
+/// A problem with the `snapshot` header, which starts at byte `offset`.
+fn bad_header(offset: u64, reason: String) -> ParseError {
+    ParseError::Meta { offset, reason }
 }
 
-fn type_names(types: &[serde_json::Value], at: usize, what: &str) -> Result<Vec<String>, ParseError> {
+fn field(fields: &[String], name: &str, header: u64) -> Result<usize, ParseError> {
+    fields.iter().position(|f| f == name).ok_or_else(|| bad_header(header, format!("meta lists no '{name}' field")))
+}
+
+fn type_names(types: &[serde_json::Value], at: usize, what: &str, header: u64) -> Result<Vec<String>, ParseError> {
     let list = types
         .get(at)
         .and_then(|v| v.as_array())
-        .ok_or_else(|| ParseError::Shape { reason: format!("meta has no list of {what} types") })?;
+        .ok_or_else(|| bad_header(header, format!("meta has no list of {what} types")))?;
     Ok(list.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect())
 }
 
@@ -118,39 +120,46 @@ impl Graph {
     /// Checks the sections against `meta` and each other, and finishes the indexes.
     pub fn build(raw: Raw) -> Result<Graph, ParseError> {
         let reuse = KeepFreedPages::new();
-        let Raw { header, nodes, edges, edges_declared, locations, mut strings } = raw;
-        let header = header.ok_or_else(|| ParseError::Shape { reason: "no 'snapshot' header".into() })?;
+        let Raw { header, nodes, edges, edges_declared, locations, mut strings, edges_at, locations_at, end } = raw;
+        let header = header.ok_or_else(|| ParseError::Syntax {
+            offset: end,
+            expected: "a 'snapshot' header before the end",
+            found: "none".into(),
+        })?;
         let meta = &header.meta;
+        let at = header.offset;
         let nf = meta.node_fields.len();
         for name in ["type", "name", "id", "self_size", "edge_count"] {
-            field(&meta.node_fields, name)?;
+            field(&meta.node_fields, name, at)?;
         }
         for name in ["name_or_index", "to_node"] {
-            field(&meta.edge_fields, name)?;
+            field(&meta.edge_fields, name, at)?;
         }
-        let node_type = field(&meta.node_fields, "type")?;
-        let edge_type = field(&meta.edge_fields, "type")?;
-        let mut edge_types = type_names(&meta.edge_types, edge_type, "edge")?;
+        let node_type = field(&meta.node_fields, "type", at)?;
+        let edge_type = field(&meta.edge_fields, "type", at)?;
+        let mut edge_types = type_names(&meta.edge_types, edge_type, "edge", at)?;
         edge_types.push("invisible".into());
-        let layout = Layout { node_types: type_names(&meta.node_types, node_type, "node")?, edge_types };
+        let layout = Layout { node_types: type_names(&meta.node_types, node_type, "node", at)?, edge_types };
         let node_count = nodes.kind.len();
         let edge_count = edges.to.len();
         if node_count == 0 {
-            return Err(ParseError::Shape { reason: "the snapshot has no nodes".into() });
+            return Err(ParseError::Shape { reason: "the snapshot has no nodes".into(), at: Place::Byte(at) });
         }
         if edges_declared != edge_count as u64 {
             return Err(ParseError::Shape {
                 reason: format!("nodes' edge counts add up to {edges_declared} but there are {edge_count} edges"),
+                at: Place::Byte(edges_at),
             });
         }
         let root_index = header.root_index.unwrap_or(0) as usize;
         if !root_index.is_multiple_of(nf) || root_index / nf >= node_count {
-            return Err(ParseError::Shape { reason: format!("root_index {root_index} is not a node") });
+            return Err(bad_header(at, format!("root_index {root_index} is not a node")));
         }
         let string_count = strings.len();
         if let Some(n) = nodes.name.iter().position(|&name| name as usize >= string_count) {
             return Err(ParseError::Shape {
                 reason: format!("node {n} names string {} of {string_count}", nodes.name[n]),
+                at: Place::Node(n as u32),
             });
         }
         let mut first_edge = nodes.first_edge;
@@ -166,16 +175,18 @@ impl Graph {
             _ => names.targets_by(nf, &mut targets, &edges.name, node_count),
         };
         let edge_names = checked.map_err(|bad| match bad {
-            BadEdge::Target(e, index) => {
-                ParseError::Shape { reason: format!("edge {e} points to {index}, not one of the {node_count} nodes") }
-            }
-            BadEdge::Name(e) => {
-                ParseError::Shape { reason: format!("edge {e} names a string outside the strings table") }
-            }
+            BadEdge::Target(e, index) => ParseError::Shape {
+                reason: format!("edge {e} points to {index}, not one of the {node_count} nodes"),
+                at: Place::Edge(e as u64),
+            },
+            BadEdge::Name(e) => ParseError::Shape {
+                reason: format!("edge {e} names a string outside the strings table"),
+                at: Place::Edge(e as u64),
+            },
         })?;
         drop(edges.name);
         targets.pack();
-        let locations = Locations::build(meta, &locations, nf, node_count)?;
+        let locations = Locations::build(meta, &locations, nf, node_count, locations_at)?;
         let mut node_name = nodes.name;
         if !nodes.detachedness.is_empty() {
             let dom = DomState { layout: &layout, first_edge: &first_edge, targets: &targets, node_type: &nodes.kind };
@@ -440,7 +451,13 @@ pub struct Locations {
 }
 
 impl Locations {
-    fn build(meta: &parse::Meta, values: &[u32], nf: usize, node_count: usize) -> Result<Locations, ParseError> {
+    fn build(
+        meta: &parse::Meta,
+        values: &[u32],
+        nf: usize,
+        node_count: usize,
+        section: u64,
+    ) -> Result<Locations, ParseError> {
         let fields = &meta.location_fields;
         let at = |name: &str| fields.iter().position(|f| f == name);
         let (Some(index), Some(script), Some(line), Some(column)) =
@@ -452,7 +469,10 @@ impl Locations {
         for l in values.chunks_exact(fields.len()) {
             let node = l[index] as usize;
             if !node.is_multiple_of(nf) || node / nf >= node_count {
-                return Err(ParseError::Shape { reason: format!("a location names {node}, not one of the nodes") });
+                return Err(ParseError::Shape {
+                    reason: format!("a location names {node}, not one of the nodes"),
+                    at: Place::Byte(section),
+                });
             }
             has[node / nf / 64] |= 1 << (node / nf % 64);
         }
@@ -585,5 +605,42 @@ mod tests {
         assert_eq!((g.edge_type(0), g.edge_to(0), g.edge_name_index(0)), (0, 1, 33_554_432));
         assert_eq!((g.edge_type(1), g.edge_to(1), g.edge_name_index(1)), (1, 2, 1));
         assert_eq!(g.edges(0), 0..2);
+    }
+
+    #[test]
+    fn every_inconsistency_names_its_byte_node_or_edge() {
+        let head = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+            "node_types":[["hidden","object"],"string","number","number","number"],
+            "edge_fields":["type","name_or_index","to_node"],
+            "edge_types":[["element","property"],"string_or_number","node"]}},"#;
+        let place = |body: &str| {
+            let text = format!("{head}{body}");
+            Graph::read(text.as_bytes(), &mut |_| {}).err().map(|e| e.place())
+        };
+        let ok = r#""nodes":[1,0,1,0,1, 1,1,3,16,0],"edges":[1,1,5],"strings":["","a"]}"#;
+        assert_eq!(place(ok), None);
+        // Edge 0 points past the two nodes.
+        assert_eq!(
+            place(r#""nodes":[1,0,1,0,1, 1,1,3,16,0],"edges":[1,1,10],"strings":["","a"]}"#),
+            Some(Place::Edge(0))
+        );
+        // Edge 0, a property, is named by string 7 of 2.
+        assert_eq!(
+            place(r#""nodes":[1,0,1,0,1, 1,1,3,16,0],"edges":[1,7,5],"strings":["","a"]}"#),
+            Some(Place::Edge(0))
+        );
+        // Node 1 is named by string 9 of 2.
+        assert_eq!(
+            place(r#""nodes":[1,0,1,0,1, 1,9,3,16,0],"edges":[1,1,5],"strings":["","a"]}"#),
+            Some(Place::Node(1))
+        );
+        // The edge counts say 2, the edges list has 1: named where the edges start.
+        let counts = r#""nodes":[1,0,1,0,2, 1,1,3,16,0],"edges":[1,1,5],"strings":["","a"]}"#;
+        let edges_at = head.len() + counts.find(r#""edges":"#).unwrap() + r#""edges":"#.len();
+        assert_eq!(place(counts), Some(Place::Byte(edges_at as u64)));
+        // No header at all: named at the end of the input.
+        let bare = r#"{"strings":[]}"#;
+        let e = Graph::read(bare.as_bytes(), &mut |_| {}).err().map(|e| e.place());
+        assert_eq!(e, Some(Place::Byte(bare.len() as u64)));
     }
 }

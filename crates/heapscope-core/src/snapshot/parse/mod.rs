@@ -27,6 +27,9 @@ pub struct Header {
     pub root_index: Option<u64>,
     #[serde(default)]
     pub extra_native_bytes: Option<f64>,
+    /// Where the header's value starts in the JSON.
+    #[serde(skip)]
+    pub offset: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,6 +105,10 @@ pub struct Raw {
     pub edges_declared: u64,
     pub locations: Vec<u32>,
     pub strings: Strings,
+    /// Where the `edges` and `locations` values start, and where the input ends.
+    pub edges_at: u64,
+    pub locations_at: u64,
+    pub end: u64,
 }
 
 /// What went wrong, and where.
@@ -129,21 +136,40 @@ pub enum ParseError {
         offset: u64,
         reason: String,
     },
+    /// Sections that read well but disagree with each other.
     Shape {
         reason: String,
+        at: Place,
     },
 }
 
+/// Where a problem lies: a byte of the (decompressed) JSON, or an element of
+/// the graph by ordinal (its position in the `nodes` or `edges` list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Byte(u64),
+    Node(u32),
+    Edge(u64),
+}
+
 impl ParseError {
-    /// The byte offset in the (decompressed) JSON, when the error has one.
-    pub fn offset(&self) -> Option<u64> {
+    /// The byte, node or edge the error is about: every error names one.
+    pub fn place(&self) -> Place {
         match self {
             ParseError::Io { offset, .. }
             | ParseError::Syntax { offset, .. }
             | ParseError::Number { offset, .. }
             | ParseError::Meta { offset, .. }
-            | ParseError::Value { offset, .. } => Some(*offset),
-            ParseError::Shape { .. } => None,
+            | ParseError::Value { offset, .. } => Place::Byte(*offset),
+            ParseError::Shape { at, .. } => *at,
+        }
+    }
+
+    /// The byte offset in the (decompressed) JSON, when the error names a byte.
+    pub fn offset(&self) -> Option<u64> {
+        match self.place() {
+            Place::Byte(offset) => Some(offset),
+            Place::Node(_) | Place::Edge(_) => None,
         }
     }
 
@@ -165,7 +191,10 @@ impl fmt::Display for ParseError {
             ParseError::Number { offset, reason } => write!(f, "bad number at byte {offset}: {reason}"),
             ParseError::Meta { offset, reason } => write!(f, "bad snapshot header at byte {offset}: {reason}"),
             ParseError::Value { offset, reason } => write!(f, "bad value at byte {offset}: {reason}"),
-            ParseError::Shape { reason } => write!(f, "inconsistent heap snapshot: {reason}"),
+            ParseError::Shape { reason, at: Place::Byte(offset) } => {
+                write!(f, "inconsistent heap snapshot at byte {offset}: {reason}")
+            }
+            ParseError::Shape { reason, .. } => write!(f, "inconsistent heap snapshot: {reason}"),
         }
     }
 }
@@ -526,8 +555,9 @@ fn read_sections<R: Read>(
         match key.as_str() {
             "snapshot" => {
                 let text = lx.capture_value(progress)?;
-                let header: Header = serde_json::from_slice(&text)
+                let mut header: Header = serde_json::from_slice(&text)
                     .map_err(|e| ParseError::Meta { offset: at, reason: e.to_string() })?;
+                header.offset = at;
                 let nodes = &mut raw.nodes;
                 reserve(&mut nodes.kind, header.node_count);
                 reserve(&mut nodes.name, header.node_count);
@@ -540,11 +570,17 @@ fn read_sections<R: Read>(
                 sections.nodes_at(lx, at);
                 read_nodes(lx, &mut raw, at, progress)?
             }
-            "edges" => sections.edges(lx, &mut raw, at, progress)?,
-            "locations" => read_uints(lx, progress, Span::Whole, &mut |value, _| {
-                raw.locations.push(value);
-                Ok(())
-            })?,
+            "edges" => {
+                raw.edges_at = at;
+                sections.edges(lx, &mut raw, at, progress)?
+            }
+            "locations" => {
+                raw.locations_at = at;
+                read_uints(lx, progress, Span::Whole, &mut |value, _| {
+                    raw.locations.push(value);
+                    Ok(())
+                })?
+            }
             "strings" => read_strings(lx, &mut raw.strings, progress)?,
             _ => lx.skip_value(progress)?,
         }
@@ -554,6 +590,7 @@ fn read_sections<R: Read>(
         return Err(lx.syntax("the end of input after the snapshot", trailing));
     }
     progress(lx.offset());
+    raw.end = lx.offset();
     Ok(raw)
 }
 
@@ -573,8 +610,8 @@ fn no_fields(what: &str, at: u64) -> ParseError {
     ParseError::Meta { offset: at, reason: format!("meta lists no {what} fields") }
 }
 
-fn partial_row(what: &str, field: usize, fields: usize) -> ParseError {
-    ParseError::Shape { reason: format!("the last {what} has {field} of its {fields} fields") }
+fn partial_row(what: &str, field: usize, fields: usize, offset: u64) -> ParseError {
+    ParseError::Shape { reason: format!("the last {what} has {field} of its {fields} fields"), at: Place::Byte(offset) }
 }
 
 #[cold]
@@ -635,7 +672,7 @@ fn read_nodes<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Prog
         Ok(())
     })?;
     if field != 0 {
-        return Err(partial_row("node", field, roles.len()));
+        return Err(partial_row("node", field, roles.len(), lx.offset()));
     }
     Ok(())
 }
@@ -747,7 +784,7 @@ fn read_edges<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Prog
     reserve(&mut raw.edges.to, announced);
     let (_, field) = read_edge_values(lx, progress, Span::Whole, &layout, 0, &mut raw.edges)?;
     if field != 0 {
-        return Err(partial_row("edge", field, layout.roles.len()));
+        return Err(partial_row("edge", field, layout.roles.len(), lx.offset()));
     }
     Ok(())
 }
@@ -890,6 +927,26 @@ fn read_uints<R: Read>(
     }
 }
 
+/// The longest string kept, in bytes. V8 writes at most 1,024 characters of a
+/// string's value, so only a hand-made snapshot exceeds it; unbounded, one
+/// string could pass the most a JS string can hold (2^29 - 24 units) and fail
+/// every report that names it.
+pub const MAX_STRING: usize = 64 * 1024;
+
+/// Cuts the string that starts at `start` to [`MAX_STRING`] bytes (at a
+/// character boundary) and marks the cut with `…`.
+fn clip(data: &mut String, start: usize) {
+    if data.len() - start <= MAX_STRING {
+        return;
+    }
+    let mut end = start + MAX_STRING;
+    while !data.is_char_boundary(end) {
+        end -= 1;
+    }
+    data.truncate(end);
+    data.push('…');
+}
+
 fn read_strings<R: Read>(lx: &mut Lexer<R>, strings: &mut Strings, progress: Progress) -> Result<(), ParseError> {
     lx.expect(b'[', "'[' (the strings array)", progress)?;
     if lx.skip_ws(progress)? == Some(b']') {
@@ -897,7 +954,9 @@ fn read_strings<R: Read>(lx: &mut Lexer<R>, strings: &mut Strings, progress: Pro
         return Ok(());
     }
     loop {
+        let start = strings.data.len();
         lx.string_into(&mut strings.data, progress)?;
+        clip(&mut strings.data, start);
         strings.ends.push(strings.data.len());
         match lx.skip_ws(progress)? {
             Some(b',') => lx.bump(),
@@ -926,6 +985,17 @@ mod tests {
         "strings":["","Obj\u00e9ct","x\ud83d\ude00y","lone\ud800"]}"#;
 
     const HEAD: &str = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],"node_types":[["hidden","object"],"string","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["element","property"],"string_or_number","node"]}},"#;
+
+    #[test]
+    fn strings_longer_than_the_limit_are_cut_at_a_character_boundary() {
+        let long = format!("a{}", "é".repeat(MAX_STRING));
+        let text = TINY.replace(r#""x\ud83d\ude00y""#, &format!("{long:?}"));
+        let raw = parse(&text).unwrap();
+        let cut = raw.strings.get(2);
+        assert!(cut.len() <= MAX_STRING + '…'.len_utf8(), "{} bytes", cut.len());
+        assert!(cut.starts_with("aé") && cut.ends_with("é…"));
+        assert_eq!(raw.strings.get(3), "lone\u{fffd}", "the next string is intact");
+    }
 
     #[test]
     fn reads_sections_and_decodes_strings() {

@@ -325,7 +325,7 @@ fn split_edges(
         return Ok(false);
     }
     if field != 0 {
-        return Err(partial_row("edge", field, layout.roles.len()));
+        return Err(partial_row("edge", field, layout.roles.len(), close));
     }
     raw.edges = columns;
     Ok(true)
