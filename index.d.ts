@@ -440,12 +440,22 @@ export interface LeakOptions {
   limit?: number;
 }
 
+/** Options of comparisons of files. */
+export interface CompareOptions {
+  /**
+   * Compare even when the node ids say the files are of two processes (the
+   * same id naming objects of different classes); otherwise such files
+   * reject with `ERR_HEAPSCOPE_NOT_ONE_PROCESS`. Default false.
+   */
+  force?: boolean;
+}
+
 /** Two snapshot files of one process: classes as DevTools' Comparison view, and the new objects by where they hang. */
-export function diff(before: string, after: string): Promise<SnapshotDiff & { newObjects: NewObjectGroup[]; files: string[] }>;
+export function diff(before: string, after: string, options?: CompareOptions): Promise<SnapshotDiff & { newObjects: NewObjectGroup[]; files: string[] }>;
 
 /** memlab's three snapshots (target optional) and growth by retainer path. */
 export function findLeaks(
-  files: { baseline: string; target?: string; final: string } & LeakOptions,
+  files: { baseline: string; target?: string; final: string } & LeakOptions & CompareOptions,
 ): Promise<LeakReport & { files: string[] }>;
 
 export interface SessionOptions extends SnapshotOptions {

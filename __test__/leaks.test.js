@@ -168,3 +168,39 @@ test('diff() and findLeaks() of files; CLI diff and leaks', (t) => {
   assert.equal(cli('leaks', files[0]).status, 2);
   assert.ok(fs.existsSync(files[2]));
 });
+
+test('snapshots of two processes: diff(), findLeaks() and the CLI refuse them, unless forced', async (t) => {
+  const heapscope = require('..');
+  const dir = scratch(t);
+  // Two runs of one program: ids are handed out alike, to different objects.
+  const run = (n) =>
+    runNodeJson(`
+      globalThis.cache = new Map();
+      for (let i = 0; i < ${n}; i++) cache.set('req-' + i, { id: i, at: 'x' + i });
+      heapscope.snapshot({ dir: ${JSON.stringify(dir)} }).then((i) => console.log(JSON.stringify(i.path)));
+    `).value;
+  const [a, b] = [run(2000), run(6000)];
+  const notOne = (e) => {
+    assert.equal(e.code, 'ERR_HEAPSCOPE_NOT_ONE_PROCESS', e.message);
+    assert.match(e.message, /are not snapshots of one process: \d+ of the \d+ objects they share by id/);
+    assert.equal(e.path, b);
+    return true;
+  };
+  await assert.rejects(heapscope.diff(a, b), notOne);
+  await assert.rejects(heapscope.findLeaks({ baseline: a, final: b }), notOne);
+  await assert.rejects(heapscope.diff(a, b, { force: 'yes' }), { code: 'ERR_INVALID_ARG_TYPE' });
+  const forced = await heapscope.diff(a, b, { force: true });
+  assert.ok(forced.classes.length > 0);
+  assert.ok((await heapscope.findLeaks({ baseline: a, final: b, force: true })).diff.length > 0);
+  const { spawnSync } = require('node:child_process');
+  const bin = path.join(__dirname, '..', 'bin', 'heapscope.js');
+  const cli = (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  for (const command of ['diff', 'leaks']) {
+    const refused = cli(command, a, b);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /not snapshots of one process/);
+    assert.equal(refused.stdout, '');
+    const allowed = cli(command, a, b, '--force');
+    assert.equal(allowed.status, 0, allowed.stderr);
+  }
+});

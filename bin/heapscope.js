@@ -27,23 +27,27 @@ numbers (count, self size, retained size) and retainer paths`,
     },
   },
   diff: {
-    usage: 'heapscope diff <before> <after> [--json] [--top N]',
+    usage: 'heapscope diff <before> <after> [--json] [--top N] [--force]',
     about: 'objects added and removed per class between two snapshots of one process',
     files: [2],
     options: {
       json: { type: 'boolean', help: 'the whole result as JSON on stdout' },
       top: { type: 'string', help: 'class rows to show (default 20)' },
+      force: { type: 'boolean', help: 'compare even when the node ids say the files are of two processes' },
     },
   },
   leaks: {
-    usage: 'heapscope leaks <baseline> [<target>] <final> [--json]',
+    usage: 'heapscope leaks <baseline> [<target>] <final> [--json] [--force]',
     about: `what grew from baseline to final and the retainer path that holds it
 (memlab's three snapshots: new after the baseline, alive at the end)`,
     files: [2, 3],
-    options: { json: { type: 'boolean', help: 'the whole report as JSON on stdout' } },
+    options: {
+      json: { type: 'boolean', help: 'the whole report as JSON on stdout' },
+      force: { type: 'boolean', help: 'compare even when the node ids say the files are of two processes' },
+    },
   },
   report: {
-    usage: 'heapscope report <file> [--vs <older>] [-o report.html] [--top N]',
+    usage: 'heapscope report <file> [--vs <older>] [-o report.html] [--top N] [--force]',
     about: `one self-contained HTML page with charts: retained size by class, the
 largest objects and their paths; with --vs, growth by class and the leak
 suspects since the older snapshot (of the same process)`,
@@ -52,11 +56,12 @@ suspects since the older snapshot (of the same process)`,
       vs: { type: 'string', help: 'an older snapshot of the same process to compare with' },
       output: { type: 'string', short: 'o', help: 'the page to write (default heapscope-report.html)' },
       top: { type: 'string', help: 'class rows (default 30)' },
+      force: { type: 'boolean', help: 'compare even when the node ids say the files are of two processes' },
     },
   },
 };
 
-const EXIT_CODES = `exit codes: 0 done, 1 a snapshot could not be read or analysed, 2 usage`;
+const EXIT_CODES = `exit codes: 0 done, 1 a snapshot could not be read, analysed or compared, 2 usage`;
 
 function mainHelp() {
   const lines = [`heapscope ${version}: heap snapshots of Node.js, analysed with Chrome DevTools' numbers`, '', 'usage:'];
@@ -224,10 +229,10 @@ async function fail(work) {
 
 async function diff(args) {
   const { files, values } = parse('diff', args);
-  const { json } = values;
+  const { json, force } = values;
   const top = count('diff', 'top', values.top, 20);
   await fail(async () => {
-    const result = await heapscope.diff(files[0], files[1]);
+    const result = await heapscope.diff(files[0], files[1], { force });
     if (json) return process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     const [before, after] = result.totalSizes;
     process.stdout.write(`Objects added and removed, ${files[0]} → ${files[1]} (${size(before)} → ${size(after)}):\n`);
@@ -261,10 +266,10 @@ function formatGroups(groups) {
 
 async function leaks(args) {
   const { files, values } = parse('leaks', args);
-  const { json } = values;
+  const { json, force } = values;
   const [baseline, target, last] = files.length === 3 ? files : [files[0], undefined, files[1]];
   await fail(async () => {
-    const report = await heapscope.findLeaks({ baseline, target, final: last });
+    const report = await heapscope.findLeaks({ baseline, target, final: last, force });
     if (json) return process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${formatLeaks(report)}\n`);
   });
@@ -300,8 +305,8 @@ async function report(args) {
     const summary = await heapscope.analyze(file, { topClasses: top, topObjects: 20 });
     const input = { title: `heapscope report — ${path.basename(file)}`, summary };
     if (older !== undefined) {
-      input.diff = await heapscope.diff(older, file);
-      input.leaks = await heapscope.findLeaks({ baseline: older, final: file });
+      input.diff = await heapscope.diff(older, file, { force: values.force });
+      input.leaks = await heapscope.findLeaks({ baseline: older, final: file, force: values.force });
     }
     const html = heapscope.renderReport(input);
     // Written whole to a temporary name, fsynced, then renamed: never a half

@@ -22,6 +22,10 @@ module.exports = function leaks(binding, { snapshotRequest }) {
     return { minGrowth, limit };
   }
 
+  function checkForce(force) {
+    if (force !== undefined && typeof force !== 'boolean') throw invalidArg('force', 'a boolean', force);
+  }
+
   function unwrap(outcome, what) {
     if (outcome.error) throw analysisError('compare', what, outcome.error);
     return outcome;
@@ -32,9 +36,12 @@ module.exports = function leaks(binding, { snapshotRequest }) {
    * (DevTools' Comparison view), and the new objects still alive grouped by
    * the retainer path they hang from.
    */
-  async function diff(before, after) {
+  async function diff(before, after, options = {}) {
     const files = [checkFile('before', before), checkFile('after', after)];
-    return { ...unwrap(await binding.diffFiles(...files), 'snapshots').diff, files };
+    if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
+    const { force = false } = options;
+    checkForce(force);
+    return { ...unwrap(await binding.diffFiles(...files, force), 'snapshots').diff, files };
   }
 
   /**
@@ -42,11 +49,12 @@ module.exports = function leaks(binding, { snapshotRequest }) {
    * that are still alive in final, and what grew along the way, clustered by
    * the retainer path that holds them. `target` is optional.
    */
-  async function findLeaks({ baseline, target, final: last, ...options } = {}) {
+  async function findLeaks({ baseline, target, final: last, force = false, ...options } = {}) {
     const files = [checkFile('baseline', baseline)];
     if (target !== undefined) files.push(checkFile('target', target));
     files.push(checkFile('final', last));
-    const report = unwrap(await binding.findLeaksInFiles(files, leakOptions(options)), 'snapshots').report;
+    checkForce(force);
+    const report = unwrap(await binding.findLeaksInFiles(files, { ...leakOptions(options), force }), 'snapshots').report;
     return { ...report, files };
   }
 

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use heapscope_core::snapshot::analysis::Analysis;
-use heapscope_core::snapshot::leaks::{self, ClassDiff, Digest, HeldClass, LeakOptions, NewGroup, Suspect};
+use heapscope_core::snapshot::leaks::{
+    self, ClassDiff, Digest, HeldClass, IdAgreement, LeakOptions, NewGroup, Suspect,
+};
 use heapscope_core::snapshot::Graph;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -145,6 +147,8 @@ pub struct SnapshotDiff {
 pub struct LeakOptionsJs {
     pub min_growth: Option<f64>,
     pub limit: Option<u32>,
+    /// Compare files even when their ids say they are of two processes.
+    pub force: Option<bool>,
 }
 
 pub(crate) fn leak_options(o: &LeakOptionsJs) -> LeakOptions {
@@ -189,10 +193,22 @@ fn digest_file(path: &str, for_diff: bool) -> std::result::Result<Digest, Analyz
     Ok(if for_diff { Digest::for_diff(&analysis) } else { Digest::of(&analysis) })
 }
 
+/// The last snapshot of a comparison: analysed in full, and as a digest.
+struct Last<'g> {
+    analysis: Analysis<'g>,
+    digest: Digest,
+}
+
+impl<'g> Last<'g> {
+    fn of(graph: &'g Graph) -> Last<'g> {
+        let analysis = Analysis::run(graph, &mut |_| {});
+        let digest = Digest::for_diff(&analysis);
+        Last { analysis, digest }
+    }
+}
+
 /// The report for `last` against the earlier digests.
-pub(crate) fn report(earlier: &[&Digest], graph: &Graph, options: LeakOptions) -> LeakReport {
-    let analysis = Analysis::run(graph, &mut |_| {});
-    let last = Digest::for_diff(&analysis);
+fn report(earlier: &[&Digest], Last { analysis, digest: last }: Last, options: LeakOptions) -> LeakReport {
     let diff = earlier.first().map(|first| leaks::diff(first, &last)).unwrap_or_default();
     // One dominator tree and one grouping serve both the suspects and the report.
     let dominated = analysis.dominated();
@@ -207,10 +223,8 @@ pub(crate) fn report(earlier: &[&Digest], graph: &Graph, options: LeakOptions) -
     LeakReport { suspects, diff: diff.into_iter().map(diff_row).collect(), new_objects, total_sizes }
 }
 
-/// The diff of an earlier digest and a later snapshot's graph.
-fn snapshot_diff(before: &Digest, graph: &Graph) -> SnapshotDiff {
-    let analysis = Analysis::run(graph, &mut |_| {});
-    let after = Digest::for_diff(&analysis);
+/// The diff of an earlier digest and a later snapshot.
+fn snapshot_diff(before: &Digest, Last { analysis, digest: after }: Last) -> SnapshotDiff {
     SnapshotDiff {
         classes: leaks::diff(before, &after).into_iter().map(diff_row).collect(),
         new_objects: leaks::new_objects_by_path(before, &analysis, &analysis.dominated(), NEW_GROUPS)
@@ -231,6 +245,8 @@ pub struct FileLeakTask {
     options: LeakOptions,
     /// Only the class diff of two files.
     diff_only: bool,
+    /// Compare even when the ids say the files are of two processes.
+    force: bool,
 }
 
 impl Task for FileLeakTask {
@@ -252,10 +268,19 @@ impl Task for FileLeakTask {
                 Ok(graph) => graph,
                 Err(e) => return LeakOutcome::failed(AnalyzeFailure::parse(&e, last)),
             };
-            if self.diff_only {
-                return LeakOutcome { diff: Some(snapshot_diff(refs[0], &graph)), ..LeakOutcome::ok() };
+            let final_snapshot = Last::of(&graph);
+            if !self.force {
+                for (digest, path) in digests.iter().zip(earlier) {
+                    let agreement = IdAgreement::of(digest, &final_snapshot.digest);
+                    if !agreement.one_process() {
+                        return LeakOutcome::failed(AnalyzeFailure::two_processes(path, last, agreement));
+                    }
+                }
             }
-            LeakOutcome { report: Some(report(&refs, &graph, self.options)), ..LeakOutcome::ok() }
+            if self.diff_only {
+                return LeakOutcome { diff: Some(snapshot_diff(refs[0], final_snapshot)), ..LeakOutcome::ok() };
+            }
+            LeakOutcome { report: Some(report(&refs, final_snapshot, self.options)), ..LeakOutcome::ok() }
         }))
     }
 
@@ -264,10 +289,11 @@ impl Task for FileLeakTask {
     }
 }
 
-/// `diff(before, after)` of two files of one process.
+/// `diff(before, after)` of two files of one process (`force`: even if they
+/// seem to be of two).
 #[napi(catch_unwind)]
-pub fn diff_files(before: String, after: String) -> AsyncTask<FileLeakTask> {
-    AsyncTask::new(FileLeakTask { files: vec![before, after], options: LeakOptions::default(), diff_only: true })
+pub fn diff_files(before: String, after: String, force: bool) -> AsyncTask<FileLeakTask> {
+    AsyncTask::new(FileLeakTask { files: vec![before, after], options: LeakOptions::default(), diff_only: true, force })
 }
 
 /// `findLeaks({ baseline, target, final })` of files of one process (target optional).
@@ -276,7 +302,8 @@ pub fn find_leaks_in_files(files: Vec<String>, options: LeakOptionsJs) -> Result
     if !(2..=3).contains(&files.len()) {
         return Err(Error::new(Status::InvalidArg, "two or three snapshot files"));
     }
-    Ok(AsyncTask::new(FileLeakTask { files, options: leak_options(&options), diff_only: false }))
+    let force = options.force.unwrap_or(false);
+    Ok(AsyncTask::new(FileLeakTask { files, options: leak_options(&options), diff_only: false, force }))
 }
 
 /// Class diff of two digests (of one process); quick, on the calling thread.
@@ -306,8 +333,9 @@ pub(crate) fn run_stream_job(job: StreamJob, reader: heapscope_core::sink::Chunk
                 }
             }
             StreamJob::Leaks { earlier, options } => {
+                // The digests are of marks taken in this process.
                 let refs: Vec<&Digest> = earlier.iter().map(|d| d.as_ref()).collect();
-                LeakOutcome { report: Some(report(&refs, &graph, options)), ..LeakOutcome::ok() }
+                LeakOutcome { report: Some(report(&refs, Last::of(&graph), options)), ..LeakOutcome::ok() }
             }
         }
     })

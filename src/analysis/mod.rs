@@ -6,6 +6,7 @@ pub mod leaks;
 use std::path::PathBuf;
 
 use heapscope_core::snapshot::analysis::{Analysis, ClassRow, ObjectRow, PathStep};
+use heapscope_core::snapshot::leaks::IdAgreement;
 use heapscope_core::snapshot::{parse, Graph, ParseError, Place};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -230,6 +231,24 @@ impl AnalyzeFailure {
                 Place::Edge(edge) => Some(edge as f64),
                 _ => None,
             },
+        }
+    }
+
+    /// Two files whose node ids do not correspond: comparing them would
+    /// report unrelated objects as new and removed.
+    pub(crate) fn two_processes(earlier: &str, last: &str, agreement: IdAgreement) -> AnalyzeFailure {
+        AnalyzeFailure {
+            message: format!(
+                "{earlier} and {last} are not snapshots of one process: {} of the {} objects they share by id \
+                 have another class in each (node ids only correspond within one process); \
+                 pass {{ force: true }} (--force) to compare them anyway",
+                agreement.reclassed, agreement.shared
+            ),
+            code: "ERR_HEAPSCOPE_NOT_ONE_PROCESS".into(),
+            path: Some(last.to_string()),
+            offset: None,
+            node: None,
+            edge: None,
         }
     }
 
