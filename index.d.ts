@@ -97,6 +97,11 @@ export interface SnapshotInfo {
   threshold?: ThresholdCrossing;
   /** Triggered snapshots: files removed by retention afterwards. */
   removed?: string[];
+  /**
+   * Temporary files that writers which died mid-write (SIGKILL, the OOM
+   * killer) left in the directory, removed before this file was written.
+   */
+  reclaimed: string[];
 }
 
 /**
@@ -262,6 +267,8 @@ export interface Watcher extends EventEmitter {
   readonly snapshots: number;
   /** Snapshots to write near the heap limit (0: none). */
   readonly nearHeapLimit: number;
+  /** Temporary files of writers that died, removed from the directory when the watcher started. */
+  readonly reclaimed: string[];
   /** Whether stop() was called. */
   readonly stopped: boolean;
   /** Stops every check; a snapshot already running completes. */

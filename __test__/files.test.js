@@ -59,9 +59,9 @@ test('names of 236 to 255 bytes are written (the temporary name is cut to fit)',
   assert.deepEqual(listDir(dir), [...names].sort());
 });
 
-test('the temporary file of a writer killed mid-write is removed by the next snapshot in that directory', async (t) => {
-  const dir = scratch(t);
-  // A heap big enough that the write takes a while; killed once its temporary file appears.
+/** Starts a writer in `dir`, kills it once its temporary file appears, and returns that file's name. */
+async function leavePartial(t, dir) {
+  // A heap big enough that the write takes a while.
   const child = spawn(
     process.execPath,
     ['-e', `const h = require(${JSON.stringify(root)}); globalThis.k = Array.from({ length: 400000 }, (_, i) => ({ i, s: 'v' + i })); h.snapshot({ dir: ${JSON.stringify(dir)} });`],
@@ -78,6 +78,30 @@ test('the temporary file of a writer killed mid-write is removed by the next sna
   child.kill('SIGKILL');
   await new Promise((resolve) => child.on('exit', resolve));
   assert.ok(listDir(dir).includes(partial), 'left behind by the killed writer');
-  const { value } = runNodeJson(`heapscope.snapshot({ dir: ${JSON.stringify(dir)} }).then((i) => console.log(JSON.stringify(i.path)));`);
-  assert.deepEqual(listDir(dir), [path.basename(value)]);
+  return partial;
+}
+
+test('the temporary file of a writer killed mid-write is removed, and counted, by the next snapshot in that directory', async (t) => {
+  const dir = scratch(t);
+  const partial = await leavePartial(t, dir);
+  const { value } = runNodeJson(`heapscope.snapshot({ dir: ${JSON.stringify(dir)} }).then((i) => console.log(JSON.stringify(i)));`);
+  assert.deepEqual(listDir(dir), [path.basename(value.path)]);
+  assert.deepEqual(value.reclaimed, [path.join(dir, partial)]);
+});
+
+test('arming a watcher or the signal in a directory removes what dead writers left there, and says so', async (t) => {
+  const dir = scratch(t);
+  let partial = await leavePartial(t, dir);
+  const armed = runNodeJson(
+    `const w = heapscope.watch({ heapUsed: '64GB', dir: ${JSON.stringify(dir)} });
+    console.log(JSON.stringify(w.reclaimed)); w.stop();`,
+  );
+  assert.deepEqual(armed.value, [path.join(dir, partial)]);
+  assert.match(armed.stderr, /removed 1 temporary snapshot file\(s\) of writers that died: .*\.partial/);
+  assert.deepEqual(listDir(dir), []);
+  // The signal, armed on require, writes to HEAPSCOPE_DIR.
+  partial = await leavePartial(t, dir);
+  const signal = runNodeJson(`console.log(JSON.stringify(process.listenerCount('SIGUSR2')));`, { env: { HEAPSCOPE_DIR: dir } });
+  assert.match(signal.stderr, new RegExp(`removed 1 temporary snapshot file\\(s\\) of writers that died: .*${partial.replace(/\./g, '\\.')}`));
+  assert.deepEqual(listDir(dir), []);
 });

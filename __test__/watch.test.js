@@ -293,6 +293,29 @@ test('near the heap limit: a child with --max-old-space-size=64 leaks until it d
   assert.deepEqual(listDir(dir), files, 'no temporary file left behind');
 });
 
+// Realistic limits: the snapshot's own GCs run at the edge of the heap, and
+// the snapshot is twice the heap on disk and ten times it in memory while V8
+// builds it (about 5 GB of RSS at 512 MB, 11 GB at 1 GB).
+for (const limit of [512, 1024]) {
+  test(`near the heap limit at --max-old-space-size=${limit}: a complete snapshot of the whole heap before the process dies`, async (t) => {
+    const heapscope = require('..');
+    const dir = scratch(t);
+    const r = runNode(
+      `${CHILD}
+      heapscope.watch({ nearHeapLimit: true, dir: ${JSON.stringify(dir)} });
+      for (;;) keep.push({ s: 'x'.repeat(30) + keep.length, n: [keep.length] });`,
+      { args: [`--max-old-space-size=${limit}`], timeout: 900_000 },
+    );
+    assert.notEqual(r.status, 0, 'the child died of OOM');
+    assert.match(r.stderr, /heap snapshot written to .* on near-limit/, r.stderr.slice(0, 2000));
+    const files = snapshots(dir);
+    assert.equal(files.length, 1, `files: ${listDir(dir)}`);
+    assert.deepEqual(listDir(dir), files, 'no temporary file left behind');
+    const summary = await heapscope.analyze(path.join(dir, files[0]), { topClasses: 5, topObjects: 0 });
+    assert.ok(summary.totalSize > limit * 2 ** 20 * 0.8, `the leak fills the snapshot: ${summary.totalSize} bytes`);
+  });
+}
+
 test('any number of near-limit watchers, created and stopped in any order, share one V8 callback; the last one left writes', (t) => {
   const dir = scratch(t);
   const r = runNode(

@@ -64,6 +64,7 @@ module.exports = function api(addon, shim) {
       seq: outcome.seq,
       pid: process.pid,
       threadId,
+      reclaimed: outcome.reclaimed || [],
     };
   }
 

@@ -64,6 +64,8 @@ module.exports = function watchApi(binding, { snapshotRequest, dispatch }) {
       this.heapLimit = info.heapLimit;
       this.containerLimit = info.containerLimit ?? null;
       this.nearHeapLimit = options.nearHeapLimit;
+      /** Temporary files of writers that died, removed from the directory when this watcher started. */
+      this.reclaimed = info.reclaimed;
       /** Snapshots this watcher has written. */
       this.snapshots = 0;
       this.stopped = false;

@@ -113,6 +113,9 @@ pub struct SnapshotOutcome {
     /// Set for triggered snapshots: `signal`, `threshold`, `near-limit`.
     pub trigger: Option<String>,
     pub error: Option<Failure>,
+    /// Temporary files of writers that died (killed mid-write), removed from
+    /// the directory before this one was written.
+    pub reclaimed: Vec<String>,
 }
 
 impl SnapshotOutcome {
@@ -129,6 +132,7 @@ impl SnapshotOutcome {
             compressed: gzip,
             trigger: None,
             error: Some(error),
+            reclaimed: Vec::new(),
         }
     }
 
@@ -148,6 +152,7 @@ impl SnapshotOutcome {
                 compressed: gzip,
                 trigger: None,
                 error: None,
+                reclaimed: c.written.reclaimed.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
             },
             Err(e) => SnapshotOutcome::failed(path, seq, gzip, failure(&e), pause_ms),
         }
@@ -417,8 +422,28 @@ fn station_for(env: &Env, main: bool, notify: Function<TriggerEvent, ()>) -> Res
 pub fn arm_signal(env: Env, signal: i32, options: DumpOptions, notify: Function<TriggerEvent, ()>) -> Result<()> {
     allowed_signal(signal)?;
     let station = station_for(&env, true, notify)?;
-    station.set_signal_config(options.into_config());
+    let config = options.into_config();
+    reclaim_where_armed(&config);
+    station.set_signal_config(config);
     arm_signal_for(signal, trigger::signal::Target::Station(station))
+}
+
+/// Removes the temporary files that writers which died (killed mid-write)
+/// left in the directory a trigger writes to, and says so on stderr: they
+/// would otherwise fill the volume that retention bounds, and until the next
+/// snapshot nothing else looks.
+fn reclaim_where_armed(config: &DumpConfig) -> Vec<String> {
+    let dir = config.request.dir.as_deref().map_or_else(|| std::env::current_dir().unwrap_or_default(), PathBuf::from);
+    let removed: Vec<String> =
+        heapscope_core::sink::reclaim_dead_partials_in(&dir).iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    if !removed.is_empty() && !config.quiet {
+        trigger::station::log_line(&format!(
+            "removed {} temporary snapshot file(s) of writers that died: {}",
+            removed.len(),
+            removed.join(", ")
+        ));
+    }
+    removed
 }
 
 fn allowed_signal(signal: i32) -> Result<()> {
@@ -498,6 +523,8 @@ pub struct WatchInfo {
     pub thresholds: Vec<ThresholdInfo>,
     pub heap_limit: f64,
     pub container_limit: Option<f64>,
+    /// Temporary files of dead writers removed from the directory on arming.
+    pub reclaimed: Vec<String>,
 }
 
 static WATCH_IDS: AtomicU32 = AtomicU32::new(0);
@@ -557,9 +584,11 @@ pub fn watch(env: Env, options: WatchOptions, main: bool, notify: Function<Trigg
     let (_, epoch) = capture::activity();
     let gate = Gate::new(thresholds, Duration::from_millis(options.cooldown_ms as u64), options.max_snapshots, epoch);
     let id = WATCH_IDS.fetch_add(1, Ordering::Relaxed) + 1;
+    let config = options.dump.into_config();
+    let reclaimed = reclaim_where_armed(&config);
     let settings = trigger::watch::WatchSettings {
         gate,
-        config: Arc::new(options.dump.into_config()),
+        config: Arc::new(config),
         interval: Duration::from_millis(options.interval_ms.max(10.0) as u64),
         memory_factor: options.memory_factor,
         cgroup,
@@ -573,6 +602,7 @@ pub fn watch(env: Env, options: WatchOptions, main: bool, notify: Function<Trigg
         thresholds: infos,
         heap_limit: heap_limit as f64,
         container_limit: container.map(|c| c.limit as f64),
+        reclaimed,
     })
 }
 
@@ -683,6 +713,7 @@ fn capture_feeding<T: Send + 'static>(
             compressed: false,
             trigger: None,
             error: None,
+            reclaimed: Vec::new(),
         }
     } else {
         SnapshotOutcome::failed(Path::new(""), 0, false, failure(&CaptureError::V8(fed.status)), ms(fed.pause))

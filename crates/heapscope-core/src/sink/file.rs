@@ -49,6 +49,8 @@ pub struct Written {
     pub bytes: u64,
     /// Bytes of snapshot JSON.
     pub raw_bytes: u64,
+    /// Temporary files of dead writers removed from the directory first.
+    pub reclaimed: Vec<PathBuf>,
 }
 
 /// Counts what reaches the file, which for gzip differs from what was written.
@@ -80,6 +82,7 @@ pub struct FileSink {
     temp_path: Option<PathBuf>,
     out: Option<Output>,
     raw_bytes: u64,
+    reclaimed: Vec<PathBuf>,
 }
 
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -96,10 +99,11 @@ impl FileSink {
             Some(m) => options.explicit && is_special(m.file_type()) && m.uid() == effective_uid(),
             None => false,
         };
+        let mut reclaimed = Vec::new();
         let (file, temp_path) = if in_place {
             (crate::fd::open_without_waiting(path, true).map_err(|e| SinkError::new(Step::Open, path, e))?, None)
         } else {
-            reclaim_dead_partials(path);
+            reclaimed = reclaim_dead_partials(path);
             let temp = temp_name(path);
             let file = OpenOptions::new()
                 .write(true)
@@ -115,7 +119,7 @@ impl FileSink {
             Some(level) => Output::Gzip(GzEncoder::new(counted, Compression::new(level.min(9)))),
             None => Output::Plain(counted),
         };
-        Ok(FileSink { final_path: path.to_path_buf(), temp_path, out: Some(out), raw_bytes: 0 })
+        Ok(FileSink { final_path: path.to_path_buf(), temp_path, out: Some(out), raw_bytes: 0, reclaimed })
     }
 
     /// The name the file will have once finished.
@@ -165,7 +169,12 @@ impl FileSink {
             self.temp_path = None;
             sync_parent_dir(&self.final_path);
         }
-        Ok(Written { path: self.final_path.clone(), bytes, raw_bytes: self.raw_bytes })
+        Ok(Written {
+            path: self.final_path.clone(),
+            bytes,
+            raw_bytes: self.raw_bytes,
+            reclaimed: std::mem::take(&mut self.reclaimed),
+        })
     }
 }
 
@@ -261,10 +270,14 @@ fn process_alive(pid: u32) -> bool {
 /// no longer alive (killed mid-write), and returns them. Best effort: a
 /// directory that cannot be listed is left alone.
 pub fn reclaim_dead_partials(path: &Path) -> Vec<PathBuf> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => reclaim_dead_partials_in(p),
+        _ => reclaim_dead_partials_in(Path::new(".")),
+    }
+}
+
+/// [`reclaim_dead_partials`] of a directory: what arming a trigger there does.
+pub fn reclaim_dead_partials_in(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
     let own = std::process::id();
     let mut removed = Vec::new();
@@ -321,7 +334,7 @@ mod tests {
         assert!(!path.exists());
         sink.write(b"{}}").unwrap();
         let written = sink.finish().unwrap();
-        assert_eq!(written, Written { path: path.clone(), bytes: 15, raw_bytes: 15 });
+        assert_eq!(written, Written { path: path.clone(), bytes: 15, raw_bytes: 15, reclaimed: Vec::new() });
         assert_eq!(fs::read_to_string(&path).unwrap(), "{\"snapshot\":{}}");
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(entries(&dir), vec!["a.heapsnapshot"]);

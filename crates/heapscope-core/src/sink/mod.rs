@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{bounded, Sender};
 
 pub use feed::{feed, ChunkReader};
-pub use file::{FileOptions, FileSink, Written};
+pub use file::{reclaim_dead_partials_in, FileOptions, FileSink, Written};
 
 /// One chunk of snapshot JSON, shared by every sink that reads it.
 pub type Chunk = Arc<[u8]>;
