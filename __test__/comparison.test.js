@@ -5,6 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const { scratch, listDir, sleep } = require('./helpers');
@@ -42,4 +43,64 @@ test('node --heapsnapshot-signal: nothing during a busy loop; once the loop is f
   }
   assert.equal(files.length, 1, 'written once the loop was free');
   assert.equal(fs.statSync(path.join(dir, files[0])).mode & 0o777, 0o600);
+});
+
+/** A 256 KiB tmpfs in a scratch directory (root only), or null. */
+function tinyVolume(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heapscope-full-'));
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir], { encoding: 'utf8' });
+  t.after(() => {
+    if (r.status === 0) spawnSync('umount', [dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return r.status === 0 ? dir : null;
+}
+
+test('a full volume: v8.writeHeapSnapshot() throws ENOSPC with the path and leaves a truncated file under the final name', (t) => {
+  const dir = tinyVolume(t);
+  if (!dir) return t.skip('needs root to mount a small tmpfs');
+  const code = `try { require('v8').writeHeapSnapshot(process.argv[1] + '/full.heapsnapshot'); console.log('returned'); }
+    catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, path: e.path })); }`;
+  const r = spawnSync(process.execPath, ['-e', code, dir], { encoding: 'utf8', timeout: 60_000 });
+  assert.deepEqual(JSON.parse(r.stdout), { code: 'ENOSPC', syscall: 'write', path: `${dir}/full.heapsnapshot` });
+  assert.deepEqual(listDir(dir), ['full.heapsnapshot'], 'the truncated file stays under its final name');
+  assert.equal(fs.statSync(path.join(dir, 'full.heapsnapshot')).size, 256 * 1024);
+});
+
+test('a full volume: node --heapsnapshot-signal dies of the uncaught ENOSPC and leaves a truncated file', async (t) => {
+  const dir = tinyVolume(t);
+  if (!dir) return t.skip('needs root to mount a small tmpfs');
+  const child = spawn(process.execPath, ['--heapsnapshot-signal=SIGUSR2', '-e', `console.log('ready'); setTimeout(() => {}, 20000);`], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  while (!out.includes('ready')) await sleep(20);
+  process.kill(child.pid, 'SIGUSR2');
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.notEqual(code, 0, 'the process died');
+  assert.match(err, /ENOSPC: no space left on device, write/);
+  const files = listDir(dir);
+  assert.equal(files.length, 1);
+  assert.match(files[0], /^Heap\..*\.heapsnapshot$/);
+  assert.equal(fs.statSync(path.join(dir, files[0])).size, 256 * 1024, 'truncated, under the final name');
+});
+
+test('a full volume: heapscope rejects with ENOSPC, the path and the step, and leaves nothing', async (t) => {
+  const dir = tinyVolume(t);
+  if (!dir) return t.skip('needs root to mount a small tmpfs');
+  const code = `const h = require(${JSON.stringify(path.resolve(__dirname, '..'))});
+    h.writeSnapshot(process.argv[1] + '/a.heapsnapshot', (e) => {
+      h.snapshot({ dir: process.argv[1] }).catch((s) => console.log(JSON.stringify([e.code, e.message, s.code, s.syscall, s.path])));
+    });`;
+  const r = spawnSync(process.execPath, ['-e', code, dir], { encoding: 'utf8', timeout: 60_000 });
+  const [heapdumpCode, heapdumpMessage, snapshotCode, syscall, where] = JSON.parse(r.stdout);
+  assert.equal(heapdumpCode, 'ENOSPC');
+  assert.equal(heapdumpMessage, 'heapdump write error ENOSPC');
+  assert.deepEqual([snapshotCode, syscall, path.dirname(where)], ['ENOSPC', 'write', dir]);
+  assert.deepEqual(listDir(dir), [], 'no file, not even a temporary one');
 });
