@@ -104,3 +104,61 @@ test('a full volume: heapscope rejects with ENOSPC, the path and the step, and l
   assert.deepEqual([snapshotCode, syscall, path.dirname(where)], ['ENOSPC', 'write', dir]);
   assert.deepEqual(listDir(dir), [], 'no file, not even a temporary one');
 });
+
+/**
+ * node-heapdump as a user gets it: its registry package compiled on install
+ * (node-gyp, a C++ compiler) against the running Node's headers (from the
+ * registry's node-linux-<arch> package). Null, with why, when it cannot be built here.
+ */
+function buildHeapdump(t) {
+  const { npmPackage } = require('../scripts/fetch');
+  const major = process.versions.node.split('.')[0];
+  const headers = npmPackage(`node-linux-${process.arch}@${major}`);
+  // The node-gyp of the npm on PATH (npm-cli.js lives in <npm>/bin).
+  const npm = process.env.PATH.split(path.delimiter)
+    .map((d) => path.join(d, 'npm'))
+    .find((f) => fs.existsSync(f));
+  const gyp = npm && path.join(path.dirname(fs.realpathSync(npm)), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  if (!gyp || !fs.existsSync(gyp)) return { why: `no node-gyp beside npm (${npm})` };
+  const dir = path.join(scratch(t), 'heapdump');
+  fs.cpSync(npmPackage('heapdump@0.3.15'), dir, { recursive: true });
+  const deps = spawnSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(deps.status, 0, deps.stderr);
+  const build = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${headers}`], { cwd: dir, encoding: 'utf8' });
+  if (build.status !== 0) return { dir: null, why: build.stderr.slice(-2000) };
+  return { dir };
+}
+
+test("node-heapdump's column: it builds and runs on this Node; umask modes, no path in errors, success on a full volume, no workers, no signal in a busy loop", async (t) => {
+  const { dir, why } = buildHeapdump(t);
+  if (dir === undefined) return t.skip(why);
+  assert.ok(dir, `node-heapdump 0.3.15 builds on ${process.version}: ${why}`);
+  const full = tinyVolume(t);
+  const code = `const hd = require(${JSON.stringify(dir)}); const fs = require('fs'); process.umask(0o022);
+    const out = {};
+    hd.writeSnapshot(process.argv[1] + '/ok.heapsnapshot', (e, f) => { out.mode = (fs.statSync(f).mode & 0o777).toString(8); });
+    hd.writeSnapshot('/proc/nope/x.heapsnapshot', (e) => { out.missing = { message: e.message, code: e.code, path: e.path }; });
+    if (process.argv[2]) hd.writeSnapshot(process.argv[2] + '/full.heapsnapshot', (e, f) => { out.full = { error: e, size: fs.statSync(f).size }; });
+    const { Worker } = require('worker_threads');
+    new Worker('require(' + JSON.stringify(${JSON.stringify(dir)}) + ')', { eval: true }).on('error', (e) => { out.worker = e.message; console.log(JSON.stringify(out)); });`;
+  const scratchDir = scratch(t);
+  const r = spawnSync(process.execPath, ['-e', code, scratchDir, full || ''], { encoding: 'utf8', timeout: 60_000 });
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.mode, '644', 'follows the umask');
+  assert.deepEqual(out.missing, { message: 'heapdump write error ENOENT' }, 'the errno name only: no code, no path');
+  assert.match(out.worker, /did not self-register/);
+  if (full) assert.deepEqual(out.full, { error: null, size: 256 * 1024 }, 'success reported, a truncated file under the final name');
+  // SIGUSR2 while JavaScript spins: nothing.
+  const child = spawn(process.execPath, ['-e', `require(${JSON.stringify(dir)}); console.log('spinning'); const end = Date.now() + 3000; while (Date.now() < end) {}`], {
+    cwd: scratchDir,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let spun = '';
+  child.stdout.on('data', (d) => (spun += d));
+  while (!spun.includes('spinning')) await sleep(20);
+  process.kill(child.pid, 'SIGUSR2');
+  await sleep(1500);
+  assert.equal(child.exitCode, null, 'still spinning');
+  assert.deepEqual(listDir(scratchDir).filter((f) => f.startsWith('heapdump-')), [], 'nothing written during the busy loop');
+});
