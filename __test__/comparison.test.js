@@ -21,20 +21,26 @@ test('v8.writeHeapSnapshot(): file mode 0600, and it writes from a worker thread
   for (const f of listDir(dir)) assert.equal(fs.statSync(path.join(dir, f)).mode & 0o777, 0o600, f);
 });
 
-test('node --heapsnapshot-signal: nothing during a busy loop; once the loop is free, a 0600 file', async (t) => {
-  const dir = scratch(t);
-  const child = spawn(
-    process.execPath,
-    ['--heapsnapshot-signal=SIGUSR2', '-e', `console.log('spinning'); const end = Date.now() + 3000; while (Date.now() < end) {} console.log('free'); setTimeout(() => {}, 20000);`],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] },
-  );
+/**
+ * Starts a Node that spins for 3 s (then prints 'free' and idles), sends it
+ * SIGUSR2 while it spins, and returns it 1.5 s later.
+ */
+async function signalWhileSpinning(t, args, preamble, cwd) {
+  const code = `${preamble} console.log('spinning'); const end = Date.now() + 3000; while (Date.now() < end) {} console.log('free'); setTimeout(() => {}, 20000);`;
+  const child = spawn(process.execPath, [...args, '-e', code], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
   t.after(() => child.kill('SIGKILL'));
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  while (!out.includes('spinning')) await sleep(20);
+  child.out = '';
+  child.stdout.on('data', (d) => (child.out += d));
+  while (!child.out.includes('spinning')) await sleep(20);
   process.kill(child.pid, 'SIGUSR2');
   await sleep(1500);
-  assert.ok(!out.includes('free'), 'still spinning');
+  return child;
+}
+
+test('node --heapsnapshot-signal: nothing during a busy loop; once the loop is free, a 0600 file', async (t) => {
+  const dir = scratch(t);
+  const child = await signalWhileSpinning(t, ['--heapsnapshot-signal=SIGUSR2'], '', dir);
+  assert.ok(!child.out.includes('free'), 'still spinning');
   assert.deepEqual(listDir(dir).filter((f) => f.endsWith('.heapsnapshot')), [], 'nothing written during the busy loop');
   let files = [];
   for (let i = 0; i < 300 && files.length === 0; i++) {
@@ -149,16 +155,7 @@ test("node-heapdump's column: it builds and runs on this Node; umask modes, no p
   assert.match(out.worker, /did not self-register/);
   if (full) assert.deepEqual(out.full, { error: null, size: 256 * 1024 }, 'success reported, a truncated file under the final name');
   // SIGUSR2 while JavaScript spins: nothing.
-  const child = spawn(process.execPath, ['-e', `require(${JSON.stringify(dir)}); console.log('spinning'); const end = Date.now() + 3000; while (Date.now() < end) {}`], {
-    cwd: scratchDir,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  let spun = '';
-  child.stdout.on('data', (d) => (spun += d));
-  while (!spun.includes('spinning')) await sleep(20);
-  process.kill(child.pid, 'SIGUSR2');
-  await sleep(1500);
-  assert.equal(child.exitCode, null, 'still spinning');
+  const child = await signalWhileSpinning(t, [], `require(${JSON.stringify(dir)});`, scratchDir);
+  assert.ok(!child.out.includes('free'), 'still spinning');
   assert.deepEqual(listDir(scratchDir).filter((f) => f.startsWith('heapdump-')), [], 'nothing written during the busy loop');
 });
