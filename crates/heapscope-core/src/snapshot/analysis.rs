@@ -893,6 +893,20 @@ fn essential_edges(g: &Graph, t: &Types, page: &Bits, nodes: std::ops::Range<u32
     (essential, retained)
 }
 
+/// The edges the dominator tree is computed over, as (from, to) node
+/// ordinals: for checking the tree against another algorithm. The analysis
+/// itself keeps them as one bit an edge.
+pub fn retaining_edges(g: &Graph) -> Vec<(u32, u32)> {
+    let t = Types::of(g);
+    let page = page_owned(g, &t);
+    let (essential, _) = essential_edges(g, &t, &page, 0..g.node_count as u32);
+    (0..g.node_count as u32)
+        .flat_map(|n| g.edges(n).map(move |e| (n, e)))
+        .filter(|&(_, e)| essential.get(e))
+        .map(|(n, e)| (n, g.edge_to(e)))
+        .collect()
+}
+
 /// The length of `z` in LEB128.
 #[inline]
 fn encoded_len(z: u32) -> u32 {

@@ -623,32 +623,17 @@ pub fn new_objects_by_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::test_graph::TestGraph;
     use crate::snapshot::Graph;
 
     /// A root holding one object per `(id, class)`, each of 16 bytes.
     fn snapshot(objects: &[(u32, &str)]) -> Graph {
-        let mut strings = vec!["".to_string(), "(root)".to_string()];
-        let mut nodes = vec![format!("2,1,1,0,{}", objects.len())];
-        let mut edges = Vec::new();
-        for (i, (id, class)) in objects.iter().enumerate() {
-            let name = strings.iter().position(|s| s == class).unwrap_or_else(|| {
-                strings.push(class.to_string());
-                strings.len() - 1
-            });
-            nodes.push(format!("1,{name},{id},16,0"));
-            edges.push(format!("0,{i},{}", (i + 1) * 5));
+        let mut t = TestGraph::new();
+        for (i, &(id, class)) in objects.iter().enumerate() {
+            let n = t.node("object", class, 16);
+            t.id(n, id).edge(0, "element", &i.to_string(), n);
         }
-        let text = format!(
-            r#"{{"snapshot":{{"meta":{{"node_fields":["type","name","id","self_size","edge_count"],
-            "node_types":[["hidden","object","synthetic"],"string","number","number","number"],
-            "edge_fields":["type","name_or_index","to_node"],
-            "edge_types":[["element","property"],"string_or_number","node"]}}}},
-            "nodes":[{}],"edges":[{}],"strings":{:?}}}"#,
-            nodes.join(","),
-            edges.join(","),
-            strings
-        );
-        Graph::read(text.as_bytes(), &mut |_| {}).unwrap()
+        t.graph()
     }
 
     fn digest(objects: &[(u32, &str)]) -> Digest {

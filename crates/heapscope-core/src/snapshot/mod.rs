@@ -12,6 +12,11 @@ pub mod analysis;
 pub mod leaks;
 pub mod parse;
 
+#[cfg(test)]
+mod analysis_tests;
+#[cfg(test)]
+pub(crate) mod test_graph;
+
 use crate::allocator::KeepFreedPages;
 use std::io::Read;
 use std::path::Path;
