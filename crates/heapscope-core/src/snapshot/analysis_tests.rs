@@ -180,3 +180,33 @@ fn weak_map_key_retains_its_value() {
         ]
     );
 }
+
+/// DOM state: native nodes below an attached one are attached (`<q>`, below
+/// both), those only below a detached one are detached and named
+/// "Detached …"; class names of DOM nodes drop their attributes.
+#[test]
+fn detached_dom_nodes() {
+    let mut t = TestGraph::new();
+    let window = t.node("native", "Window", 10);
+    let div = t.node("native", "<div id=\"a\">", 20);
+    let global = t.node("object", "Global", 5);
+    let span = t.node("native", "<span class=\"x\">", 30);
+    let p = t.node("native", "<p>", 40);
+    let q = t.node("native", "<q>", 8);
+    t.edge(0, "shortcut", "window", window).edge(window, "property", "div", div);
+    t.edge(div, "property", "q", q).edge(span, "property", "q", q);
+    t.edge(0, "shortcut", "global", global).edge(global, "property", "span", span).edge(span, "property", "p", p);
+    t.dom_state(window, 1).dom_state(span, 2);
+    let s = analyse("detached_dom_nodes", &t);
+    assert_eq!(
+        s.rows,
+        [
+            row("<div>", 1, 20.0, 20.0, 2),
+            row("<q>", 1, 8.0, 8.0, 3),
+            row("Detached <p>", 1, 40.0, 40.0, 3),
+            row("Detached <span>", 1, 30.0, 70.0, 2),
+            row("Global", 1, 5.0, 75.0, 1),
+            row("Window", 1, 10.0, 30.0, 1),
+        ]
+    );
+}
