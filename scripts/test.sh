@@ -11,8 +11,7 @@ cd "$(dirname "$0")/.."
 
 echo "== cargo fmt --check, cargo clippy"
 cargo fmt --all --check
-cargo clippy --workspace -- -D warnings
-cargo clippy -p heapscope-core --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== cargo test (heapscope-core)"
 cargo test -p heapscope-core --release

@@ -12,6 +12,8 @@
 //! build Node-style errors (`err.code`, `err.syscall`, `err.path`).
 
 #![deny(unsafe_op_in_unsafe_fn)]
+// The N-API exports are called from JavaScript only; a test build has none.
+#![cfg_attr(test, allow(dead_code))]
 
 mod analysis;
 mod capture;

@@ -180,6 +180,7 @@ impl std::fmt::Debug for Isolate {
 // thread-safe is marked as needing the isolate's thread and is only called
 // from there (JS calls, interrupts, GC callbacks, the loop's async handles).
 unsafe impl Send for Isolate {}
+// SAFETY: as for Send: shared references only copy the address.
 unsafe impl Sync for Isolate {}
 
 /// What V8 said at the end of serialization.
@@ -220,6 +221,7 @@ impl Isolate {
             // whole synchronous hs_write_snapshot call; V8 hands us `len`
             // readable bytes at `data`, valid until we return.
             let on_chunk = unsafe { &mut *(ctx as *mut &mut dyn FnMut(&[u8]) -> bool) };
+            // SAFETY: as above, `len` bytes at `data` stay readable until we return.
             let chunk = unsafe { std::slice::from_raw_parts(data as *const u8, len) };
             // A panic must not unwind through V8's serializer.
             match catch_unwind(AssertUnwindSafe(|| on_chunk(chunk))) {
@@ -374,6 +376,7 @@ impl std::fmt::Debug for AsyncWakeup {
 // SAFETY: uv_async_send is the one libuv call documented as thread-safe; close
 // is only called on the loop thread (see `close`).
 unsafe impl Send for AsyncWakeup {}
+// SAFETY: as for Send: `&self` methods only send, which is thread-safe.
 unsafe impl Sync for AsyncWakeup {}
 
 impl AsyncWakeup {
