@@ -1,15 +1,18 @@
 //! heapscope's native addon: the functions `index.js` calls.
 //!
-//! Data flow, one module per stage:
+//! Data flow, one folder per stage, each importing only the stages below it:
 //! - `trigger`: what asks for a snapshot away from a JS call (signals,
-//!   thresholds, the heap limit), through one station per isolate;
-//! - [`capture`]: V8 snapshot + serialization on the isolate's thread;
-//! - sinks and analysis: in the `heapscope-core` crate, on threads of their own;
-//! - this file: N-API exports that turn results into plain JS objects.
+//!   thresholds, the heap limit), through one station per isolate, and the
+//!   events it tells JS;
+//! - [`capture`]: requests and their outcomes, V8 snapshot + serialization
+//!   on the isolate's thread, chunks streamed to sinks;
+//! - [`v8`]: the V8 boundary, the only code that calls into V8 or libuv;
+//! - sinks and analysis: in the `heapscope-core` crate, on threads of their
+//!   own; `analysis` runs them for JS.
 //!
-//! The V8 boundary is [`v8`]; nothing else calls into V8 or libuv. Errors are
-//! returned as data (`ok: false` plus errno details) so that the JS layer can
-//! build Node-style errors (`err.code`, `err.syscall`, `err.path`).
+//! This file holds the N-API exports that connect them to JavaScript.
+//! Errors are returned as data (`ok: false` plus errno details) so that the
+//! JS layer can build Node-style errors (`err.code`, `err.syscall`, `err.path`).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 // The N-API exports are called from JavaScript only; a test build has none.
@@ -21,34 +24,27 @@ mod trigger;
 mod v8;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use heapscope_core::gate::{Gate, Metric, Threshold};
 use heapscope_core::memory::{Cgroup, CgroupVersion};
 use heapscope_core::retention::Policy;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
 
-use heapscope_core::naming::{self, NameVars};
+use capture::{
+    bad_request, capture_options, failure, file_options, ms, next_seq, resolve_path, start, start_capture,
+    CaptureError, Failure, PendingFile, SnapshotOutcome, SnapshotRequest,
+};
+use trigger::event::TriggerEvent;
+use trigger::station::{DumpConfig, Station};
 
 /// Big analysis arrays go back to the kernel when freed (see the module);
 /// the host's own malloc is not touched.
 #[global_allocator]
 static ALLOCATOR: heapscope_core::allocator::PageAllocator = heapscope_core::allocator::PageAllocator;
-use heapscope_core::sink::FileOptions;
-use napi::bindgen_prelude::*;
-use napi_derive::napi;
-
-use capture::{CaptureError, CaptureOptions, PendingFile};
-use trigger::station::{DumpConfig, Station};
-
-/// Per-process snapshot counter behind `{seq}`.
-static SEQ: AtomicU64 = AtomicU64::new(0);
-
-/// The next `{seq}`, from 1.
-fn next_seq() -> u64 {
-    SEQ.fetch_add(1, Ordering::Relaxed) + 1
-}
 
 /// A V8 shim the addon talks to.
 #[napi(object)]
@@ -67,200 +63,6 @@ pub struct ShimLoaded {
 pub fn load_shim(path: String, abi: u32) -> Result<ShimLoaded> {
     let info = v8::load_shim(&path, abi).map_err(Error::from_reason)?;
     Ok(ShimLoaded { node_module_version: info.node_module_version, v8_version: info.v8_version })
-}
-
-/// Where to write and what to ask V8 for.
-#[napi(object)]
-#[derive(Clone)]
-pub struct SnapshotRequest {
-    /// Exact path; when absent, `dir` + `filename` template.
-    pub path: Option<String>,
-    pub dir: Option<String>,
-    pub filename: Option<String>,
-    /// The calling thread's `worker_threads.threadId`, for `{tid}`.
-    pub thread_id: Option<u32>,
-    /// gzip level 0–9; absent writes plain JSON.
-    pub gzip: Option<u32>,
-    pub expose_internals: Option<bool>,
-    pub expose_numeric_values: Option<bool>,
-    /// Use node-heapdump's default file name when no path is given.
-    pub heapdump_name: Option<bool>,
-}
-
-/// A failure, with what Node's own errors carry.
-#[napi(object)]
-#[derive(Clone)]
-pub struct Failure {
-    pub message: String,
-    /// `ENOSPC`, `EACCES`, … or `ERR_HEAPSCOPE_*` for non-system failures.
-    pub code: String,
-    pub errno: i32,
-    pub syscall: Option<String>,
-    pub path: Option<String>,
-}
-
-/// The result of a snapshot request, success or failure.
-#[napi(object)]
-#[derive(Clone)]
-pub struct SnapshotOutcome {
-    pub ok: bool,
-    pub path: String,
-    pub bytes: f64,
-    pub raw_bytes: f64,
-    pub pause_ms: f64,
-    pub duration_ms: f64,
-    pub heap_used: f64,
-    pub seq: f64,
-    pub compressed: bool,
-    /// Set for triggered snapshots: `signal`, `threshold`, `near-limit`.
-    pub trigger: Option<String>,
-    pub error: Option<Failure>,
-    /// Temporary files of writers that died (killed mid-write), removed from
-    /// the directory before this one was written.
-    pub reclaimed: Vec<String>,
-}
-
-impl SnapshotOutcome {
-    pub(crate) fn failed(path: &Path, seq: u64, gzip: bool, error: Failure, pause_ms: f64) -> SnapshotOutcome {
-        SnapshotOutcome {
-            ok: false,
-            path: path.to_string_lossy().into_owned(),
-            bytes: 0.0,
-            raw_bytes: 0.0,
-            pause_ms,
-            duration_ms: 0.0,
-            heap_used: 0.0,
-            seq: seq as f64,
-            compressed: gzip,
-            trigger: None,
-            error: Some(error),
-            reclaimed: Vec::new(),
-        }
-    }
-
-    /// Waits for `pending` and reports how it ended.
-    pub(crate) fn settle(path: &Path, seq: u64, gzip: bool, pending: PendingFile) -> SnapshotOutcome {
-        let pause_ms = ms(pending.pause());
-        match pending.wait() {
-            Ok(c) => SnapshotOutcome {
-                ok: true,
-                path: c.written.path.to_string_lossy().into_owned(),
-                bytes: c.written.bytes as f64,
-                raw_bytes: c.written.raw_bytes as f64,
-                pause_ms: ms(c.pause),
-                duration_ms: ms(c.duration),
-                heap_used: c.heap_used as f64,
-                seq: seq as f64,
-                compressed: gzip,
-                trigger: None,
-                error: None,
-                reclaimed: c.written.reclaimed.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
-            },
-            Err(e) => SnapshotOutcome::failed(path, seq, gzip, failure(&e), pause_ms),
-        }
-    }
-}
-
-fn ms(d: std::time::Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn failure(error: &CaptureError) -> Failure {
-    match error {
-        CaptureError::Sink(e) => Failure {
-            message: e.to_string(),
-            code: e.code().to_string(),
-            errno: e.errno(),
-            syscall: Some(e.step.syscall().to_string()),
-            path: Some(e.path.to_string_lossy().into_owned()),
-        },
-        CaptureError::V8(_) => {
-            Failure { message: error.to_string(), code: "ERR_HEAPSCOPE_V8".into(), errno: 0, syscall: None, path: None }
-        }
-        CaptureError::Thread(e) => Failure {
-            message: error.to_string(),
-            code: "ERR_HEAPSCOPE_THREAD".into(),
-            errno: e.raw_os_error().unwrap_or(0),
-            syscall: None,
-            path: None,
-        },
-    }
-}
-
-fn bad_request(message: String) -> Failure {
-    Failure { message, code: "ERR_INVALID_ARG_VALUE".into(), errno: 0, syscall: None, path: None }
-}
-
-/// A capture under way, or why it did not start (boxed: a failure is the
-/// rare, large case).
-type Started = std::result::Result<(PathBuf, u64, PendingFile), Box<(PathBuf, u64, Failure)>>;
-
-/// Starts a snapshot of the calling thread's isolate; see [`start_capture`].
-fn start(request: &SnapshotRequest) -> Started {
-    match v8::Isolate::current() {
-        Some(isolate) => start_capture(isolate, request, None),
-        None => Err(Box::new((PathBuf::new(), 0, failure(&CaptureError::V8(v8::SnapshotStatus::NoIsolate))))),
-    }
-}
-
-/// Resolves the request's file name (template expansion) and runs V8's part
-/// of the snapshot. Isolate thread only.
-pub(crate) fn start_capture(
-    isolate: v8::Isolate,
-    request: &SnapshotRequest,
-    feed: Option<crossbeam_channel::Sender<heapscope_core::sink::Chunk>>,
-) -> Started {
-    let seq = next_seq();
-    let path = match resolve_path(request, seq) {
-        Ok(path) => path,
-        Err(message) => return Err(Box::new((PathBuf::new(), seq, bad_request(message)))),
-    };
-    let pending = capture::write_file(isolate, path.clone(), file_options(request), capture_options(request), feed);
-    Ok((path, seq, pending))
-}
-
-/// How the file is written: a name the caller gave (a path, or a file name
-/// of its own) may be a special file of the caller's, written in place;
-/// default names (node-heapdump's, heapscope's, the signal's) never are.
-fn file_options(request: &SnapshotRequest) -> FileOptions {
-    let named = request.path.is_some() || (request.filename.is_some() && !request.heapdump_name.unwrap_or(false));
-    FileOptions { gzip: request.gzip, explicit: named }
-}
-
-pub(crate) fn capture_options(request: &SnapshotRequest) -> CaptureOptions {
-    CaptureOptions {
-        expose_internals: request.expose_internals.unwrap_or(false),
-        expose_numeric_values: request.expose_numeric_values.unwrap_or(false),
-    }
-}
-
-fn resolve_path(request: &SnapshotRequest, seq: u64) -> std::result::Result<PathBuf, String> {
-    let now = SystemTime::now();
-    if let Some(path) = &request.path {
-        return Ok(PathBuf::from(path));
-    }
-    let gz = request.gzip.is_some();
-    if request.heapdump_name.unwrap_or(false) {
-        // node-heapdump's name, relative when no directory is given (its
-        // callback gets it so), hence in the working directory of this moment.
-        let name = naming::heapdump_default(now);
-        let name = if gz { format!("{name}.gz") } else { name };
-        return Ok(request.dir.as_deref().map_or_else(|| PathBuf::from(&name), |dir| Path::new(dir).join(&name)));
-    }
-    // No directory: the working directory of this moment.
-    let dir = match request.dir.as_deref() {
-        Some(dir) => PathBuf::from(dir),
-        None => std::env::current_dir().unwrap_or_default(),
-    };
-    let default = if gz {
-        "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot.gz"
-    } else {
-        "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot"
-    };
-    let template = request.filename.as_deref().unwrap_or(default);
-    let vars = NameVars { pid: std::process::id(), tid: request.thread_id.unwrap_or(0), seq, time: now };
-    let name = naming::expand(template, &vars).map_err(|e| e.to_string())?;
-    Ok(dir.join(name))
 }
 
 /// node-heapdump's path: everything, including fsync and rename, before return.
@@ -364,41 +166,6 @@ impl DumpOptions {
         let retain = Policy { max_files: self.retain_files, max_bytes: self.retain_bytes.map(|b| b as u64) };
         DumpConfig { request, quiet: self.quiet.unwrap_or(false), retain }
     }
-}
-
-/// Which threshold was crossed, and by how much.
-#[napi(object)]
-#[derive(Clone)]
-pub struct Crossing {
-    /// `heapUsed`, `heapLimit`, `rss` or `containerLimit`.
-    pub metric: String,
-    pub value: f64,
-    pub limit: f64,
-}
-
-/// Why a triggered snapshot was not taken.
-#[napi(object)]
-#[derive(Clone)]
-pub struct Skipped {
-    /// `memory` (preflight) or `max-snapshots`.
-    pub reason: String,
-    pub message: String,
-    pub needed: Option<f64>,
-    pub available: Option<f64>,
-}
-
-/// What native triggers tell JS.
-#[napi(object)]
-pub struct TriggerEvent {
-    /// `snapshot` or `skipped`.
-    pub kind: String,
-    /// The watcher concerned; 0 for the signal.
-    pub watcher: u32,
-    pub outcome: Option<SnapshotOutcome>,
-    pub crossing: Option<Crossing>,
-    /// Files removed by retention after this snapshot.
-    pub pruned: Option<Vec<String>>,
-    pub skipped: Option<Skipped>,
 }
 
 /// The calling isolate's station, opened on first use. A worker's station is
@@ -556,7 +323,7 @@ pub fn watch(env: Env, options: WatchOptions, main: bool, notify: Function<Trigg
         add(Metric::HeapUsed, Some(bytes as u64), None, None);
     }
     if let Some(ratio) = options.heap_limit_ratio {
-        let note = format!("V8 heap limit {}", trigger::watch::human(heap_limit));
+        let note = format!("V8 heap limit {}", heapscope_core::memory::human(heap_limit));
         add(Metric::HeapLimit, Some((heap_limit as f64 * ratio) as u64), Some(ratio), Some(note));
     }
     if let Some(bytes) = options.rss {
@@ -569,7 +336,7 @@ pub fn watch(env: Env, options: WatchOptions, main: bool, notify: Function<Trigg
                 let note = format!(
                     "cgroup {} memory limit {} at {}",
                     if cg.version == CgroupVersion::V2 { "v2" } else { "v1" },
-                    trigger::watch::human(limit.limit),
+                    heapscope_core::memory::human(limit.limit),
                     limit.dir.display()
                 );
                 container_dir = Some(limit.dir.clone());

@@ -4,6 +4,7 @@
 //! the isolate's own thread; the triggers themselves run on other threads or
 //! in signal context and never touch V8 directly.
 
+pub mod event;
 pub mod gc_samples;
 pub mod near_limit;
 pub mod signal;

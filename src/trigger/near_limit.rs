@@ -16,11 +16,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use heapscope_core::memory::{self, Cgroup};
+use heapscope_core::memory::{self, human, Cgroup};
 
+use super::event::{Crossing, Skipped};
 use super::station::{lock, log_line, DumpConfig, Request, Station, Trigger};
-use super::watch::human;
-use crate::{Crossing, Skipped, SnapshotOutcome};
+use crate::capture::SnapshotOutcome;
 
 /// The least a raised limit adds, when the young generation is tiny.
 const MIN_RAISE: usize = 16 << 20;
@@ -149,7 +149,7 @@ impl NearLimit {
             config: self.config.clone(),
         };
         let gzip = self.config.request.gzip.is_some();
-        let outcome = match crate::start_capture(isolate, &self.config.request, None) {
+        let outcome = match crate::capture::start_capture(isolate, &self.config.request, None) {
             Ok((path, seq, pending)) => SnapshotOutcome::settle(&path, seq, gzip, pending),
             Err(failed) => {
                 let (path, seq, failure) = *failed;

@@ -23,9 +23,9 @@ use heapscope_core::retention::{self, Policy};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 
-use super::watch::Watch;
+use super::event::{Crossing, Skipped, TriggerEvent};
+use crate::capture::{SnapshotOutcome, SnapshotRequest};
 use crate::v8::{AsyncWakeup, Isolate};
-use crate::{Crossing, Skipped, SnapshotOutcome, SnapshotRequest, TriggerEvent};
 
 const IDLE: u8 = 0;
 const REQUESTED: u8 = 1;
@@ -73,6 +73,17 @@ pub struct Request {
 /// the process alive.
 pub type Notify = ThreadsafeFunction<TriggerEvent, (), TriggerEvent, Status, false, true>;
 
+/// What the station needs of a watcher: its id, word that a snapshot it
+/// asked for is done, and a stop when the isolate goes away. Watchers know
+/// the station; the station knows only this.
+pub trait Watcher: Send + Sync {
+    fn id(&self) -> u32;
+    fn finished(&self);
+    fn stop(&self);
+    /// Snapshots taken for it so far.
+    fn taken(&self) -> u32;
+}
+
 pub struct Station {
     pub isolate: Isolate,
     state: AtomicU8,
@@ -85,7 +96,7 @@ pub struct Station {
     main: bool,
     wakeup: Mutex<Option<AsyncWakeup>>,
     signal_config: Mutex<Option<Arc<DumpConfig>>>,
-    watchers: Mutex<Vec<Arc<Watch>>>,
+    watchers: Mutex<Vec<Arc<dyn Watcher>>>,
     notify: Notify,
 }
 
@@ -130,19 +141,19 @@ impl Station {
         *lock(&self.signal_config) = Some(Arc::new(config));
     }
 
-    pub fn add_watcher(&self, watch: Arc<Watch>) {
+    pub fn add_watcher(&self, watch: Arc<dyn Watcher>) {
         lock(&self.watchers).push(watch);
     }
 
-    pub fn remove_watcher(&self, id: u32) -> Option<Arc<Watch>> {
+    pub fn remove_watcher(&self, id: u32) -> Option<Arc<dyn Watcher>> {
         let mut watchers = lock(&self.watchers);
-        let at = watchers.iter().position(|w| w.id == id)?;
+        let at = watchers.iter().position(|w| w.id() == id)?;
         Some(watchers.remove(at))
     }
 
     /// A snapshot watcher `id` asked for ended, written or not.
     fn watcher_finished(&self, id: u32) {
-        if let Some(watch) = lock(&self.watchers).iter().find(|w| w.id == id) {
+        if let Some(watch) = lock(&self.watchers).iter().find(|w| w.id() == id) {
             watch.finished();
         }
     }
@@ -235,7 +246,7 @@ impl Station {
             return;
         };
         let gzip = request.config.request.gzip.is_some();
-        let (path, seq, pending) = match crate::start_capture(self.isolate, &request.config.request, None) {
+        let (path, seq, pending) = match crate::capture::start_capture(self.isolate, &request.config.request, None) {
             Ok(started) => started,
             Err(failed) => {
                 let (path, seq, failure) = *failed;

@@ -16,12 +16,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use heapscope_core::gate::{Gate, Metric, Verdict};
-use heapscope_core::memory::{self, Cgroup};
+use heapscope_core::memory::{self, human, Cgroup};
 
+use super::event::{Crossing, Skipped};
 use super::near_limit::NearLimit;
-use super::station::{lock, log_line, DumpConfig, Request, Station, Trigger};
+use super::station::{lock, log_line, DumpConfig, Request, Station, Trigger, Watcher};
 use crate::v8::{AfterFullGc, FullGcHook};
-use crate::{Crossing, Skipped};
 
 /// A watcher's settings, resolved to bytes.
 pub struct WatchSettings {
@@ -106,30 +106,6 @@ impl Watch {
             *lock(&watch.near) = Some(near);
         }
         Ok(watch)
-    }
-
-    /// Stops every callback and thread of this watcher. Isolate thread only.
-    pub fn stop(&self) {
-        if let Some(hook) = lock(&self.gc).take() {
-            self.station.isolate.remove_full_gc(hook);
-        }
-        *lock(&self.stopped) = true;
-        self.wake.notify_all();
-        if let Some(poller) = lock(&self.poller).take() {
-            let _ = poller.join();
-        }
-        if let Some(near) = lock(&self.near).take() {
-            near.uninstall();
-        }
-    }
-
-    pub fn taken(&self) -> u32 {
-        lock(&self.gate).taken()
-    }
-
-    /// A snapshot this watcher asked for ended.
-    pub fn finished(&self) {
-        lock(&self.gate).finished(Instant::now());
     }
 
     fn poll(&self, interval: Duration) {
@@ -234,27 +210,41 @@ impl Watch {
     }
 }
 
+impl Watcher for Watch {
+    fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Stops every callback and thread of this watcher. Isolate thread only.
+    fn stop(&self) {
+        if let Some(hook) = lock(&self.gc).take() {
+            self.station.isolate.remove_full_gc(hook);
+        }
+        *lock(&self.stopped) = true;
+        self.wake.notify_all();
+        if let Some(poller) = lock(&self.poller).take() {
+            let _ = poller.join();
+        }
+        if let Some(near) = lock(&self.near).take() {
+            near.uninstall();
+        }
+    }
+
+    fn taken(&self) -> u32 {
+        lock(&self.gate).taken()
+    }
+
+    /// A snapshot this watcher asked for ended.
+    fn finished(&self) {
+        lock(&self.gate).finished(Instant::now());
+    }
+}
+
 impl AfterFullGc for Watch {
     fn after_full_gc(&self) {
         let used = self.station.isolate.heap_statistics().used_heap_size;
         self.last_heap_used.store(used, Ordering::Relaxed);
         self.observe(Metric::HeapUsed, used);
         self.observe(Metric::HeapLimit, used);
-    }
-}
-
-/// Sizes as people read them in logs.
-pub fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }

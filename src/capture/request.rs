@@ -1,0 +1,217 @@
+//! A snapshot request and its outcome: where the file goes (templates,
+//! node-heapdump's name), how it is written, and what JS is told about it,
+//! success or failure. Every entry point (a JS call, a trigger) starts a
+//! capture through [`start_capture`].
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use heapscope_core::naming::{self, NameVars};
+use heapscope_core::sink::FileOptions;
+use napi_derive::napi;
+
+use super::{CaptureError, CaptureOptions, PendingFile};
+use crate::v8;
+
+/// Per-process snapshot counter behind `{seq}`.
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The next `{seq}`, from 1.
+pub fn next_seq() -> u64 {
+    SEQ.fetch_add(1, Ordering::Relaxed) + 1
+}
+
+/// Where to write and what to ask V8 for.
+#[napi(object)]
+#[derive(Clone)]
+pub struct SnapshotRequest {
+    /// Exact path; when absent, `dir` + `filename` template.
+    pub path: Option<String>,
+    pub dir: Option<String>,
+    pub filename: Option<String>,
+    /// The calling thread's `worker_threads.threadId`, for `{tid}`.
+    pub thread_id: Option<u32>,
+    /// gzip level 0–9; absent writes plain JSON.
+    pub gzip: Option<u32>,
+    pub expose_internals: Option<bool>,
+    pub expose_numeric_values: Option<bool>,
+    /// Use node-heapdump's default file name when no path is given.
+    pub heapdump_name: Option<bool>,
+}
+
+/// A failure, with what Node's own errors carry.
+#[napi(object)]
+#[derive(Clone)]
+pub struct Failure {
+    pub message: String,
+    /// `ENOSPC`, `EACCES`, … or `ERR_HEAPSCOPE_*` for non-system failures.
+    pub code: String,
+    pub errno: i32,
+    pub syscall: Option<String>,
+    pub path: Option<String>,
+}
+
+/// The result of a snapshot request, success or failure.
+#[napi(object)]
+#[derive(Clone)]
+pub struct SnapshotOutcome {
+    pub ok: bool,
+    pub path: String,
+    pub bytes: f64,
+    pub raw_bytes: f64,
+    pub pause_ms: f64,
+    pub duration_ms: f64,
+    pub heap_used: f64,
+    pub seq: f64,
+    pub compressed: bool,
+    /// Set for triggered snapshots: `signal`, `threshold`, `near-limit`.
+    pub trigger: Option<String>,
+    pub error: Option<Failure>,
+    /// Temporary files of writers that died (killed mid-write), removed from
+    /// the directory before this one was written.
+    pub reclaimed: Vec<String>,
+}
+
+impl SnapshotOutcome {
+    pub(crate) fn failed(path: &Path, seq: u64, gzip: bool, error: Failure, pause_ms: f64) -> SnapshotOutcome {
+        SnapshotOutcome {
+            ok: false,
+            path: path.to_string_lossy().into_owned(),
+            bytes: 0.0,
+            raw_bytes: 0.0,
+            pause_ms,
+            duration_ms: 0.0,
+            heap_used: 0.0,
+            seq: seq as f64,
+            compressed: gzip,
+            trigger: None,
+            error: Some(error),
+            reclaimed: Vec::new(),
+        }
+    }
+
+    /// Waits for `pending` and reports how it ended.
+    pub(crate) fn settle(path: &Path, seq: u64, gzip: bool, pending: PendingFile) -> SnapshotOutcome {
+        let pause_ms = ms(pending.pause());
+        match pending.wait() {
+            Ok(c) => SnapshotOutcome {
+                ok: true,
+                path: c.written.path.to_string_lossy().into_owned(),
+                bytes: c.written.bytes as f64,
+                raw_bytes: c.written.raw_bytes as f64,
+                pause_ms: ms(c.pause),
+                duration_ms: ms(c.duration),
+                heap_used: c.heap_used as f64,
+                seq: seq as f64,
+                compressed: gzip,
+                trigger: None,
+                error: None,
+                reclaimed: c.written.reclaimed.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
+            },
+            Err(e) => SnapshotOutcome::failed(path, seq, gzip, failure(&e), pause_ms),
+        }
+    }
+}
+
+pub fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+pub fn failure(error: &CaptureError) -> Failure {
+    match error {
+        CaptureError::Sink(e) => Failure {
+            message: e.to_string(),
+            code: e.code().to_string(),
+            errno: e.errno(),
+            syscall: Some(e.step.syscall().to_string()),
+            path: Some(e.path.to_string_lossy().into_owned()),
+        },
+        CaptureError::V8(_) => {
+            Failure { message: error.to_string(), code: "ERR_HEAPSCOPE_V8".into(), errno: 0, syscall: None, path: None }
+        }
+        CaptureError::Thread(e) => Failure {
+            message: error.to_string(),
+            code: "ERR_HEAPSCOPE_THREAD".into(),
+            errno: e.raw_os_error().unwrap_or(0),
+            syscall: None,
+            path: None,
+        },
+    }
+}
+
+pub fn bad_request(message: String) -> Failure {
+    Failure { message, code: "ERR_INVALID_ARG_VALUE".into(), errno: 0, syscall: None, path: None }
+}
+
+/// A capture under way, or why it did not start (boxed: a failure is the
+/// rare, large case).
+pub type Started = std::result::Result<(PathBuf, u64, PendingFile), Box<(PathBuf, u64, Failure)>>;
+
+/// Starts a snapshot of the calling thread's isolate; see [`start_capture`].
+pub fn start(request: &SnapshotRequest) -> Started {
+    match v8::Isolate::current() {
+        Some(isolate) => start_capture(isolate, request, None),
+        None => Err(Box::new((PathBuf::new(), 0, failure(&CaptureError::V8(v8::SnapshotStatus::NoIsolate))))),
+    }
+}
+
+/// Resolves the request's file name (template expansion) and runs V8's part
+/// of the snapshot. Isolate thread only.
+pub fn start_capture(
+    isolate: v8::Isolate,
+    request: &SnapshotRequest,
+    feed: Option<crossbeam_channel::Sender<heapscope_core::sink::Chunk>>,
+) -> Started {
+    let seq = next_seq();
+    let path = match resolve_path(request, seq) {
+        Ok(path) => path,
+        Err(message) => return Err(Box::new((PathBuf::new(), seq, bad_request(message)))),
+    };
+    let pending = super::write_file(isolate, path.clone(), file_options(request), capture_options(request), feed);
+    Ok((path, seq, pending))
+}
+
+/// How the file is written: a name the caller gave (a path, or a file name
+/// of its own) may be a special file of the caller's, written in place;
+/// default names (node-heapdump's, heapscope's, the signal's) never are.
+pub fn file_options(request: &SnapshotRequest) -> FileOptions {
+    let named = request.path.is_some() || (request.filename.is_some() && !request.heapdump_name.unwrap_or(false));
+    FileOptions { gzip: request.gzip, explicit: named }
+}
+
+pub fn capture_options(request: &SnapshotRequest) -> CaptureOptions {
+    CaptureOptions {
+        expose_internals: request.expose_internals.unwrap_or(false),
+        expose_numeric_values: request.expose_numeric_values.unwrap_or(false),
+    }
+}
+
+pub fn resolve_path(request: &SnapshotRequest, seq: u64) -> std::result::Result<PathBuf, String> {
+    let now = SystemTime::now();
+    if let Some(path) = &request.path {
+        return Ok(PathBuf::from(path));
+    }
+    let gz = request.gzip.is_some();
+    if request.heapdump_name.unwrap_or(false) {
+        // node-heapdump's name, relative when no directory is given (its
+        // callback gets it so), hence in the working directory of this moment.
+        let name = naming::heapdump_default(now);
+        let name = if gz { format!("{name}.gz") } else { name };
+        return Ok(request.dir.as_deref().map_or_else(|| PathBuf::from(&name), |dir| Path::new(dir).join(&name)));
+    }
+    // No directory: the working directory of this moment.
+    let dir = match request.dir.as_deref() {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::current_dir().unwrap_or_default(),
+    };
+    let default = if gz {
+        "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot.gz"
+    } else {
+        "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot"
+    };
+    let template = request.filename.as_deref().unwrap_or(default);
+    let vars = NameVars { pid: std::process::id(), tid: request.thread_id.unwrap_or(0), seq, time: now };
+    let name = naming::expand(template, &vars).map_err(|e| e.to_string())?;
+    Ok(dir.join(name))
+}

@@ -1,0 +1,41 @@
+//! What triggers tell JavaScript: a snapshot taken (and which threshold
+//! asked for it), or one not taken, and why.
+
+use napi_derive::napi;
+
+use crate::capture::SnapshotOutcome;
+
+/// Which threshold was crossed, and by how much.
+#[napi(object)]
+#[derive(Clone)]
+pub struct Crossing {
+    /// `heapUsed`, `heapLimit`, `rss` or `containerLimit`.
+    pub metric: String,
+    pub value: f64,
+    pub limit: f64,
+}
+
+/// Why a triggered snapshot was not taken.
+#[napi(object)]
+#[derive(Clone)]
+pub struct Skipped {
+    /// `memory` (preflight) or `max-snapshots`.
+    pub reason: String,
+    pub message: String,
+    pub needed: Option<f64>,
+    pub available: Option<f64>,
+}
+
+/// What native triggers tell JS.
+#[napi(object)]
+pub struct TriggerEvent {
+    /// `snapshot` or `skipped`.
+    pub kind: String,
+    /// The watcher concerned; 0 for the signal.
+    pub watcher: u32,
+    pub outcome: Option<SnapshotOutcome>,
+    pub crossing: Option<Crossing>,
+    /// Files removed by retention after this snapshot.
+    pub pruned: Option<Vec<String>>,
+    pub skipped: Option<Skipped>,
+}
