@@ -276,7 +276,7 @@ pub fn reclaim_dead_partials(path: &Path) -> Vec<PathBuf> {
     }
 }
 
-/// [`reclaim_dead_partials`] of a directory: what arming a trigger there does.
+/// `reclaim_dead_partials` of a directory: what arming a trigger there does.
 pub fn reclaim_dead_partials_in(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
     let own = std::process::id();

@@ -1,0 +1,391 @@
+//! Phase 6–7: class names and keys, and the Summary rows. Nodes are named
+//! as DevTools names them (`(system)`, `(compiled code)`, `Function`,
+//! `(string)` …, DOM tags without attributes), plain objects by their most
+//! common property sets (`{a, b}`), objects split by constructor location;
+//! a row counts the members with a self size of their own and sums the
+//! retained size of the topmost members in the dominator tree.
+
+use std::collections::HashMap;
+
+use super::{dominated_nodes, Analysis, ClassRow, ClassTotal, Types};
+use crate::snapshot::Graph;
+impl<'g> Analysis<'g> {
+    pub(super) fn class_names_and_interfaces(&mut self, interfaces: Option<&[Interface]>) {
+        let g = self.graph;
+        let t = self.types;
+        let system = self.add_name("(system)".into());
+        let code = self.add_name("(compiled code)".into());
+        let function = self.add_name("Function".into());
+        let regexp = self.add_name("RegExp".into());
+        let mut class_of = Vec::with_capacity(g.node_count);
+        for n in 0..g.node_count as u32 {
+            let ty = g.node_type(n);
+            let class = if ty == t.hidden {
+                system
+            } else if ty == t.object || ty == t.native {
+                let name = g.node_name(n);
+                if let Some(short) = dom_tag_class(name) {
+                    self.add_name(short)
+                } else {
+                    g.node_name_index(n)
+                }
+            } else if ty == t.code {
+                code
+            } else if ty == t.closure {
+                function
+            } else if ty == t.regexp {
+                regexp
+            } else {
+                let name = format!("({})", g.layout.node_types[ty as usize]);
+                self.add_name(name)
+            };
+            class_of.push(class);
+        }
+        self.key_of = class_of;
+        let definitions = match interfaces {
+            Some(given) => given.to_vec(),
+            None => infer_interfaces(g, &t),
+        };
+        self.apply_interfaces(&t, &definitions);
+        self.interfaces = definitions;
+    }
+
+    fn apply_interfaces(&mut self, t: &Types, definitions: &[Interface]) {
+        let g = self.graph;
+        let matcher = InterfaceMatcher::new(definitions);
+        let mut names: HashMap<usize, u32> = HashMap::new();
+        for n in 0..g.node_count as u32 {
+            let Some(props) = plain_object_properties(g, t, n) else { continue };
+            self.key_of[n as usize] = match matcher.best(&props) {
+                Some(index) => match names.get(&index) {
+                    Some(&c) => c,
+                    None => {
+                        let c = self.add_name(definitions[index].name.clone());
+                        names.insert(index, c);
+                        c
+                    }
+                },
+                None => g.node_name_index(n),
+            };
+        }
+    }
+
+    /// The sorted property names of a plain object (`None` for other nodes):
+    /// what an interface definition matches.
+    pub fn plain_object_properties(&self, n: u32) -> Option<Vec<&'g str>> {
+        plain_object_properties(self.graph, &self.types, n)
+    }
+
+    /// The interface definitions this analysis named plain objects with.
+    pub fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
+    }
+
+    /// The constructor location that splits `n`'s class, if any.
+    fn split_location(&self, n: u32) -> Option<(u32, u32, u32)> {
+        self.keys[self.key_of[n as usize] as usize].1
+    }
+
+    /// Turns each node's class id into its class key, and totals the keys'
+    /// counts, self sizes and distances: everything of the Summary rows that
+    /// needs no dominator tree, done while the dominators are computed.
+    pub(super) fn key_classes(&mut self) {
+        let g = self.graph;
+        let object = self.types.object;
+        // Keys are interned: a class id alone, or with a location.
+        let mut plain: Vec<u32> = vec![u32::MAX; g.strings.len() + self.added.len()];
+        let mut located: HashMap<(u32, u32, u32, u32), u32> = HashMap::new();
+        let mut keys = Vec::new();
+        let mut totals: Vec<ClassTotal> = Vec::new();
+        for n in 0..g.node_count as u32 {
+            let class = self.key_of[n as usize];
+            let location =
+                if g.node_type(n) == object { g.location(n).map(|l| (l.script, l.line, l.column)) } else { None };
+            let slot = match location {
+                None => &mut plain[class as usize],
+                Some((s, l, c)) => located.entry((class, s, l, c)).or_insert(u32::MAX),
+            };
+            if *slot == u32::MAX {
+                *slot = keys.len() as u32;
+                keys.push((class, location));
+                totals.push(ClassTotal { count: 0, self_size: 0.0, distance: i32::MAX });
+            }
+            let key = *slot;
+            self.key_of[n as usize] = key;
+            let size = self.self_sizes[n as usize];
+            if size != 0 {
+                let total = &mut totals[key as usize];
+                total.count += 1;
+                total.self_size += size as f64;
+                total.distance = total.distance.min(self.distance[n as usize]);
+            }
+        }
+        self.keys = keys;
+        self.totals = totals;
+    }
+
+    /// `n`'s class key as a dense index (0..[`Analysis::key_count`]): equal
+    /// for nodes whose DevTools class keys are equal, without building them.
+    pub fn key_index(&self, n: u32) -> u32 {
+        self.key_of[n as usize]
+    }
+
+    /// How many class keys the snapshot has.
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// DevTools' public class key.
+    pub fn class_key(&self, n: u32) -> String {
+        class_key_text(self.split_location(n), self.class_name(n))
+    }
+
+    /// Summary-view rows, in DevTools' definition.
+    pub fn classes(&self) -> Vec<ClassRow> {
+        let g = self.graph;
+        let mut retained = vec![0f64; self.keys.len()];
+        // Retained size of a class: its members that have no member of the
+        // same class above them in the dominator tree. Members are nodes with
+        // a non-zero self size.
+        let (first_dominated, dominated) = dominated_nodes(g, &self.dominator);
+        let mut stack: Vec<u32> = vec![g.root];
+        let mut marks: Vec<(usize, u32)> = Vec::new(); // (stack length when pushed, key)
+        let mut seen = vec![false; self.keys.len()];
+        while let Some(n) = stack.pop() {
+            let key = self.key_of[n as usize];
+            let from = first_dominated[n as usize] as usize;
+            let to = first_dominated[n as usize + 1] as usize;
+            if self.self_sizes[n as usize] != 0 && !seen[key as usize] {
+                retained[key as usize] += self.retained[n as usize];
+                if from != to {
+                    seen[key as usize] = true;
+                    marks.push((stack.len(), key));
+                }
+            }
+            stack.extend_from_slice(&dominated[from..to]);
+            while marks.last().is_some_and(|&(len, _)| len == stack.len()) {
+                let (_, key) = marks.pop().unwrap_or_default();
+                seen[key as usize] = false;
+            }
+        }
+        let mut rows: Vec<ClassRow> = self
+            .keys
+            .iter()
+            .zip(&self.totals)
+            .zip(retained)
+            .filter(|((_, total), _)| total.count > 0)
+            .map(|((&(class, location), total), retained)| {
+                let name = self.class_name_of_id(class);
+                ClassRow {
+                    name: name.to_string(),
+                    key: class_key_text(location, name),
+                    count: total.count,
+                    self_size: total.self_size,
+                    retained_size: retained,
+                    distance: total.distance,
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| b.retained_size.total_cmp(&a.retained_size).then_with(|| a.key.cmp(&b.key)));
+        rows
+    }
+}
+
+pub(super) fn class_key_text(location: Option<(u32, u32, u32)>, name: &str) -> String {
+    match location {
+        Some((script, line, column)) => format!("{script},{line},{column},{name}"),
+        None => format!(",{name}"),
+    }
+}
+
+/// `<div id="a">` → `<div>`; `Detached <div id="a">` → `Detached <div>`.
+fn dom_tag_class(name: &str) -> Option<String> {
+    if name.starts_with('<') {
+        return Some(match name.find(' ') {
+            Some(space) => format!("{}>", &name[..space]),
+            None => name.to_string(),
+        });
+    }
+    if let Some(rest) = name.strip_prefix("Detached <") {
+        return Some(match rest.find(' ') {
+            Some(space) => format!("{}>", &name[..10 + space]),
+            None => name.to_string(),
+        });
+    }
+    None
+}
+
+/// JS string comparison (UTF-16 code units), as `Array.prototype.sort` uses.
+fn js_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+fn is_plain_object(g: &Graph, t: &Types, n: u32) -> bool {
+    g.node_type(n) == t.object && g.node_name(n) == "Object"
+}
+
+/// A name such as `{a, b}` for plain objects with these properties.
+#[derive(Debug, Clone)]
+pub struct Interface {
+    pub name: String,
+    pub properties: Vec<String>,
+}
+
+fn plain_object_properties<'g>(g: &'g Graph, t: &Types, n: u32) -> Option<Vec<&'g str>> {
+    if !is_plain_object(g, t, n) {
+        return None;
+    }
+    let mut props: Vec<&str> = g
+        .edges(n)
+        .filter(|&e| g.edge_type(e) == t.e_property)
+        .map(|e| g.string(g.edge_name_index(e) as usize))
+        .collect();
+    props.sort_by(|a, b| js_cmp(a, b));
+    Some(props)
+}
+
+/// DevTools' applyInterfaceDefinitions: a trie over sorted property names,
+/// each trie node possibly naming a definition; an object takes the
+/// definition with the most properties all of which it has (the earliest on a tie).
+pub struct InterfaceMatcher {
+    trie: Vec<TrieNode>,
+}
+
+struct TrieNode {
+    next: HashMap<String, usize>,
+    greatest: Option<String>,
+    matched: Option<(usize, usize)>, // (property count, definition index)
+}
+
+impl InterfaceMatcher {
+    pub fn new(definitions: &[Interface]) -> InterfaceMatcher {
+        let mut trie = vec![TrieNode { next: HashMap::new(), greatest: None, matched: None }];
+        for (index, def) in definitions.iter().enumerate() {
+            let mut props = def.properties.clone();
+            props.sort_by(|a, b| js_cmp(a, b));
+            let mut at = 0;
+            for p in &props {
+                let next = match trie[at].next.get(p) {
+                    Some(&n) => n,
+                    None => {
+                        trie.push(TrieNode { next: HashMap::new(), greatest: None, matched: None });
+                        let n = trie.len() - 1;
+                        trie[at].next.insert(p.clone(), n);
+                        if trie[at].greatest.as_ref().is_none_or(|g| js_cmp(g, p).is_lt()) {
+                            trie[at].greatest = Some(p.clone());
+                        }
+                        n
+                    }
+                };
+                at = next;
+            }
+            if trie[at].matched.is_none() {
+                trie[at].matched = Some((props.len(), index));
+            }
+        }
+        InterfaceMatcher { trie }
+    }
+
+    /// The index of the definition for an object with these (sorted) properties.
+    pub fn best(&self, props: &[&str]) -> Option<usize> {
+        let trie = &self.trie;
+        let better = |a: Option<(usize, usize)>, b: Option<(usize, usize)>| match (a, b) {
+            (a, None) => a,
+            (None, b) => b,
+            (Some(a), Some(b)) => Some(if a.0 > b.0 || (a.0 == b.0 && a.1 <= b.1) { a } else { b }),
+        };
+        let mut states: Vec<usize> = vec![0];
+        // The fallback ("Object") has property count 0 and index ∞: any match beats it.
+        let mut best: Option<(usize, usize)> = trie[0].matched;
+        for &p in props {
+            let current = states.clone();
+            for s in current {
+                if trie[s].greatest.as_deref().is_none_or(|g| !js_cmp(p, g).is_lt()) {
+                    states.retain(|&x| x != s);
+                }
+                if let Some(&next) = trie[s].next.get(p) {
+                    if !states.contains(&next) {
+                        states.push(next);
+                    }
+                    best = better(best, trie[next].matched);
+                }
+            }
+        }
+        best.map(|(_, index)| index)
+    }
+}
+
+fn format_property(name: &str) -> String {
+    if name.contains([',', '\'', '"', '{', '}']) {
+        // JSON.stringify({[name]: 0}) without the braces and ":0".
+        let quoted = serde_json::to_string(name).unwrap_or_default();
+        return quoted;
+    }
+    name.to_string()
+}
+
+/// DevTools' inferInterfaceDefinitions: property lists of plain objects that
+/// are common enough get a name like `{a, b}`.
+fn infer_interfaces(g: &Graph, t: &Types) -> Vec<Interface> {
+    const MIN_PROPERTIES: usize = 1;
+    const MAX_NAME: usize = 120;
+    const MIN_COUNT: f64 = 2.0;
+    const MIN_PROPORTION: f64 = 1000.0;
+    let mut candidates: HashMap<String, (Vec<String>, u64, usize)> = HashMap::new();
+    let mut total = 0u64;
+    for n in 0..g.node_count as u32 {
+        if !is_plain_object(g, t, n) {
+            continue;
+        }
+        total += 1;
+        let mut name = String::from("{");
+        let mut properties = Vec::new();
+        for e in g.edges(n) {
+            if g.edge_type(e) != t.e_property {
+                continue;
+            }
+            let edge_name = g.string(g.edge_name_index(e) as usize);
+            if edge_name == "__proto__" {
+                continue;
+            }
+            let formatted = format_property(edge_name);
+            let name_len = name.encode_utf16().count();
+            if name_len > MIN_PROPERTIES && name_len + formatted.encode_utf16().count() > MAX_NAME {
+                break;
+            }
+            if name_len != 1 {
+                name.push_str(", ");
+            }
+            name.push_str(&formatted);
+            properties.push(edge_name.to_string());
+        }
+        if properties.is_empty() {
+            continue;
+        }
+        name.push('}');
+        let order = candidates.len();
+        candidates.entry(name).and_modify(|c| c.1 += 1).or_insert((properties, 1, order));
+    }
+    let mut sorted: Vec<(String, Vec<String>, u64, usize)> =
+        candidates.into_iter().map(|(name, (props, count, order))| (name, props, count, order)).collect();
+    // Array.prototype.sort is stable: equal counts keep first-seen order.
+    sorted.sort_by(|a, b| b.2.cmp(&a.2).then(a.3.cmp(&b.3)));
+    let min = MIN_COUNT.max(total as f64 / MIN_PROPORTION);
+    sorted
+        .into_iter()
+        .take_while(|c| c.2 as f64 >= min)
+        .map(|(name, properties, _, _)| Interface { name, properties })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dom_tag_classes() {
+        assert_eq!(dom_tag_class("<div id=\"a\">").as_deref(), Some("<div>"));
+        assert_eq!(dom_tag_class("Detached <div id=\"a\">").as_deref(), Some("Detached <div>"));
+        assert_eq!(dom_tag_class("Map"), None);
+    }
+}

@@ -1,0 +1,296 @@
+//! Phase 4: the dominator tree over the essential edges (Lengauer–Tarjan's
+//! semidominators, then Semi-NCA), with DevTools' treatment of the nodes
+//! the root does not reach.
+
+use super::Bits;
+use crate::snapshot::Graph;
+/// The length of `z` in LEB128.
+#[inline]
+fn encoded_len(z: u32) -> u32 {
+    1 + (31 - (z | 1).leading_zeros()) / 7
+}
+
+/// The essential retainers of each vertex (by preorder number) that come
+/// after it in preorder, as LEB128 deltas to its number.
+///
+/// Only those need Lengauer–Tarjan's `eval`: a retainer `v` before `w` has
+/// not been linked yet when `w`'s semidominator is computed, so it is its
+/// own candidate and only the least of them matters. The DFS folds those
+/// into `semi` as it meets them and counts the bytes of the others, so the
+/// lists take one more pass over the edges, not two.
+struct Retainers {
+    /// `first[i]..first[i + 1]`: vertex `i`'s bytes.
+    first: Vec<u32>,
+    bytes: Vec<u8>,
+}
+
+impl Retainers {
+    /// Fills the lists from the edges the DFS left essential (the later
+    /// retainers) and the byte counts it made in `first`.
+    fn build(g: &Graph, essential: &Bits, pre: &[u32], mut first: Vec<u32>) -> Retainers {
+        // Running ends; filling then walks each back to its vertex's start.
+        let mut total = 0u64;
+        for slot in first.iter_mut() {
+            total += *slot as u64;
+            *slot = u32::try_from(total).expect("retainer lists over 4 GiB");
+        }
+        let mut bytes = vec![0u8; total as usize];
+        for v in 0..g.node_count as u32 {
+            let from = pre[v as usize];
+            for e in g.edges(v) {
+                if essential.get(e) {
+                    let w = pre[g.edge_to(e) as usize];
+                    let mut z = from - w;
+                    let len = encoded_len(z);
+                    let start = first[w as usize] - len;
+                    first[w as usize] = start;
+                    for byte in &mut bytes[start as usize..(start + len) as usize] {
+                        *byte = (z as u8 & 0x7f) | if z >= 0x80 { 0x80 } else { 0 };
+                        z >>= 7;
+                    }
+                }
+            }
+        }
+        Retainers { first, bytes }
+    }
+
+    /// Calls `each` with every later essential retainer of vertex `w`;
+    /// returns whether there was any.
+    #[inline]
+    fn for_each(&self, w: u32, mut each: impl FnMut(u32)) -> bool {
+        let (mut at, end) = (self.first[w as usize] as usize, self.first[w as usize + 1] as usize);
+        let any = at < end;
+        while at < end {
+            let mut z = 0u32;
+            let mut shift = 0;
+            loop {
+                let b = self.bytes[at];
+                at += 1;
+                z |= ((b & 0x7f) as u32) << shift;
+                shift += 7;
+                if b < 0x80 {
+                    break;
+                }
+            }
+            each(w + z);
+        }
+        any
+    }
+}
+
+/// Depth-first numbering over the essential edges, which also sorts each
+/// essential edge by where its source falls in preorder against its target.
+struct Dfs {
+    /// By node: its preorder number (0: not yet).
+    pre: Vec<u32>,
+    /// By preorder number: the node, and its DFS parent's number (the
+    /// root's is 1; 0 means none).
+    vertex: Vec<u32>,
+    parent: Vec<u32>,
+    /// By preorder number: the least earlier retainer (or the vertex itself).
+    semi: Vec<u32>,
+    /// By preorder number: the bytes of its later retainers' list.
+    later_bytes: Vec<u32>,
+    /// Each open node with its next and end edge: the cursor lives on the
+    /// stack, whose top is always in cache, not in a node-sized array.
+    stack: Vec<(u32, u32, u32)>,
+    n: u32,
+}
+
+impl Dfs {
+    fn new(count: usize) -> Dfs {
+        Dfs {
+            pre: vec![0; count],
+            vertex: vec![u32::MAX; count + 1],
+            parent: vec![0; count + 1],
+            semi: (0..=count as u32).collect(),
+            later_bytes: vec![0; count + 2],
+            stack: Vec::new(),
+            n: 0,
+        }
+    }
+
+    fn number(&mut self, v: u32, parent_number: u32) {
+        self.n += 1;
+        self.pre[v as usize] = self.n;
+        self.vertex[self.n as usize] = v;
+        self.parent[self.n as usize] = parent_number;
+    }
+
+    /// An essential edge between numbered vertices: from an earlier one it
+    /// is folded into `semi` and stops being essential; from a later one it
+    /// is counted for [`Retainers`].
+    /// (A function of the two arrays, not of `self`, so that it can be
+    /// called while the stack is borrowed.)
+    #[inline]
+    fn sort_edge(semi: &mut [u32], later_bytes: &mut [u32], essential: &mut Bits, e: usize, from: u32, to: u32) {
+        if from < to {
+            let semi = &mut semi[to as usize];
+            *semi = (*semi).min(from);
+            essential.clear(e);
+        } else {
+            later_bytes[to as usize] += encoded_len(from - to);
+        }
+    }
+
+    fn run(&mut self, g: &Graph, essential: &mut Bits, start: u32, start_parent: u32) {
+        self.number(start, start_parent);
+        self.stack.push((start, g.first_edge[start as usize], g.first_edge[start as usize + 1]));
+        while let Some(&mut (v, ref mut next, end)) = self.stack.last_mut() {
+            let from = self.pre[v as usize];
+            let mut child = None;
+            while *next < end {
+                let e = *next as usize;
+                *next += 1;
+                if essential.get(e) {
+                    let w = g.edge_to(e);
+                    let to = self.pre[w as usize];
+                    if to == 0 {
+                        child = Some((w, e));
+                        break;
+                    }
+                    Dfs::sort_edge(&mut self.semi, &mut self.later_bytes, essential, e, from, to);
+                }
+            }
+            match child {
+                Some((w, e)) => {
+                    self.number(w, from);
+                    Dfs::sort_edge(&mut self.semi, &mut self.later_bytes, essential, e, from, self.n);
+                    self.stack.push((w, g.first_edge[w as usize], g.first_edge[w as usize + 1]));
+                }
+                None => {
+                    self.stack.pop();
+                }
+            }
+        }
+    }
+}
+
+/// Immediate dominators over the essential edges, and the nodes in DFS preorder.
+///
+/// Lengauer–Tarjan's semidominators (link–eval with path compression), then
+/// the NCA walk of Semi-NCA for the dominators themselves, which needs no
+/// buckets. The DFS and DevTools' treatment of nodes the root does not
+/// reach are DevTools' own: nodes with no essential retainer start DFS
+/// trees hanging off the root, and what is still unvisited hangs off the
+/// root directly. Vertices are numbered 1.. in DFS preorder; 0 means none.
+pub(super) fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits) -> (Vec<u32>, Vec<u32>) {
+    let count = g.node_count;
+    let mut dfs = Dfs::new(count);
+    dfs.run(g, essential, g.root, 0);
+    if (dfs.n as usize) < count {
+        // Nodes whose retainers are all non-essential start trees of their
+        // own under the root; what is still unvisited hangs off the root.
+        for v in 0..count as u32 {
+            if dfs.pre[v as usize] == 0 && !retained_at_all.get(v as usize) {
+                dfs.run(g, essential, v, 1);
+            }
+        }
+        let unvisited = dfs.n + 1;
+        for v in 0..count as u32 {
+            if dfs.pre[v as usize] == 0 {
+                dfs.number(v, 1);
+            }
+        }
+        // No DFS went through these: sort their edges now that every vertex
+        // has its number.
+        for from in unvisited..=dfs.n {
+            let v = dfs.vertex[from as usize];
+            for e in g.edges(v) {
+                if essential.get(e) {
+                    let to = dfs.pre[g.edge_to(e) as usize];
+                    Dfs::sort_edge(&mut dfs.semi, &mut dfs.later_bytes, essential, e, from, to);
+                }
+            }
+        }
+    }
+    let Dfs { pre, mut vertex, parent, mut semi, later_bytes, .. } = dfs;
+    let preds = Retainers::build(g, essential, &pre, later_bytes);
+    drop(pre);
+    // Of Lengauer–Tarjan's labels only their semidominators are ever
+    // compared or returned, so each linked vertex keeps the least semi on
+    // its compressed path itself: one random access less per step.
+    let mut least_semi = vec![0u32; count + 1];
+    let mut ancestor = vec![0u32; count + 1];
+    let mut path: Vec<u32> = Vec::new();
+    for w in (2..=count as u32).rev() {
+        let mut best = semi[w as usize];
+        let later = preds.for_each(w, |v| {
+            // eval(v): the least semidominator on v's linked path.
+            let least = if ancestor[v as usize] == 0 {
+                semi[v as usize]
+            } else {
+                let mut x = v;
+                path.clear();
+                while ancestor[ancestor[x as usize] as usize] != 0 {
+                    path.push(x);
+                    x = ancestor[x as usize];
+                }
+                while let Some(y) = path.pop() {
+                    let a = ancestor[y as usize];
+                    least_semi[y as usize] = least_semi[y as usize].min(least_semi[a as usize]);
+                    ancestor[y as usize] = ancestor[a as usize];
+                }
+                least_semi[v as usize]
+            };
+            best = best.min(least);
+        });
+        // A vertex with no essential retainer is dominated by the root.
+        let any = later || semi[w as usize] < w;
+        semi[w as usize] = if any { best } else { 1 };
+        least_semi[w as usize] = semi[w as usize];
+        ancestor[w as usize] = parent[w as usize];
+    }
+    drop(preds);
+    drop(ancestor);
+    // idom(w) is the nearest common ancestor of parent(w) and semi(w) in the
+    // dominator tree built so far: walk up from the parent.
+    let mut idom = least_semi;
+    idom[1] = 1;
+    for w in 2..=count {
+        let mut d = parent[w];
+        while d > semi[w] {
+            d = idom[d as usize];
+        }
+        idom[w] = d;
+    }
+    drop(parent);
+    drop(semi);
+    let mut dominator = vec![0u32; count];
+    dominator[vertex[1] as usize] = vertex[1];
+    for w in 2..=count {
+        dominator[vertex[w] as usize] = vertex[idom[w] as usize];
+    }
+    // Nodes in preorder: vertex without its unused slot 0.
+    vertex.remove(0);
+    (dominator, vertex)
+}
+
+/// Children of each node in the dominator tree, in DevTools' order.
+pub(super) fn dominated_nodes(g: &Graph, dominator: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let count = g.node_count;
+    let mut first = vec![0u32; count + 1];
+    let mut nodes = vec![0u32; count.saturating_sub(1)];
+    let is_root = |o: usize| o == g.root as usize;
+    for o in (0..count).filter(|&o| !is_root(o)) {
+        first[dominator[o] as usize] += 1;
+    }
+    let mut slot = 0u32;
+    for entry in &mut first[..count] {
+        let c = *entry;
+        if (slot as usize) < nodes.len() {
+            nodes[slot as usize] = c;
+        }
+        *entry = slot;
+        slot += c;
+    }
+    first[count] = nodes.len() as u32;
+    for o in (0..count).filter(|&o| !is_root(o)) {
+        let d = dominator[o] as usize;
+        let base = first[d] as usize;
+        nodes[base] -= 1;
+        let at = base + nodes[base] as usize;
+        nodes[at] = o as u32;
+    }
+    (first, nodes)
+}

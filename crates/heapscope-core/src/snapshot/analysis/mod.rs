@@ -1,0 +1,366 @@
+//! What Chrome DevTools' Summary view shows, computed the way its heap
+//! snapshot worker computes it, so that the numbers are equal. The phases,
+//! each in its own module, in the order a reader should take them:
+//!
+//! 1. `page`: page-owned nodes, reachable from the root's user roots
+//!    without weak edges;
+//! 2. `shallow`: shallow sizes, hidden and array nodes (and external string
+//!    data) owned by exactly one object have their size moved to that object,
+//!    unless the snapshot has no user roots (an "expose internals" snapshot);
+//! 3. `essential`: essential edges, not weak, not to self, not a WeakMap
+//!    table's edge to a value, not a non-root shortcut, not from a non-page
+//!    node into the page;
+//! 4. `dominators`: Lengauer–Tarjan over the essential edges, with
+//!    DevTools' treatment of nodes unreachable from the root; retained sizes
+//!    are summed up the tree here, in [`Analysis::run_with`];
+//! 5. `distances`: BFS from the user roots, then from the root, skipping
+//!    weak edges, descriptor-array links, and the first edge of each WeakMap
+//!    pair;
+//! 6. `classes`: class names and keys, `(system)`, `(compiled code)`,
+//!    `Function`, `(string)` …, plain objects named by their most common
+//!    property sets (`{a, b}`), objects split by constructor location;
+//! 7. `classes` again for the rows: count and self size of nodes with a
+//!    non-zero self size; retained size summed over the class's topmost
+//!    members in the dominator tree.
+//!
+//! [`Analysis::run_with`] runs 2, 5 and 6 on a second thread while 1, 3 and 4
+//! run on the calling one; `analysis_tests.rs` checks each phase on graphs
+//! small enough to follow by hand.
+
+use std::collections::HashMap;
+use std::sync::{mpsc, OnceLock};
+
+use super::Graph;
+
+mod bits;
+mod classes;
+mod distances;
+mod dominators;
+mod essential;
+mod page;
+mod shallow;
+
+use bits::Bits;
+pub use classes::{Interface, InterfaceMatcher};
+use distances::distances;
+use dominators::{dominated_nodes, dominators};
+use essential::essential_edges;
+pub use essential::retaining_edges;
+use page::page_owned;
+use shallow::shallow_sizes;
+
+const NO_DISTANCE: i32 = -5;
+const BASE_SYSTEM_DISTANCE: i32 = 100_000_000;
+
+/// A Summary-view row.
+#[derive(Debug, Clone)]
+pub struct ClassRow {
+    pub name: String,
+    /// DevTools' class key: `,Name`, or `scriptId,line,column,Name` for objects with a location.
+    pub key: String,
+    pub count: u64,
+    pub self_size: f64,
+    pub retained_size: f64,
+    pub distance: i32,
+}
+
+/// One step of a retainer path, from the root down.
+#[derive(Debug, Clone)]
+pub struct PathStep {
+    /// The edge's name as DevTools shows it (`cache`, `[3]`, `map` …).
+    pub edge: String,
+    pub edge_type: String,
+    pub node_name: String,
+    pub class_name: String,
+    pub node_id: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectRow {
+    pub id: u32,
+    pub name: String,
+    pub class_name: String,
+    pub node_type: String,
+    pub self_size: f64,
+    pub retained_size: f64,
+    pub distance: i32,
+    pub path: Vec<PathStep>,
+}
+
+/// Everything computed for a snapshot.
+pub struct Analysis<'g> {
+    pub graph: &'g Graph,
+    pub self_sizes: Vec<u32>,
+    pub retained: Vec<f64>,
+    pub dominator: Vec<u32>,
+    pub distance: Vec<i32>,
+    /// BFS parent edge of each node (u32::MAX: none), for retainer paths.
+    parent_edge: Vec<u32>,
+    /// Each node's class key, an index into `keys`. (While classes are
+    /// being named, the class id itself.)
+    key_of: Vec<u32>,
+    /// DevTools' class keys: a class id (a string index, or `strings + i`
+    /// for the analysis' own names, `added[i]`) and, for objects with a
+    /// constructor location, that location.
+    keys: Vec<ClassIdentity>,
+    /// Count, self size and distance of each key's members with a non-zero
+    /// self size: all of a Summary row but its retained size.
+    totals: Vec<ClassTotal>,
+    added: Vec<String>,
+    added_index: HashMap<String, u32>,
+    types: Types,
+    interfaces: Vec<Interface>,
+}
+
+#[derive(Clone, Copy)]
+struct Types {
+    hidden: u32,
+    array: u32,
+    object: u32,
+    native: u32,
+    code: u32,
+    closure: u32,
+    regexp: u32,
+    synthetic: u32,
+    e_element: u32,
+    e_hidden: u32,
+    e_internal: u32,
+    e_shortcut: u32,
+    e_weak: u32,
+    e_property: u32,
+}
+
+impl Types {
+    fn of(g: &Graph) -> Types {
+        let l = &g.layout;
+        Types {
+            hidden: l.node_type_id("hidden"),
+            array: l.node_type_id("array"),
+            object: l.node_type_id("object"),
+            native: l.node_type_id("native"),
+            code: l.node_type_id("code"),
+            closure: l.node_type_id("closure"),
+            regexp: l.node_type_id("regexp"),
+            synthetic: l.node_type_id("synthetic"),
+            e_element: l.edge_type_id("element"),
+            e_hidden: l.edge_type_id("hidden"),
+            e_internal: l.edge_type_id("internal"),
+            e_shortcut: l.edge_type_id("shortcut"),
+            e_weak: l.edge_type_id("weak"),
+            e_property: l.edge_type_id("property"),
+        }
+    }
+}
+
+/// A class id and the constructor location (script, line, column) that splits it.
+type ClassIdentity = (u32, Option<(u32, u32, u32)>);
+
+#[derive(Clone, Copy)]
+struct ClassTotal {
+    count: u64,
+    self_size: f64,
+    distance: i32,
+}
+
+/// Phases, for progress reports.
+pub const PHASES: [&str; 3] = ["dominators", "distances and classes", "aggregates"];
+
+impl<'g> Analysis<'g> {
+    pub fn run(graph: &'g Graph, progress: &mut dyn FnMut(&'static str)) -> Analysis<'g> {
+        Analysis::run_with(graph, None, progress)
+    }
+
+    /// Like [`Analysis::run`], naming plain objects with the given interface
+    /// definitions instead of inferring them: DevTools' Comparison view names
+    /// the base snapshot's objects with the later snapshot's definitions.
+    pub fn run_with(
+        graph: &'g Graph,
+        interfaces: Option<&[Interface]>,
+        progress: &mut dyn FnMut(&'static str),
+    ) -> Analysis<'g> {
+        let t = Types::of(graph);
+        progress(PHASES[0]);
+        // Shallow sizes, distances and class names do not depend on the
+        // dominator tree: on a second core they cost no wall time. That
+        // core also finds the essential edges of the later half of the
+        // nodes once the main thread has found the page's nodes.
+        // (The page's nodes live out here so that both threads can borrow them.)
+        let page: OnceLock<Bits> = OnceLock::new();
+        let (page_found, page_known) = mpsc::channel::<&Bits>();
+        let (half_found, half_known) = mpsc::channel::<(Bits, Bits)>();
+        let half = graph.first_edge.partition_point(|&e| (e as usize) < graph.edge_count / 2).min(graph.node_count);
+        let later_nodes = half as u32..graph.node_count as u32;
+        let (side, (dominator, preorder)) = std::thread::scope(|scope| {
+            // Owned here, so that a panic on this thread drops it and the
+            // side thread stops waiting instead of holding the scope open.
+            let page_found = page_found;
+            let side_nodes = later_nodes.clone();
+            let side = scope.spawn(move || {
+                let self_sizes = shallow_sizes(graph, &t);
+                if let Ok(page) = page_known.recv() {
+                    let _ = half_found.send(essential_edges(graph, &t, page, side_nodes));
+                }
+                let (distance, parent_edge) = distances(graph, &t);
+                let mut names = Analysis {
+                    graph,
+                    self_sizes,
+                    retained: Vec::new(),
+                    dominator: Vec::new(),
+                    distance,
+                    parent_edge,
+                    key_of: Vec::new(),
+                    keys: Vec::new(),
+                    totals: Vec::new(),
+                    added: Vec::new(),
+                    added_index: HashMap::new(),
+                    types: t,
+                    interfaces: Vec::new(),
+                };
+                names.class_names_and_interfaces(interfaces);
+                names.key_classes();
+                names
+            });
+            let page = page.get_or_init(|| page_owned(graph, &t));
+            let _ = page_found.send(page);
+            let (mut essential, mut retained_at_all) = essential_edges(graph, &t, page, 0..half as u32);
+            let (later_essential, later_retained) = match half_known.recv() {
+                Ok(found) => found,
+                // The side thread is gone (its panic surfaces at the join).
+                Err(_) => essential_edges(graph, &t, page, later_nodes),
+            };
+            essential.or(&later_essential);
+            retained_at_all.or(&later_retained);
+            // Not `(side.join(), dominators(..))`: a tuple evaluates in
+            // order, and joining first would wait for the side thread.
+            let tree = dominators(graph, &mut essential, &retained_at_all);
+            (side.join(), tree)
+        });
+        progress(PHASES[1]);
+        // The side thread only computes; a panic there is a bug to surface.
+        let mut a = match side {
+            Ok(a) => a,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        // Retained sizes: children before parents, i.e. reverse preorder.
+        let mut retained: Vec<f64> = a.self_sizes.iter().map(|&s| s as f64).collect();
+        for &node in preorder.iter().skip(1).rev() {
+            retained[dominator[node as usize] as usize] += retained[node as usize];
+        }
+        a.retained = retained;
+        a.dominator = dominator;
+        progress(PHASES[2]);
+        a
+    }
+
+    pub fn total_size(&self) -> f64 {
+        self.retained[self.graph.root as usize] + self.graph.extra_native_bytes
+    }
+
+    pub fn class_name(&self, n: u32) -> &str {
+        self.class_name_of_id(self.class_id(n))
+    }
+
+    /// The id of `n`'s class (its name, without the location that may split it).
+    pub fn class_id(&self, n: u32) -> u32 {
+        self.keys[self.key_of[n as usize] as usize].0
+    }
+
+    /// The name of a class id.
+    pub fn class_name_of_id(&self, class: u32) -> &str {
+        let strings = self.graph.strings.len();
+        match (class as usize).checked_sub(strings) {
+            Some(i) => &self.added[i],
+            None => self.graph.string(class as usize),
+        }
+    }
+
+    fn add_name(&mut self, name: String) -> u32 {
+        if let Some(&index) = self.added_index.get(&name) {
+            return index;
+        }
+        let index = (self.graph.strings.len() + self.added.len()) as u32;
+        self.added.push(name.clone());
+        self.added_index.insert(name, index);
+        index
+    }
+
+    /// The `limit` nodes with the largest retained sizes (not the root, not
+    /// synthetic nodes), each with its shortest retainer path.
+    pub fn top_objects(&self, limit: usize) -> Vec<ObjectRow> {
+        let g = self.graph;
+        self.largest(limit)
+            .into_iter()
+            .map(|n| ObjectRow {
+                id: g.node_id(n),
+                name: g.node_name(n).to_string(),
+                class_name: self.class_name(n).to_string(),
+                node_type: g.layout.node_types[g.node_type(n) as usize].clone(),
+                self_size: self.self_sizes[n as usize] as f64,
+                retained_size: self.retained[n as usize],
+                distance: self.distance[n as usize],
+                path: self.path(n),
+            })
+            .collect()
+    }
+
+    /// The `limit` nodes with the largest retained sizes (not the root, not
+    /// synthetic nodes), largest first.
+    pub fn largest(&self, limit: usize) -> Vec<u32> {
+        let g = self.graph;
+        let t = &self.types;
+        let mut order: Vec<u32> =
+            (0..g.node_count as u32).filter(|&n| n != g.root && g.node_type(n) != t.synthetic).collect();
+        let cut = limit.min(order.len());
+        if cut == 0 {
+            return Vec::new();
+        }
+        order.select_nth_unstable_by(cut - 1, |&a, &b| self.retained[b as usize].total_cmp(&self.retained[a as usize]));
+        order.truncate(cut);
+        order.sort_by(|&a, &b| self.retained[b as usize].total_cmp(&self.retained[a as usize]).then(a.cmp(&b)));
+        order
+    }
+
+    /// Children of each node in the dominator tree (CSR: first, nodes).
+    pub fn dominated(&self) -> (Vec<u32>, Vec<u32>) {
+        dominated_nodes(self.graph, &self.dominator)
+    }
+
+    pub fn is_synthetic(&self, n: u32) -> bool {
+        self.graph.node_type(n) == self.types.synthetic
+    }
+
+    /// The BFS path from a user root (or the root) to `n`.
+    pub fn path(&self, n: u32) -> Vec<PathStep> {
+        let g = self.graph;
+        let mut steps = Vec::new();
+        let mut at = n;
+        let mut guard = 0;
+        while at != g.root && guard < 10_000 {
+            let e = self.parent_edge[at as usize];
+            if e == u32::MAX {
+                break;
+            }
+            steps.push(PathStep {
+                edge: edge_label(g, &self.types, e as usize),
+                edge_type: g.layout.edge_types[g.edge_type(e as usize) as usize].clone(),
+                node_name: g.node_name(at).to_string(),
+                class_name: self.class_name(at).to_string(),
+                node_id: g.node_id(at),
+            });
+            at = g.edge_source(e as usize);
+            guard += 1;
+        }
+        steps.reverse();
+        steps
+    }
+}
+
+fn edge_label(g: &Graph, t: &Types, e: usize) -> String {
+    let kind = g.edge_type(e);
+    let name = g.edge_name_index(e);
+    if kind == t.e_element || kind == t.e_hidden {
+        format!("[{name}]")
+    } else {
+        g.string(name as usize).to_string()
+    }
+}
