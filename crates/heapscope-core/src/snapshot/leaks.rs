@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use super::analysis::{Analysis, Interface, InterfaceMatcher, PathStep};
+use super::analysis::{Analysis, DominatorTree, Interface, InterfaceMatcher, PathStep};
 
 /// What later steps need of an earlier snapshot.
 pub struct Digest {
@@ -356,7 +356,7 @@ pub const GROUPS: usize = 200;
 pub fn suspects(
     earlier: &[&Digest],
     last: &Analysis,
-    dominated: &(Vec<u32>, Vec<u32>),
+    dominated: &DominatorTree,
     groups: &[NewGroup],
     options: LeakOptions,
 ) -> Vec<Suspect> {
@@ -377,9 +377,7 @@ pub fn suspects(
         // (a backing store, a Map's table) folds into its owner, which is
         // followed in its own right.
         let Some(step) = path.last() else { continue };
-        if matches!(step.edge_type.as_str(), "internal" | "hidden" | "shortcut" | "weak")
-            || step.class_name.starts_with('(')
-        {
+        if !step.edge_kind.is_named_by_program() || step.class_name.starts_with('(') {
             continue;
         }
         let key = path_key(&path);
@@ -453,13 +451,7 @@ struct Held {
 }
 
 impl Held {
-    fn tally(
-        last: &Analysis,
-        (first, dominated): &(Vec<u32>, Vec<u32>),
-        node: u32,
-        baseline: &Digest,
-        target: Option<&Digest>,
-    ) -> Held {
+    fn tally(last: &Analysis, tree: &DominatorTree, node: u32, baseline: &Digest, target: Option<&Digest>) -> Held {
         let g = last.graph;
         let mut by_class: HashMap<&str, (u64, f64)> = HashMap::new();
         let (mut new_objects, mut new_size, mut leaked_objects) = (0u64, 0.0f64, 0u64);
@@ -479,7 +471,7 @@ impl Held {
                 e.0 += 1;
                 e.1 += size;
             }
-            stack.extend_from_slice(&dominated[first[n as usize] as usize..first[n as usize + 1] as usize]);
+            stack.extend_from_slice(tree.children(n));
         }
         let mut classes: Vec<HeldClass> = by_class
             .into_iter()
@@ -522,12 +514,7 @@ fn path_shape(path: &[PathStep]) -> String {
 
 /// New objects in `after` (ids absent from `before`) that are still alive,
 /// grouped by where they hang, largest first.
-pub fn new_objects_by_path(
-    before: &Digest,
-    after: &Analysis,
-    (first, dominated): &(Vec<u32>, Vec<u32>),
-    limit: usize,
-) -> Vec<NewGroup> {
+pub fn new_objects_by_path(before: &Digest, after: &Analysis, tree: &DominatorTree, limit: usize) -> Vec<NewGroup> {
     const NONE: u32 = u32::MAX;
     let g = after.graph;
     // Outermost new ancestor (itself included) of each node, by a walk of
@@ -555,7 +542,7 @@ pub fn new_objects_by_path(
             c.0 += 1;
             c.1 += size as f64;
         }
-        for &child in &dominated[first[n as usize] as usize..first[n as usize + 1] as usize] {
+        for &child in tree.children(n) {
             stack.push((child, top));
         }
     }

@@ -42,6 +42,41 @@ impl Layout {
     }
 }
 
+/// V8's edge types, for logic that branches on them (display keeps the
+/// snapshot's own names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeKind {
+    Context,
+    Element,
+    Property,
+    Internal,
+    Hidden,
+    Shortcut,
+    Weak,
+    /// A type this reader does not know, or DevTools' "invisible".
+    Other,
+}
+
+impl EdgeKind {
+    pub fn of(name: &str) -> EdgeKind {
+        match name {
+            "context" => EdgeKind::Context,
+            "element" => EdgeKind::Element,
+            "property" => EdgeKind::Property,
+            "internal" => EdgeKind::Internal,
+            "hidden" => EdgeKind::Hidden,
+            "shortcut" => EdgeKind::Shortcut,
+            "weak" => EdgeKind::Weak,
+            _ => EdgeKind::Other,
+        }
+    }
+
+    /// A variable, a property or an element: a name the program itself wrote.
+    pub fn is_named_by_program(self) -> bool {
+        matches!(self, EdgeKind::Context | EdgeKind::Element | EdgeKind::Property)
+    }
+}
+
 /// Where an object's constructor was defined (from `locations`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Location {

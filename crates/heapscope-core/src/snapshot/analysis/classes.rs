@@ -147,22 +147,21 @@ impl<'g> Analysis<'g> {
         // Retained size of a class: its members that have no member of the
         // same class above them in the dominator tree. Members are nodes with
         // a non-zero self size.
-        let (first_dominated, dominated) = dominated_nodes(g, &self.dominator);
+        let tree = dominated_nodes(g, &self.dominator);
         let mut stack: Vec<u32> = vec![g.root];
         let mut marks: Vec<(usize, u32)> = Vec::new(); // (stack length when pushed, key)
         let mut seen = vec![false; self.keys.len()];
         while let Some(n) = stack.pop() {
             let key = self.key_of[n as usize];
-            let from = first_dominated[n as usize] as usize;
-            let to = first_dominated[n as usize + 1] as usize;
+            let children = tree.children(n);
             if self.self_sizes[n as usize] != 0 && !seen[key as usize] {
                 retained[key as usize] += self.retained[n as usize];
-                if from != to {
+                if !children.is_empty() {
                     seen[key as usize] = true;
                     marks.push((stack.len(), key));
                 }
             }
-            stack.extend_from_slice(&dominated[from..to]);
+            stack.extend_from_slice(children);
             while marks.last().is_some_and(|&(len, _)| len == stack.len()) {
                 let (_, key) = marks.pop().unwrap_or_default();
                 seen[key as usize] = false;

@@ -266,8 +266,23 @@ pub(super) fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits
     (dominator, vertex)
 }
 
+/// The dominator tree walked downwards: each node's children, in DevTools'
+/// order (CSR: `children[first[n]..first[n + 1]]`).
+pub struct DominatorTree {
+    first: Vec<u32>,
+    children: Vec<u32>,
+}
+
+impl DominatorTree {
+    /// The nodes `n` immediately dominates.
+    #[inline]
+    pub fn children(&self, n: u32) -> &[u32] {
+        &self.children[self.first[n as usize] as usize..self.first[n as usize + 1] as usize]
+    }
+}
+
 /// Children of each node in the dominator tree, in DevTools' order.
-pub(super) fn dominated_nodes(g: &Graph, dominator: &[u32]) -> (Vec<u32>, Vec<u32>) {
+pub(super) fn dominated_nodes(g: &Graph, dominator: &[u32]) -> DominatorTree {
     let count = g.node_count;
     let mut first = vec![0u32; count + 1];
     let mut nodes = vec![0u32; count.saturating_sub(1)];
@@ -292,5 +307,5 @@ pub(super) fn dominated_nodes(g: &Graph, dominator: &[u32]) -> (Vec<u32>, Vec<u3
         let at = base + nodes[base] as usize;
         nodes[at] = o as u32;
     }
-    (first, nodes)
+    DominatorTree { first, children: nodes }
 }

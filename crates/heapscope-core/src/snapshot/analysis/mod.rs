@@ -30,7 +30,7 @@
 use std::collections::HashMap;
 use std::sync::{mpsc, OnceLock};
 
-use super::Graph;
+use super::{EdgeKind, Graph};
 
 mod bits;
 mod classes;
@@ -43,6 +43,7 @@ mod shallow;
 use bits::Bits;
 pub use classes::{Interface, InterfaceMatcher};
 use distances::distances;
+pub use dominators::DominatorTree;
 use dominators::{dominated_nodes, dominators};
 use essential::essential_edges;
 pub use essential::retaining_edges;
@@ -70,6 +71,7 @@ pub struct PathStep {
     /// The edge's name as DevTools shows it (`cache`, `[3]`, `map` …).
     pub edge: String,
     pub edge_type: String,
+    pub edge_kind: EdgeKind,
     pub node_name: String,
     pub class_name: String,
     pub node_id: u32,
@@ -321,7 +323,7 @@ impl<'g> Analysis<'g> {
     }
 
     /// Children of each node in the dominator tree (CSR: first, nodes).
-    pub fn dominated(&self) -> (Vec<u32>, Vec<u32>) {
+    pub fn dominated(&self) -> DominatorTree {
         dominated_nodes(self.graph, &self.dominator)
     }
 
@@ -340,9 +342,11 @@ impl<'g> Analysis<'g> {
             if e == u32::MAX {
                 break;
             }
+            let edge_type = g.layout.edge_types[g.edge_type(e as usize) as usize].clone();
             steps.push(PathStep {
                 edge: edge_label(g, &self.types, e as usize),
-                edge_type: g.layout.edge_types[g.edge_type(e as usize) as usize].clone(),
+                edge_kind: EdgeKind::of(&edge_type),
+                edge_type,
                 node_name: g.node_name(at).to_string(),
                 class_name: self.class_name(at).to_string(),
                 node_id: g.node_id(at),
