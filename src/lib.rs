@@ -28,8 +28,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use heapscope_core::gate::{Gate, Metric, Threshold};
-use heapscope_core::memory::{Cgroup, CgroupVersion};
+use heapscope_core::gate::Gate;
+use heapscope_core::memory::Cgroup;
 use heapscope_core::retention::Policy;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -273,23 +273,10 @@ pub struct WatchOptions {
     pub near_heap_limit: u32,
 }
 
-/// One threshold as the watcher understood it.
-#[napi(object)]
-pub struct ThresholdInfo {
-    pub metric: String,
-    /// The limit in bytes, when active.
-    pub limit: Option<f64>,
-    /// The share asked for (`heapLimit`, `containerLimit`).
-    pub ratio: Option<f64>,
-    pub active: bool,
-    /// Why a threshold is inactive, or where its limit comes from.
-    pub note: Option<String>,
-}
-
 #[napi(object)]
 pub struct WatchInfo {
     pub id: u32,
-    pub thresholds: Vec<ThresholdInfo>,
+    pub thresholds: Vec<trigger::event::ThresholdInfo>,
     pub heap_limit: f64,
     pub container_limit: Option<f64>,
     /// Temporary files of dead writers removed from the directory on arming.
@@ -304,54 +291,17 @@ pub fn watch(env: Env, options: WatchOptions, main: bool, notify: Function<Trigg
     let station = station_for(&env, main, notify)?;
     let heap_limit = station.isolate.heap_statistics().heap_size_limit;
     let cgroup = Cgroup::detect();
-    let container = cgroup.as_ref().and_then(Cgroup::limit);
-    let mut thresholds = Vec::new();
-    let mut infos = Vec::new();
-    let mut add = |metric: Metric, limit: Option<u64>, ratio: Option<f64>, note: Option<String>| {
-        if let Some(limit) = limit {
-            thresholds.push(Threshold::new(metric, limit, options.rearm_ratio));
-        }
-        infos.push(ThresholdInfo {
-            metric: metric.name().into(),
-            limit: limit.map(|l| l as f64),
-            ratio,
-            active: limit.is_some(),
-            note,
-        });
+    let asked = trigger::watch::Asked {
+        heap_used: options.heap_used,
+        rss: options.rss,
+        heap_limit_ratio: options.heap_limit_ratio,
+        container_limit_ratio: options.container_limit_ratio,
+        rearm_ratio: options.rearm_ratio,
     };
-    if let Some(bytes) = options.heap_used {
-        add(Metric::HeapUsed, Some(bytes as u64), None, None);
-    }
-    if let Some(ratio) = options.heap_limit_ratio {
-        let note = format!("V8 heap limit {}", heapscope_core::memory::human(heap_limit));
-        add(Metric::HeapLimit, Some((heap_limit as f64 * ratio) as u64), Some(ratio), Some(note));
-    }
-    if let Some(bytes) = options.rss {
-        add(Metric::Rss, Some(bytes as u64), None, None);
-    }
-    let mut container_dir = None;
-    if let Some(ratio) = options.container_limit_ratio {
-        match (&cgroup, &container) {
-            (Some(cg), Some(limit)) => {
-                let note = format!(
-                    "cgroup {} memory limit {} at {}",
-                    if cg.version == CgroupVersion::V2 { "v2" } else { "v1" },
-                    heapscope_core::memory::human(limit.limit),
-                    limit.dir.display()
-                );
-                container_dir = Some(limit.dir.clone());
-                add(Metric::ContainerLimit, Some((limit.limit as f64 * ratio) as u64), Some(ratio), Some(note));
-            }
-            (Some(_), None) => {
-                add(Metric::ContainerLimit, None, Some(ratio), Some("inactive: the cgroup sets no memory limit".into()))
-            }
-            (None, _) => {
-                add(Metric::ContainerLimit, None, Some(ratio), Some("inactive: no memory cgroup found".into()))
-            }
-        }
-    }
+    let plan = trigger::watch::plan(&asked, heap_limit, cgroup.as_ref());
     let (_, epoch) = capture::activity();
-    let gate = Gate::new(thresholds, Duration::from_millis(options.cooldown_ms as u64), options.max_snapshots, epoch);
+    let gate =
+        Gate::new(plan.thresholds, Duration::from_millis(options.cooldown_ms as u64), options.max_snapshots, epoch);
     let id = WATCH_IDS.fetch_add(1, Ordering::Relaxed) + 1;
     let config = options.dump.into_config();
     let reclaimed = reclaim_where_armed(&config);
@@ -361,16 +311,16 @@ pub fn watch(env: Env, options: WatchOptions, main: bool, notify: Function<Trigg
         interval: Duration::from_millis(options.interval_ms.max(10.0) as u64),
         memory_factor: options.memory_factor,
         cgroup,
-        container_dir,
+        container_dir: plan.container_dir,
         near_limit: options.near_heap_limit,
     };
     let watch = trigger::watch::Watch::start(id, station, settings).map_err(Error::from_reason)?;
     station.add_watcher(watch);
     Ok(WatchInfo {
         id,
-        thresholds: infos,
+        thresholds: plan.infos,
         heap_limit: heap_limit as f64,
-        container_limit: container.map(|c| c.limit as f64),
+        container_limit: plan.container_limit.map(|l| l as f64),
         reclaimed,
     })
 }

@@ -39,3 +39,16 @@ pub struct TriggerEvent {
     pub pruned: Option<Vec<String>>,
     pub skipped: Option<Skipped>,
 }
+
+/// One threshold as the watcher understood it.
+#[napi(object)]
+pub struct ThresholdInfo {
+    pub metric: String,
+    /// The limit in bytes, when active.
+    pub limit: Option<f64>,
+    /// The share asked for (`heapLimit`, `containerLimit`).
+    pub ratio: Option<f64>,
+    pub active: bool,
+    /// Why a threshold is inactive, or where its limit comes from.
+    pub note: Option<String>,
+}

@@ -15,10 +15,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use heapscope_core::gate::{Gate, Metric, Verdict};
-use heapscope_core::memory::{self, human, Cgroup};
+use heapscope_core::gate::{Gate, Metric, Threshold, Verdict};
+use heapscope_core::memory::{self, human, Cgroup, CgroupVersion};
 
-use super::event::{Crossing, Skipped};
+use super::event::{Crossing, Skipped, ThresholdInfo};
 use super::near_limit::NearLimit;
 use super::station::{lock, log_line, DumpConfig, Request, Station, Trigger, Watcher};
 use crate::v8::{AfterFullGc, FullGcHook};
@@ -35,6 +35,82 @@ pub struct WatchSettings {
     pub container_dir: Option<PathBuf>,
     /// Snapshots to write near the heap limit (0: none).
     pub near_limit: u32,
+}
+
+/// The thresholds a watcher was asked for, before they are resolved to bytes.
+pub struct Asked {
+    pub heap_used: Option<f64>,
+    pub rss: Option<f64>,
+    pub heap_limit_ratio: Option<f64>,
+    pub container_limit_ratio: Option<f64>,
+    pub rearm_ratio: f64,
+}
+
+/// Thresholds resolved against V8's heap limit and the container's memory
+/// limit: those the gate watches, and each as the watcher understood it.
+pub struct Plan {
+    pub thresholds: Vec<Threshold>,
+    pub infos: Vec<ThresholdInfo>,
+    /// The cgroup directory whose working set the container threshold reads.
+    pub container_dir: Option<PathBuf>,
+    pub container_limit: Option<u64>,
+}
+
+/// Resolves what was asked; a threshold that cannot be resolved (no cgroup,
+/// no limit) is inactive and says why.
+pub fn plan(asked: &Asked, heap_limit: u64, cgroup: Option<&Cgroup>) -> Plan {
+    let container = cgroup.and_then(Cgroup::limit);
+    let mut plan = Plan {
+        thresholds: Vec::new(),
+        infos: Vec::new(),
+        container_dir: None,
+        container_limit: container.as_ref().map(|c| c.limit),
+    };
+    let mut add = |metric: Metric, limit: Option<u64>, ratio: Option<f64>, note: Option<String>| {
+        if let Some(limit) = limit {
+            plan.thresholds.push(Threshold::new(metric, limit, asked.rearm_ratio));
+        }
+        plan.infos.push(ThresholdInfo {
+            metric: metric.name().into(),
+            limit: limit.map(|l| l as f64),
+            ratio,
+            active: limit.is_some(),
+            note,
+        });
+    };
+    if let Some(bytes) = asked.heap_used {
+        add(Metric::HeapUsed, Some(bytes as u64), None, None);
+    }
+    if let Some(ratio) = asked.heap_limit_ratio {
+        let note = format!("V8 heap limit {}", human(heap_limit));
+        add(Metric::HeapLimit, Some((heap_limit as f64 * ratio) as u64), Some(ratio), Some(note));
+    }
+    if let Some(bytes) = asked.rss {
+        add(Metric::Rss, Some(bytes as u64), None, None);
+    }
+    let mut container_dir = None;
+    if let Some(ratio) = asked.container_limit_ratio {
+        match (cgroup, &container) {
+            (Some(cg), Some(limit)) => {
+                let note = format!(
+                    "cgroup {} memory limit {} at {}",
+                    if cg.version == CgroupVersion::V2 { "v2" } else { "v1" },
+                    human(limit.limit),
+                    limit.dir.display()
+                );
+                container_dir = Some(limit.dir.clone());
+                add(Metric::ContainerLimit, Some((limit.limit as f64 * ratio) as u64), Some(ratio), Some(note));
+            }
+            (Some(_), None) => {
+                add(Metric::ContainerLimit, None, Some(ratio), Some("inactive: the cgroup sets no memory limit".into()))
+            }
+            (None, _) => {
+                add(Metric::ContainerLimit, None, Some(ratio), Some("inactive: no memory cgroup found".into()))
+            }
+        }
+    }
+    plan.container_dir = container_dir;
+    plan
 }
 
 pub struct Watch {
