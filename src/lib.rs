@@ -20,6 +20,7 @@
 
 mod analysis;
 mod capture;
+mod pool;
 mod trigger;
 mod v8;
 
@@ -35,9 +36,10 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use capture::{
-    bad_request, capture_options, failure, file_options, ms, next_seq, resolve_path, start, start_capture,
-    CaptureError, Failure, PendingFile, SnapshotOutcome, SnapshotRequest,
+    bad_request, capture_options, failure, file_options, ms, next_seq, resolve_path, start, start_capture, Capture,
+    CaptureError, Failure, SnapshotOutcome, SnapshotRequest,
 };
+use pool::{on_pool, PoolWork};
 use trigger::event::TriggerEvent;
 use trigger::station::{DumpConfig, Station};
 
@@ -68,55 +70,15 @@ pub fn load_shim(path: String, abi: u32) -> Result<ShimLoaded> {
 /// node-heapdump's path: everything, including fsync and rename, before return.
 #[napi(catch_unwind)]
 pub fn write_snapshot_sync(request: SnapshotRequest) -> SnapshotOutcome {
-    let gzip = request.gzip.is_some();
-    match start(&request) {
-        Ok((path, seq, pending)) => SnapshotOutcome::settle(&path, seq, gzip, pending),
-        Err(failed) => {
-            let (path, seq, failure) = *failed;
-            SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0)
-        }
-    }
-}
-
-/// Finishes a snapshot file off the JS thread.
-pub struct FinishSnapshot {
-    path: PathBuf,
-    seq: u64,
-    gzip: bool,
-    pending: Option<std::result::Result<PendingFile, Failure>>,
-}
-
-impl Task for FinishSnapshot {
-    type Output = SnapshotOutcome;
-    type JsValue = SnapshotOutcome;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let outcome = match self.pending.take() {
-            Some(Ok(pending)) => SnapshotOutcome::settle(&self.path, self.seq, self.gzip, pending),
-            Some(Err(failure)) => SnapshotOutcome::failed(&self.path, self.seq, self.gzip, failure, 0.0),
-            None => return Err(Error::new(Status::GenericFailure, "snapshot task ran twice")),
-        };
-        Ok(outcome)
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
-    }
+    start(&request).settle()
 }
 
 /// `snapshot()`: V8's part runs now, on this thread; the write finishes on
 /// the sink thread and the promise resolves from the libuv pool.
 #[napi(catch_unwind)]
-pub fn take_snapshot(request: SnapshotRequest) -> AsyncTask<FinishSnapshot> {
-    let gzip = request.gzip.is_some();
-    let task = match start(&request) {
-        Ok((path, seq, pending)) => FinishSnapshot { path, seq, gzip, pending: Some(Ok(pending)) },
-        Err(failed) => {
-            let (path, seq, failure) = *failed;
-            FinishSnapshot { path, seq, gzip, pending: Some(Err(failure)) }
-        }
-    };
-    AsyncTask::new(task)
+pub fn take_snapshot(request: SnapshotRequest) -> AsyncTask<PoolWork<SnapshotOutcome>> {
+    let capture = start(&request);
+    on_pool(move || capture.settle())
 }
 
 /// V8's heap statistics for the calling thread's isolate.
@@ -364,42 +326,29 @@ pub struct AnalyzedSnapshot {
     pub analysis: analysis::AnalyzeOutcome,
 }
 
-/// Waits for the file (if any) and for the analysis thread, off the JS thread.
-pub struct FinishAnalyzedSnapshot {
-    file: Option<FinishSnapshot>,
-    fed: Option<SnapshotOutcome>,
-    analysis: Option<std::thread::JoinHandle<analysis::AnalyzeOutcome>>,
+/// A snapshot whose chunks also feed a job: its file, or (not written) what
+/// V8 produced.
+enum Fed {
+    Written(Capture),
+    Streamed(SnapshotOutcome),
 }
 
-impl Task for FinishAnalyzedSnapshot {
-    type Output = AnalyzedSnapshot;
-    type JsValue = AnalyzedSnapshot;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let snapshot = settle_capture(&mut self.file, &mut self.fed)?;
-        let analysis = match self.analysis.take().map(std::thread::JoinHandle::join) {
-            Some(Ok(outcome)) => outcome,
-            _ => analysis::AnalyzeOutcome {
-                summary: None,
-                error: Some(analysis::AnalyzeFailure::internal("running the analysis thread")),
-            },
-        };
-        Ok(AnalyzedSnapshot { snapshot, analysis })
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
+impl Fed {
+    fn settle(self) -> SnapshotOutcome {
+        match self {
+            Fed::Written(capture) => capture.settle(),
+            Fed::Streamed(outcome) => outcome,
+        }
     }
 }
 
 /// Starts a snapshot whose chunks feed `job` on a thread of its own (and the
-/// file too when `write`). Returns the snapshot's finishing parts and the job's thread.
-#[allow(clippy::type_complexity)]
+/// file too when `write`). Returns the snapshot and the job's thread.
 fn capture_feeding<T: Send + 'static>(
     request: &SnapshotRequest,
     write: bool,
     job: impl FnOnce(heapscope_core::sink::ChunkReader) -> T + Send + 'static,
-) -> Result<(Option<FinishSnapshot>, Option<SnapshotOutcome>, std::thread::JoinHandle<T>)> {
+) -> Result<(Fed, std::thread::JoinHandle<T>)> {
     let isolate =
         v8::Isolate::current().ok_or_else(|| Error::new(Status::GenericFailure, "no V8 isolate on this thread"))?;
     let (tx, reader) = heapscope_core::sink::feed(32);
@@ -407,16 +356,8 @@ fn capture_feeding<T: Send + 'static>(
         .name("heapscope-analyze".into())
         .spawn(move || job(reader))
         .map_err(|e| Error::new(Status::GenericFailure, format!("cannot start the analysis thread: {e}")))?;
-    let gzip = request.gzip.is_some();
     if write {
-        let file = match start_capture(isolate, request, Some(tx)) {
-            Ok((path, seq, pending)) => FinishSnapshot { path, seq, gzip, pending: Some(Ok(pending)) },
-            Err(failed) => {
-                let (path, seq, failure) = *failed;
-                FinishSnapshot { path, seq, gzip, pending: Some(Err(failure)) }
-            }
-        };
-        return Ok((Some(file), None, thread));
+        return Ok((Fed::Written(start_capture(isolate, request, Some(tx))), thread));
     }
     let fed = capture::feed_only(isolate, capture_options(request), tx);
     let outcome = if fed.status == v8::SnapshotStatus::Complete {
@@ -437,15 +378,7 @@ fn capture_feeding<T: Send + 'static>(
     } else {
         SnapshotOutcome::failed(Path::new(""), 0, false, failure(&CaptureError::V8(fed.status)), ms(fed.pause))
     };
-    Ok((None, Some(outcome), thread))
-}
-
-fn settle_capture(file: &mut Option<FinishSnapshot>, fed: &mut Option<SnapshotOutcome>) -> Result<SnapshotOutcome> {
-    match (file.as_mut(), fed.take()) {
-        (Some(file), _) => file.compute(),
-        (None, Some(fed)) => Ok(fed),
-        (None, None) => Err(Error::new(Status::GenericFailure, "snapshot task ran twice")),
-    }
+    Ok((Fed::Streamed(outcome), thread))
 }
 
 /// `session.mark()` and `session.leaks()`: a snapshot compared as it streams.
@@ -453,30 +386,6 @@ fn settle_capture(file: &mut Option<FinishSnapshot>, fed: &mut Option<SnapshotOu
 pub struct ComparedSnapshot {
     pub snapshot: SnapshotOutcome,
     pub outcome: analysis::leaks::LeakOutcome,
-}
-
-pub struct FinishComparedSnapshot {
-    file: Option<FinishSnapshot>,
-    fed: Option<SnapshotOutcome>,
-    job: Option<std::thread::JoinHandle<analysis::leaks::LeakOutcome>>,
-}
-
-impl Task for FinishComparedSnapshot {
-    type Output = ComparedSnapshot;
-    type JsValue = ComparedSnapshot;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let snapshot = settle_capture(&mut self.file, &mut self.fed)?;
-        let outcome = match self.job.take().map(std::thread::JoinHandle::join) {
-            Some(Ok(outcome)) => outcome,
-            _ => return Err(Error::new(Status::GenericFailure, "the analysis thread did not finish")),
-        };
-        Ok(ComparedSnapshot { snapshot, outcome })
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
-    }
 }
 
 /// Without `baseline`: a snapshot reduced to a digest for later comparisons.
@@ -488,7 +397,7 @@ pub fn take_snapshot_compared(
     baseline: Option<&analysis::leaks::SnapshotDigest>,
     target: Option<&analysis::leaks::SnapshotDigest>,
     options: analysis::leaks::LeakOptionsJs,
-) -> Result<AsyncTask<FinishComparedSnapshot>> {
+) -> Result<AsyncTask<PoolWork<ComparedSnapshot>>> {
     use analysis::leaks::StreamJob;
     let job = match baseline {
         None => StreamJob::Digest,
@@ -497,9 +406,14 @@ pub fn take_snapshot_compared(
             options: analysis::leaks::leak_options(&options),
         },
     };
-    let (file, fed, thread) =
-        capture_feeding(&request, write, move |reader| analysis::leaks::run_stream_job(job, reader))?;
-    Ok(AsyncTask::new(FinishComparedSnapshot { file, fed, job: Some(thread) }))
+    let (fed, thread) = capture_feeding(&request, write, move |reader| analysis::leaks::run_stream_job(job, reader))?;
+    Ok(on_pool(move || {
+        let snapshot = fed.settle();
+        let outcome = thread.join().unwrap_or_else(|_| {
+            analysis::leaks::LeakOutcome::failed(analysis::AnalyzeFailure::internal("comparing the snapshot"))
+        });
+        ComparedSnapshot { snapshot, outcome }
+    }))
 }
 
 /// Takes a snapshot and analyses it while V8 serializes: the chunks go to a
@@ -512,13 +426,20 @@ pub fn take_snapshot_analyzed(
     write: bool,
     options: analysis::AnalyzeOptions,
     progress: Option<Function<analysis::AnalyzeProgress, ()>>,
-) -> Result<AsyncTask<FinishAnalyzedSnapshot>> {
+) -> Result<AsyncTask<PoolWork<AnalyzedSnapshot>>> {
     let summarizer = analysis::Summarizer::new(&options, progress)?;
     // The summary's path is filled in by the JS side, which knows the file.
-    let (file, fed, thread) = capture_feeding(&request, write, move |reader| {
+    let (fed, thread) = capture_feeding(&request, write, move |reader| {
         summarizer.run("", None, |progress| heapscope_core::snapshot::Graph::read(reader, progress))
     })?;
-    Ok(AsyncTask::new(FinishAnalyzedSnapshot { file, fed, analysis: Some(thread) }))
+    Ok(on_pool(move || {
+        let snapshot = fed.settle();
+        let analysis = thread.join().unwrap_or_else(|_| analysis::AnalyzeOutcome {
+            summary: None,
+            error: Some(analysis::AnalyzeFailure::internal("running the analysis thread")),
+        });
+        AnalyzedSnapshot { snapshot, analysis }
+    }))
 }
 
 /// Without a V8 shim: the final path a request names (its template
@@ -598,7 +519,7 @@ impl SnapshotFile {
     /// snapshot, else the temporary file is removed. `pause_ms` and
     /// `heap_used` are the producer's figures, reported as given.
     #[napi(catch_unwind)]
-    pub fn finish(&mut self, complete: bool, pause_ms: f64, heap_used: f64) -> AsyncTask<FinishSnapshot> {
+    pub fn finish(&mut self, complete: bool, pause_ms: f64, heap_used: f64) -> AsyncTask<PoolWork<SnapshotOutcome>> {
         let status = if complete { v8::SnapshotStatus::Complete } else { v8::SnapshotStatus::Failed };
         let pending = match self.state.take() {
             Some(Ok(delivery)) => {
@@ -613,11 +534,7 @@ impl SnapshotFile {
                 path: Some(self.path()),
             }),
         };
-        AsyncTask::new(FinishSnapshot {
-            path: self.path.clone(),
-            seq: self.seq,
-            gzip: self.gzip,
-            pending: Some(pending),
-        })
+        let capture = Capture::of(self.path.clone(), self.seq, self.gzip, pending);
+        on_pool(move || capture.settle())
     }
 }

@@ -12,6 +12,8 @@ use heapscope_core::snapshot::Graph;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::pool::{on_pool, PoolWork};
+
 use super::{step, AnalyzeFailure, RetainerStep};
 
 /// What an earlier snapshot leaves for later comparisons (ids, classes, sizes
@@ -180,7 +182,7 @@ impl LeakOutcome {
         LeakOutcome { report: None, diff: None, digest: None, error: None }
     }
 
-    fn failed(error: AnalyzeFailure) -> LeakOutcome {
+    pub(crate) fn failed(error: AnalyzeFailure) -> LeakOutcome {
         LeakOutcome { error: Some(error), ..LeakOutcome::ok() }
     }
 }
@@ -240,7 +242,8 @@ fn guarded(work: impl FnOnce() -> LeakOutcome) -> LeakOutcome {
         .unwrap_or_else(|_| LeakOutcome::failed(AnalyzeFailure::internal("comparing snapshots")))
 }
 
-pub struct FileLeakTask {
+/// Files to compare: digests of the earlier ones, then the last analysed in full.
+struct FileComparison {
     files: Vec<String>,
     options: LeakOptions,
     /// Only the class diff of two files.
@@ -249,12 +252,9 @@ pub struct FileLeakTask {
     force: bool,
 }
 
-impl Task for FileLeakTask {
-    type Output = LeakOutcome;
-    type JsValue = LeakOutcome;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        Ok(guarded(|| {
+impl FileComparison {
+    fn run(self) -> LeakOutcome {
+        guarded(|| {
             let (last, earlier) = self.files.split_last().expect("at least two files");
             let mut digests = Vec::new();
             for path in earlier {
@@ -281,29 +281,28 @@ impl Task for FileLeakTask {
                 return LeakOutcome { diff: Some(snapshot_diff(refs[0], final_snapshot)), ..LeakOutcome::ok() };
             }
             LeakOutcome { report: Some(report(&refs, final_snapshot, self.options)), ..LeakOutcome::ok() }
-        }))
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
+        })
     }
 }
 
 /// `diff(before, after)` of two files of one process (`force`: even if they
 /// seem to be of two).
 #[napi(catch_unwind)]
-pub fn diff_files(before: String, after: String, force: bool) -> AsyncTask<FileLeakTask> {
-    AsyncTask::new(FileLeakTask { files: vec![before, after], options: LeakOptions::default(), diff_only: true, force })
+pub fn diff_files(before: String, after: String, force: bool) -> AsyncTask<PoolWork<LeakOutcome>> {
+    let comparison =
+        FileComparison { files: vec![before, after], options: LeakOptions::default(), diff_only: true, force };
+    on_pool(move || comparison.run())
 }
 
 /// `findLeaks({ baseline, target, final })` of files of one process (target optional).
 #[napi(catch_unwind)]
-pub fn find_leaks_in_files(files: Vec<String>, options: LeakOptionsJs) -> Result<AsyncTask<FileLeakTask>> {
+pub fn find_leaks_in_files(files: Vec<String>, options: LeakOptionsJs) -> Result<AsyncTask<PoolWork<LeakOutcome>>> {
     if !(2..=3).contains(&files.len()) {
         return Err(Error::new(Status::InvalidArg, "two or three snapshot files"));
     }
     let force = options.force.unwrap_or(false);
-    Ok(AsyncTask::new(FileLeakTask { files, options: leak_options(&options), diff_only: false, force }))
+    let comparison = FileComparison { files, options: leak_options(&options), diff_only: false, force };
+    Ok(on_pool(move || comparison.run()))
 }
 
 /// Class diff of two digests (of one process); quick, on the calling thread.

@@ -12,6 +12,8 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
+use crate::pool::{on_pool, PoolWork};
+
 #[napi(object)]
 pub struct AnalyzeOptions {
     /// Class rows to return (largest retained size first). Default 50.
@@ -265,32 +267,17 @@ impl AnalyzeFailure {
     }
 }
 
-pub struct AnalyzeTask {
-    path: PathBuf,
-    summarizer: Summarizer,
-}
-
-impl Task for AnalyzeTask {
-    type Output = AnalyzeOutcome;
-    type JsValue = AnalyzeOutcome;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let total = std::fs::metadata(&self.path).map(|m| m.len()).ok();
-        let path = &self.path;
-        Ok(self.summarizer.run(&path.to_string_lossy(), total, |progress| Graph::open(path, progress)))
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
-    }
-}
-
 /// Reads and analyses a snapshot file on a libuv pool thread.
 #[napi(catch_unwind)]
 pub fn analyze_file(
     path: String,
     options: AnalyzeOptions,
     progress: Option<Function<AnalyzeProgress, ()>>,
-) -> Result<AsyncTask<AnalyzeTask>> {
-    Ok(AsyncTask::new(AnalyzeTask { path: PathBuf::from(path), summarizer: Summarizer::new(&options, progress)? }))
+) -> Result<AsyncTask<PoolWork<AnalyzeOutcome>>> {
+    let summarizer = Summarizer::new(&options, progress)?;
+    let path = PathBuf::from(path);
+    Ok(on_pool(move || {
+        let total = std::fs::metadata(&path).map(|m| m.len()).ok();
+        summarizer.run(&path.to_string_lossy(), total, |progress| Graph::open(&path, progress))
+    }))
 }

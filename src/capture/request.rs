@@ -144,15 +144,46 @@ pub fn bad_request(message: String) -> Failure {
     Failure { message, code: "ERR_INVALID_ARG_VALUE".into(), errno: 0, syscall: None, path: None }
 }
 
-/// A capture under way, or why it did not start (boxed: a failure is the
-/// rare, large case).
-pub type Started = std::result::Result<(PathBuf, u64, PendingFile), Box<(PathBuf, u64, Failure)>>;
+/// A capture under way, or the failure that stopped it before it began;
+/// either way it settles into one [`SnapshotOutcome`]. `settle` waits for
+/// the file, so it belongs off the JS thread unless the caller must wait.
+pub struct Capture {
+    pub path: PathBuf,
+    pub seq: u64,
+    gzip: bool,
+    started: std::result::Result<PendingFile, Failure>,
+}
+
+impl Capture {
+    /// A file someone else produced (the fallback's `SnapshotFile`), or the
+    /// reason it could not be.
+    pub fn of(path: PathBuf, seq: u64, gzip: bool, started: std::result::Result<PendingFile, Failure>) -> Capture {
+        Capture { path, seq, gzip, started }
+    }
+
+    /// Whether V8's part ran and a file is being finished.
+    pub fn is_started(&self) -> bool {
+        self.started.is_ok()
+    }
+
+    pub fn settle(self) -> SnapshotOutcome {
+        match self.started {
+            Ok(pending) => SnapshotOutcome::settle(&self.path, self.seq, self.gzip, pending),
+            Err(failure) => SnapshotOutcome::failed(&self.path, self.seq, self.gzip, failure, 0.0),
+        }
+    }
+}
 
 /// Starts a snapshot of the calling thread's isolate; see [`start_capture`].
-pub fn start(request: &SnapshotRequest) -> Started {
+pub fn start(request: &SnapshotRequest) -> Capture {
     match v8::Isolate::current() {
         Some(isolate) => start_capture(isolate, request, None),
-        None => Err(Box::new((PathBuf::new(), 0, failure(&CaptureError::V8(v8::SnapshotStatus::NoIsolate))))),
+        None => Capture::of(
+            PathBuf::new(),
+            0,
+            request.gzip.is_some(),
+            Err(failure(&CaptureError::V8(v8::SnapshotStatus::NoIsolate))),
+        ),
     }
 }
 
@@ -162,14 +193,15 @@ pub fn start_capture(
     isolate: v8::Isolate,
     request: &SnapshotRequest,
     feed: Option<crossbeam_channel::Sender<heapscope_core::sink::Chunk>>,
-) -> Started {
+) -> Capture {
     let seq = next_seq();
+    let gzip = request.gzip.is_some();
     let path = match resolve_path(request, seq) {
         Ok(path) => path,
-        Err(message) => return Err(Box::new((PathBuf::new(), seq, bad_request(message)))),
+        Err(message) => return Capture::of(PathBuf::new(), seq, gzip, Err(bad_request(message))),
     };
     let pending = super::write_file(isolate, path.clone(), file_options(request), capture_options(request), feed);
-    Ok((path, seq, pending))
+    Capture::of(path, seq, gzip, Ok(pending))
 }
 
 /// How the file is written: a name the caller gave (a path, or a file name

@@ -20,7 +20,6 @@ use heapscope_core::memory::{self, human, Cgroup};
 
 use super::event::{Crossing, Skipped};
 use super::station::{lock, log_line, DumpConfig, Request, Station, Trigger};
-use crate::capture::SnapshotOutcome;
 
 /// The least a raised limit adds, when the young generation is tiny.
 const MIN_RAISE: usize = 16 << 20;
@@ -148,14 +147,7 @@ impl NearLimit {
             crossing: Some(crossing),
             config: self.config.clone(),
         };
-        let gzip = self.config.request.gzip.is_some();
-        let outcome = match crate::capture::start_capture(isolate, &self.config.request, None) {
-            Ok((path, seq, pending)) => SnapshotOutcome::settle(&path, seq, gzip, pending),
-            Err(failed) => {
-                let (path, seq, failure) = *failed;
-                SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0)
-            }
-        };
+        let outcome = crate::capture::start_capture(isolate, &self.config.request, None).settle();
         self.station.finish(&request, outcome);
         if claimed {
             self.station.release();

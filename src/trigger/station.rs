@@ -245,19 +245,13 @@ impl Station {
             self.release();
             return;
         };
-        let gzip = request.config.request.gzip.is_some();
-        let (path, seq, pending) = match crate::capture::start_capture(self.isolate, &request.config.request, None) {
-            Ok(started) => started,
-            Err(failed) => {
-                let (path, seq, failure) = *failed;
-                let outcome = SnapshotOutcome::failed(&path, seq, gzip, failure, 0.0);
-                self.finish(&request, outcome);
-                return;
-            }
-        };
+        let capture = crate::capture::start_capture(self.isolate, &request.config.request, None);
+        if !capture.is_started() {
+            self.finish(&request, capture.settle());
+            return;
+        }
         let spawned = std::thread::Builder::new().name("heapscope-waiter".into()).spawn(move || {
-            let outcome = SnapshotOutcome::settle(&path, seq, gzip, pending);
-            self.finish(&request, outcome);
+            self.finish(&request, capture.settle());
         });
         if spawned.is_err() {
             // No thread to wait on: the write was abandoned with the closure.
