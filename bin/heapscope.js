@@ -11,6 +11,7 @@ const { parseArgs } = require('node:util');
 // A command-line run reads files; it arms no snapshot signal of its own.
 if (require.main === module) process.env.HEAPSCOPE_SIGNAL = 'off';
 const heapscope = require('..');
+const { formatDiff, formatLeaks, formatSummary } = require('../lib/format');
 const { formatSize: size } = require('../lib/units');
 const { version } = require('../package.json');
 
@@ -163,12 +164,6 @@ function progress() {
   };
 }
 
-function table(rows, columns) {
-  const widths = columns.map((c) => Math.max(c.title.length, ...rows.map((r) => String(c.value(r)).length)));
-  const line = (cells) => cells.map((cell, i) => (columns[i].right ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
-  return [line(columns.map((c) => c.title)), ...rows.map((r) => line(columns.map((c) => String(c.value(r)))))].join('\n');
-}
-
 async function summary(args) {
   const { files, values } = parse('summary', args);
   // --json without --top is the whole result: every class row.
@@ -179,44 +174,12 @@ async function summary(args) {
     try {
       const result = await heapscope.analyze(input(files[0]), { topClasses: top, topObjects: objects, onProgress: shown.onProgress });
       shown.done();
-      printSummary(result, values.json);
+      process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSummary(result)}\n`);
     } finally {
       shown.done();
     }
   });
 }
-
-function printSummary(result, json) {
-  if (json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    return;
-  }
-  const out = [];
-  out.push(`${result.path}`);
-  out.push(`${result.nodeCount.toLocaleString('en-US')} objects, total ${size(result.totalSize)}; read in ${Math.round(result.parseMs)} ms, analysed in ${Math.round(result.analyzeMs)} ms`);
-  out.push('');
-  out.push(`Largest classes by retained size (${result.classes.length} of ${result.classCount}):`);
-  out.push(
-    table(result.classes, [
-      { title: 'class', value: (c) => (c.name.length > 60 ? `${c.name.slice(0, 59)}…` : c.name) },
-      { title: 'count', value: (c) => c.count.toLocaleString('en-US'), right: true },
-      { title: 'self', value: (c) => size(c.selfSize), right: true },
-      { title: 'retained', value: (c) => size(c.retainedSize), right: true },
-    ]),
-  );
-  if (result.objects.length) {
-    out.push('');
-    out.push('Largest objects by retained size:');
-    for (const o of result.objects) {
-      const trail = o.path.map((s) => `${s.edge} (${s.className})`).join(' → ');
-      out.push(`  ${size(o.retainedSize).padStart(9)}  ${o.className} @${o.id}`);
-      out.push(`             ${trail}`);
-    }
-  }
-  process.stdout.write(`${out.join('\n')}\n`);
-}
-
-const signed = (n, format = (x) => x.toLocaleString('en-US')) => (n > 0 ? `+${format(n)}` : n < 0 ? `-${format(-n)}` : '0');
 
 async function fail(work) {
   try {
@@ -234,34 +197,8 @@ async function diff(args) {
   await fail(async () => {
     const result = await heapscope.diff(files[0], files[1], { force });
     if (json) return process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    const [before, after] = result.totalSizes;
-    process.stdout.write(`Objects added and removed, ${files[0]} → ${files[1]} (${size(before)} → ${size(after)}):\n`);
-    process.stdout.write(
-      `${table(result.classes.slice(0, top), [
-        { title: 'class', value: (r) => clip(r.name, 60) },
-        { title: 'new', value: (r) => r.addedCount.toLocaleString('en-US'), right: true },
-        { title: 'deleted', value: (r) => r.removedCount.toLocaleString('en-US'), right: true },
-        { title: 'delta', value: (r) => signed(r.countDelta), right: true },
-        { title: 'size delta', value: (r) => signed(r.sizeDelta, size), right: true },
-      ])}\n`,
-    );
-    if (result.newObjects.length === 0) return;
-    process.stdout.write('\nNew objects still alive, by where they hang:\n');
-    process.stdout.write(`${formatGroups(result.newObjects.slice(0, Math.min(top, 10)))}\n`);
+    process.stdout.write(`${formatDiff(result, files, top)}\n`);
   });
-}
-
-const clip = (text, n) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
-
-/** Groups of new objects, each with its path and what it holds. */
-function formatGroups(groups) {
-  return groups
-    .map((g, i) => {
-      const places = g.roots > 1 ? ` in ${g.roots.toLocaleString('en-US')} places like` : '';
-      const mostly = g.classes.slice(0, 4).map((c) => `${c.name} ×${c.count.toLocaleString('en-US')}`).join(', ');
-      return `${i + 1}. ${size(g.size)} in ${g.objects.toLocaleString('en-US')} objects${places}: ${g.pathText}\n   mostly: ${mostly}`;
-    })
-    .join('\n');
 }
 
 async function leaks(args) {
@@ -273,26 +210,6 @@ async function leaks(args) {
     if (json) return process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${formatLeaks(report)}\n`);
   });
-}
-
-/** A leak report as text (also used by the demo). */
-function formatLeaks(report) {
-  if (report.suspects.length === 0) return 'No leak suspects: nothing grew that holds new objects.';
-  const out = ['Leak suspects, largest growth first:'];
-  report.suspects.forEach((s, i) => {
-    const growth = s.retained.map(size).join(' → ');
-    const rate = s.growthPerMinute ? `, ${signed(s.growthPerMinute, size)} a minute` : '';
-    out.push('');
-    out.push(`${i + 1}. ${s.pathText}`);
-    out.push(`   retains ${growth} (${signed(s.growth, size)}${rate}); holds ${s.newObjects.toLocaleString('en-US')} new objects (${size(s.newSize)}), ${s.leakedObjects.toLocaleString('en-US')} of them already there at the target`);
-    out.push(`   mostly: ${s.classes.slice(0, 4).map((c) => `${c.name} ×${c.count.toLocaleString('en-US')}`).join(', ')}`);
-    for (const g of s.through) {
-      // Below the suspect: its path is already printed.
-      const where = g.pathText.startsWith(`${s.pathText} → `) ? `… → ${g.pathText.slice(s.pathText.length + 3)}` : g.pathText;
-      out.push(`   ${size(g.size).padStart(9)} in ${g.objects.toLocaleString('en-US')} new objects through ${where}`);
-    }
-  });
-  return out.join('\n');
 }
 
 async function report(args) {
@@ -349,5 +266,4 @@ function main(argv) {
   usage(`unknown ${command.startsWith('-') ? 'option' : 'command'} ${command}${near ? `; did you mean \`heapscope ${near}\`?` : ''}`);
 }
 
-if (require.main === module) main(process.argv.slice(2));
-else module.exports = { formatLeaks };
+main(process.argv.slice(2));

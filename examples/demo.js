@@ -7,7 +7,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { EventEmitter } = require('node:events');
 const heapscope = require('..');
-const { formatLeaks } = require('../bin/heapscope');
+const { formatLeaks } = require('../lib/format');
 
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'heapscope-demo-'));
 const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;

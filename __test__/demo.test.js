@@ -1,0 +1,23 @@
+'use strict';
+// The README's first command: the demo service leaks, heapscope dumps it and
+// prints the analysis and the leak report that names the holder.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+test('npm run demo: the leak report names the emitter whose listeners hold the leak, and the report page is written', (t) => {
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'examples', 'demo.js')], { encoding: 'utf8', timeout: 300_000 });
+  const dir = (r.stdout.match(/Snapshots are in (\S+)\./) || [])[1];
+  t.after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Leak suspects, largest growth first:\n\n1\. .*bus \(EventEmitter\) → _events \(Object\) → message \(Array\)/);
+  assert.match(r.stdout, /holds [\d,]+ new objects/);
+  const page = (r.stdout.match(/The report as a page: (\S+)/) || [])[1];
+  assert.ok(page && fs.statSync(page).size > 10_000, 'the report page');
+  const snapshots = fs.readdirSync(dir).filter((f) => /\.heapsnapshot(\.gz)?$/.test(f));
+  assert.ok(snapshots.length >= 4, `snapshots: ${snapshots}`);
+  for (const f of snapshots) assert.equal(fs.statSync(path.join(dir, f)).mode & 0o777, 0o600, f);
+});

@@ -1,0 +1,97 @@
+'use strict';
+// Results as text for people: the CLI's tables, the demo's leak report.
+// Sizes are formatted as lib/units formats them everywhere.
+
+const { formatSize: size } = require('./units');
+
+/** Columns padded to their widest cell; `right` aligns numbers. */
+function table(rows, columns) {
+  const widths = columns.map((c) => Math.max(c.title.length, ...rows.map((r) => String(c.value(r)).length)));
+  const line = (cells) => cells.map((cell, i) => (columns[i].right ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
+  return [line(columns.map((c) => c.title)), ...rows.map((r) => line(columns.map((c) => String(c.value(r)))))].join('\n');
+}
+
+const signed = (n, format = (x) => x.toLocaleString('en-US')) => (n > 0 ? `+${format(n)}` : n < 0 ? `-${format(-n)}` : '0');
+
+const clip = (text, n) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
+
+/** A summary as text: the largest classes, then the largest objects with their paths. */
+function formatSummary(result) {
+  const out = [];
+  out.push(`${result.path}`);
+  out.push(`${result.nodeCount.toLocaleString('en-US')} objects, total ${size(result.totalSize)}; read in ${Math.round(result.parseMs)} ms, analysed in ${Math.round(result.analyzeMs)} ms`);
+  out.push('');
+  out.push(`Largest classes by retained size (${result.classes.length} of ${result.classCount}):`);
+  out.push(
+    table(result.classes, [
+      { title: 'class', value: (c) => clip(c.name, 60) },
+      { title: 'count', value: (c) => c.count.toLocaleString('en-US'), right: true },
+      { title: 'self', value: (c) => size(c.selfSize), right: true },
+      { title: 'retained', value: (c) => size(c.retainedSize), right: true },
+    ]),
+  );
+  if (result.objects.length) {
+    out.push('');
+    out.push('Largest objects by retained size:');
+    for (const o of result.objects) {
+      const trail = o.path.map((s) => `${s.edge} (${s.className})`).join(' → ');
+      out.push(`  ${size(o.retainedSize).padStart(9)}  ${o.className} @${o.id}`);
+      out.push(`             ${trail}`);
+    }
+  }
+  return out.join('\n');
+}
+
+/** A diff as text: classes by size change, then where the new objects hang. */
+function formatDiff(result, [beforeFile, afterFile], top) {
+  const [before, after] = result.totalSizes;
+  const out = [`Objects added and removed, ${beforeFile} → ${afterFile} (${size(before)} → ${size(after)}):`];
+  out.push(
+    table(result.classes.slice(0, top), [
+      { title: 'class', value: (r) => clip(r.name, 60) },
+      { title: 'new', value: (r) => r.addedCount.toLocaleString('en-US'), right: true },
+      { title: 'deleted', value: (r) => r.removedCount.toLocaleString('en-US'), right: true },
+      { title: 'delta', value: (r) => signed(r.countDelta), right: true },
+      { title: 'size delta', value: (r) => signed(r.sizeDelta, size), right: true },
+    ]),
+  );
+  if (result.newObjects.length > 0) {
+    out.push('');
+    out.push('New objects still alive, by where they hang:');
+    out.push(formatGroups(result.newObjects.slice(0, Math.min(top, 10))));
+  }
+  return out.join('\n');
+}
+
+/** Groups of new objects, each with its path and what it holds. */
+function formatGroups(groups) {
+  return groups
+    .map((g, i) => {
+      const places = g.roots > 1 ? ` in ${g.roots.toLocaleString('en-US')} places like` : '';
+      const mostly = g.classes.slice(0, 4).map((c) => `${c.name} ×${c.count.toLocaleString('en-US')}`).join(', ');
+      return `${i + 1}. ${size(g.size)} in ${g.objects.toLocaleString('en-US')} objects${places}: ${g.pathText}\n   mostly: ${mostly}`;
+    })
+    .join('\n');
+}
+
+/** A leak report as text: each suspect, what it retains and holds, and through what. */
+function formatLeaks(report) {
+  if (report.suspects.length === 0) return 'No leak suspects: nothing grew that holds new objects.';
+  const out = ['Leak suspects, largest growth first:'];
+  report.suspects.forEach((s, i) => {
+    const growth = s.retained.map(size).join(' → ');
+    const rate = s.growthPerMinute ? `, ${signed(s.growthPerMinute, size)} a minute` : '';
+    out.push('');
+    out.push(`${i + 1}. ${s.pathText}`);
+    out.push(`   retains ${growth} (${signed(s.growth, size)}${rate}); holds ${s.newObjects.toLocaleString('en-US')} new objects (${size(s.newSize)}), ${s.leakedObjects.toLocaleString('en-US')} of them already there at the target`);
+    out.push(`   mostly: ${s.classes.slice(0, 4).map((c) => `${c.name} ×${c.count.toLocaleString('en-US')}`).join(', ')}`);
+    for (const g of s.through) {
+      // Below the suspect: its path is already printed.
+      const where = g.pathText.startsWith(`${s.pathText} → `) ? `… → ${g.pathText.slice(s.pathText.length + 3)}` : g.pathText;
+      out.push(`   ${size(g.size).padStart(9)} in ${g.objects.toLocaleString('en-US')} new objects through ${where}`);
+    }
+  });
+  return out.join('\n');
+}
+
+module.exports = { formatSummary, formatDiff, formatLeaks };
