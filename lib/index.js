@@ -1,73 +1,16 @@
 'use strict';
 // The public API, given the loaded native addon and what became of its V8 shim.
 
-const { EventEmitter } = require('node:events');
 const path = require('node:path');
 const os = require('node:os');
 const { threadId, isMainThread } = require('node:worker_threads');
 const { systemError, heapdumpError, invalidArg, analysisError } = require('./errors');
+const { events, announce, dispatch, describeOutcome } = require('./events');
 
 module.exports = function api(addon, shim) {
   // Without a shim, capture goes through Node's public APIs (fallback.js);
   // everything that only reads snapshots is the addon's either way.
   const binding = shim.path ? addon : Object.assign(Object.create(addon), require('./fallback')(addon, shim));
-  /** Module-level events: 'snapshot' for every snapshot written, 'error' for failures. */
-  const events = new EventEmitter();
-
-  function announce(outcome, trigger) {
-    const info = describeOutcome(outcome, trigger);
-    if (outcome.ok && events.listenerCount('snapshot') > 0) events.emit('snapshot', info);
-    return info;
-  }
-
-  // Triggered snapshots and skips (signal, thresholds, heap limit) report
-  // here, from the native side. Nothing thrown here reaches the app unless a
-  // listener of the app's own throws.
-  function dispatch(event) {
-    const watcher = event.watcher ? watching.watchers.get(event.watcher) : undefined;
-    const crossing = event.crossing ? { ...event.crossing } : undefined;
-    if (event.kind === 'skipped') {
-      if (watcher && watcher.listenerCount('skipped') > 0) {
-        watcher.emit('skipped', { ...event.skipped, ...(crossing && { threshold: crossing }) });
-      }
-      return;
-    }
-    const outcome = event.outcome;
-    const trigger = outcome.trigger || 'signal';
-    if (outcome.ok) {
-      const info = describeOutcome(outcome, trigger);
-      if (crossing) info.threshold = crossing;
-      info.removed = event.pruned || [];
-      if (watcher) {
-        watcher.snapshots += 1;
-        watcher.emit('snapshot', info);
-      }
-      if (events.listenerCount('snapshot') > 0) events.emit('snapshot', info);
-      return;
-    }
-    const err = systemError(`heapscope: snapshot on ${trigger} not written: `, outcome.error);
-    err.trigger = trigger;
-    if (watcher && watcher.listenerCount('error') > 0) watcher.emit('error', err);
-    else if (events.listenerCount('error') > 0) events.emit('error', err);
-  }
-
-  function describeOutcome(outcome, trigger) {
-    return {
-      path: outcome.path ? path.resolve(outcome.path) : outcome.path,
-      trigger,
-      bytes: outcome.bytes,
-      rawBytes: outcome.rawBytes,
-      compressed: outcome.compressed,
-      pauseMs: outcome.pauseMs,
-      durationMs: outcome.durationMs,
-      heapUsed: outcome.heapUsed,
-      seq: outcome.seq,
-      pid: process.pid,
-      threadId,
-      reclaimed: outcome.reclaimed || [],
-    };
-  }
-
   /**
    * node-heapdump's API: synchronous; the callback runs before this returns.
    * writeSnapshot([filename], [callback]) → boolean
@@ -327,7 +270,7 @@ module.exports = function api(addon, shim) {
       process.emitWarning(`${e.message} (from the HEAPSCOPE_* environment); no snapshot signal is armed`, { code: 'HEAPSCOPE_SIGNAL' });
     }
   }
-  const watching = require('./watch')(binding, { snapshotRequest, dispatch });
+  const watching = require('./watch')(binding, { snapshotRequest });
   const leaks = require('./leaks')(binding, { snapshotRequest });
   const monitoring = require('./monitor')(binding, { events, session: leaks.session });
   // The pages load on first use: an app that never draws one pays nothing at require().

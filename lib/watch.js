@@ -9,6 +9,7 @@ const { EventEmitter } = require('node:events');
 const { isMainThread } = require('node:worker_threads');
 const { invalidArg } = require('./errors');
 const { parseSize } = require('./units');
+const { watchers, dispatch } = require('./events');
 
 /**
  * Defaults, chosen for production. `memoryFactor` is measured: a snapshot
@@ -45,8 +46,7 @@ function retention(retain) {
   };
 }
 
-module.exports = function watchApi(binding, { snapshotRequest, dispatch }) {
-  const watchers = new Map();
+module.exports = function watchApi(binding, { snapshotRequest }) {
 
   class Watcher extends EventEmitter {
     constructor(info, options) {
@@ -119,5 +119,5 @@ module.exports = function watchApi(binding, { snapshotRequest, dispatch }) {
     return watcher;
   }
 
-  return { watch, watchers, retention, DEFAULTS };
+  return { watch, retention, DEFAULTS };
 };
