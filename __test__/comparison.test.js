@@ -146,9 +146,11 @@ test("node-heapdump's column: it builds and runs on this Node; umask modes, no p
     hd.writeSnapshot('/proc/nope/x.heapsnapshot', (e) => { out.missing = { message: e.message, code: e.code, path: e.path }; });
     if (process.argv[2]) hd.writeSnapshot(process.argv[2] + '/full.heapsnapshot', (e, f) => { out.full = { error: e, size: fs.statSync(f).size }; });
     const { Worker } = require('worker_threads');
-    new Worker('require(' + JSON.stringify(${JSON.stringify(dir)}) + ')', { eval: true }).on('error', (e) => { out.worker = e.message; console.log(JSON.stringify(out)); });`;
+    process.on('exit', () => console.log(JSON.stringify(out)));
+    new Worker('require(' + JSON.stringify(${JSON.stringify(dir)}) + ')', { eval: true }).on('error', (e) => { out.worker = e.message; });`;
   const scratchDir = scratch(t);
   const r = spawnSync(process.execPath, ['-e', code, scratchDir, full || ''], { encoding: 'utf8', timeout: 60_000 });
+  assert.ok(r.stdout.startsWith('{'), `status ${r.status}, signal ${r.signal}, stderr: ${r.stderr}`);
   const out = JSON.parse(r.stdout);
   assert.equal(out.mode, '644', 'follows the umask');
   assert.deepEqual(out.missing, { message: 'heapdump write error ENOENT' }, 'the errno name only: no code, no path');
