@@ -7,7 +7,9 @@
 
 use std::collections::HashMap;
 
-use super::{dominated_nodes, Analysis, ClassRow, ClassTotal, Types};
+use super::dominators::dominated_nodes;
+use super::types::Types;
+use super::{Analysis, ClassRow, ClassTotal};
 use crate::snapshot::Graph;
 impl<'g> Analysis<'g> {
     pub(super) fn class_names_and_interfaces(&mut self, interfaces: Option<&[Interface]>) {

@@ -2,9 +2,15 @@
 //! root, skipping weak edges, descriptor-array links and the first edge of
 //! each WeakMap pair; the BFS parent edge of each node gives retainer paths.
 
+use super::bits::Bits;
 use super::essential::weak_map_edge;
 use super::page::is_user_root;
-use super::{Bits, Types, BASE_SYSTEM_DISTANCE, NO_DISTANCE};
+use super::types::Types;
+
+/// A node no BFS reached.
+pub(super) const NO_DISTANCE: i32 = -5;
+/// Where the second BFS, from the root, starts: past every user root's reach.
+const BASE_SYSTEM_DISTANCE: i32 = 100_000_000;
 use crate::snapshot::Graph;
 /// DevTools' distances (BFS from user roots, then from the root), with the
 /// BFS parent edge of each node for retainer paths.

@@ -2,7 +2,7 @@
 //! semidominators, then Semi-NCA), with DevTools' treatment of the nodes
 //! the root does not reach.
 
-use super::Bits;
+use super::bits::Bits;
 use crate::snapshot::Graph;
 /// The length of `z` in LEB128.
 #[inline]

@@ -2,7 +2,9 @@
 //! itself, not a WeakMap table's edge to a value, not a shortcut from
 //! anything but the root, not from outside the page into it.
 
-use super::{page_owned, Bits, Types};
+use super::bits::Bits;
+use super::page::page_owned;
+use super::types::Types;
 use crate::snapshot::Graph;
 /// `<n> / part of key (…) -> value (…) pair in WeakMap (table @<id>)`:
 /// returns the part after the leading number and the table's id.

@@ -39,6 +39,7 @@ mod dominators;
 mod essential;
 mod page;
 mod shallow;
+mod types;
 
 use bits::Bits;
 pub use classes::{Interface, InterfaceMatcher};
@@ -49,9 +50,7 @@ use essential::essential_edges;
 pub use essential::retaining_edges;
 use page::page_owned;
 use shallow::shallow_sizes;
-
-const NO_DISTANCE: i32 = -5;
-const BASE_SYSTEM_DISTANCE: i32 = 100_000_000;
+use types::Types;
 
 /// A Summary-view row.
 #[derive(Debug, Clone)]
@@ -112,46 +111,6 @@ pub struct Analysis<'g> {
     added_index: HashMap<String, u32>,
     types: Types,
     interfaces: Vec<Interface>,
-}
-
-#[derive(Clone, Copy)]
-struct Types {
-    hidden: u32,
-    array: u32,
-    object: u32,
-    native: u32,
-    code: u32,
-    closure: u32,
-    regexp: u32,
-    synthetic: u32,
-    e_element: u32,
-    e_hidden: u32,
-    e_internal: u32,
-    e_shortcut: u32,
-    e_weak: u32,
-    e_property: u32,
-}
-
-impl Types {
-    fn of(g: &Graph) -> Types {
-        let l = &g.layout;
-        Types {
-            hidden: l.node_type_id("hidden"),
-            array: l.node_type_id("array"),
-            object: l.node_type_id("object"),
-            native: l.node_type_id("native"),
-            code: l.node_type_id("code"),
-            closure: l.node_type_id("closure"),
-            regexp: l.node_type_id("regexp"),
-            synthetic: l.node_type_id("synthetic"),
-            e_element: l.edge_type_id("element"),
-            e_hidden: l.edge_type_id("hidden"),
-            e_internal: l.edge_type_id("internal"),
-            e_shortcut: l.edge_type_id("shortcut"),
-            e_weak: l.edge_type_id("weak"),
-            e_property: l.edge_type_id("property"),
-        }
-    }
 }
 
 /// A class id and the constructor location (script, line, column) that splits it.

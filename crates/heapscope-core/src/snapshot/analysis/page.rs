@@ -2,7 +2,8 @@
 //! without weak edges. An edge from outside the page into it does not
 //! retain (see `essential`).
 
-use super::{Bits, Types};
+use super::bits::Bits;
+use super::types::Types;
 use crate::snapshot::Graph;
 /// Nodes reachable from the root's user roots (shortcut edges, and element
 /// edges to "(Document DOM trees)") without weak edges.

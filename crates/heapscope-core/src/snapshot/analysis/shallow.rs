@@ -3,7 +3,7 @@
 //! object, unless the snapshot has no user roots.
 
 use super::page::is_user_root;
-use super::Types;
+use super::types::Types;
 use crate::snapshot::Graph;
 /// Self sizes after moving single-owner hidden/array nodes' sizes to their owner.
 pub(super) fn shallow_sizes(g: &Graph, t: &Types) -> Vec<u32> {
