@@ -130,7 +130,10 @@ function buildHeapdump(t) {
   fs.cpSync(npmPackage('heapdump@0.3.15'), dir, { recursive: true });
   const deps = spawnSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock'], { cwd: dir, encoding: 'utf8' });
   assert.equal(deps.status, 0, deps.stderr);
-  const build = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${headers}`], { cwd: dir, encoding: 'utf8' });
+  // Under `npm test` the environment carries npm's own nodedir (npm_config_nodedir),
+  // which node-gyp prefers to the flag: this Node's headers go in both.
+  const env = { ...process.env, npm_config_nodedir: headers };
+  const build = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${headers}`], { cwd: dir, encoding: 'utf8', env });
   if (build.status !== 0) return { dir: null, why: build.stderr.slice(-2000) };
   return { dir };
 }
