@@ -21,15 +21,21 @@ function parseSize(name, value) {
   throw invalidArg(name, 'a positive number of bytes or a size such as "512MB"', value);
 }
 
+/**
+ * Bytes as people read them: `512 B`, `1.5 MB`, binary units. The one rule
+ * for sizes heapscope prints: the CLI and the report pages (whose script
+ * carries this function's own source) use it.
+ */
 function formatSize(bytes) {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
+  let value = Math.abs(bytes);
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit += 1;
   }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+  const text = unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+  return bytes < 0 ? `-${text}` : text;
 }
 
 module.exports = { parseSize, formatSize };

@@ -9,6 +9,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { invalidArg } = require('../errors');
+const { formatSize } = require('../units');
 
 const { version } = require('../../package.json');
 
@@ -16,7 +17,8 @@ const { version } = require('../../package.json');
 let assets;
 const pageAssets = () =>
   (assets ??= {
-    script: fs.readFileSync(path.join(__dirname, 'page.js'), 'utf8'),
+    // The page formats sizes with the CLI's own function, carried as source.
+    script: `${formatSize}\n${fs.readFileSync(path.join(__dirname, 'page.js'), 'utf8')}`,
     style: fs.readFileSync(path.join(__dirname, 'page.css'), 'utf8'),
   });
 

@@ -6,19 +6,8 @@
   'use strict';
 
   const SVG = 'http://www.w3.org/2000/svg';
-  const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
-
-  /** Bytes as people read them: the same rule as the CLI. */
-  function size(bytes) {
-    let value = Math.abs(bytes);
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-      value /= 1024;
-      unit += 1;
-    }
-    const text = unit === 0 ? `${value} ${UNITS[0]}` : `${value.toFixed(1)} ${UNITS[unit]}`;
-    return bytes < 0 ? `-${text}` : text;
-  }
+  /** Bytes as people read them: lib/units.js' formatSize, whose source comes before this script. */
+  const size = formatSize; // eslint-disable-line no-undef
   const count = (n) => n.toLocaleString('en-US');
   const signed = (n, format) => (n > 0 ? `+${format(n)}` : n < 0 ? `-${format(-n)}` : '0');
 

@@ -204,8 +204,11 @@ impl Graph {
         }
         let mut first_edge = nodes.first_edge;
         first_edge.push(edge_count as u32);
-        let element = layout.edge_type_id("element") as u8;
-        let hidden = layout.edge_type_id("hidden") as u8;
+        // A snapshot without such a type gets a kind no edge of its data has:
+        // meta lists at most 255 types (see parse), so their ids fit in a u8
+        // and 255 is at most DevTools' own "invisible", added after them.
+        let kind = |name: &str| u8::try_from(layout.edge_type_id(name)).unwrap_or(u8::MAX);
+        let (element, hidden) = (kind("element"), kind("hidden"));
         let mut targets = EdgeTargets::new(edges.to, edges.kind, layout.edge_types.len(), node_count);
         let names = Names { string_count, element, hidden };
         let checked = match nf {
