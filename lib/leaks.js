@@ -4,123 +4,126 @@
 // classes, sizes, the largest objects by path), never as whole graphs.
 
 const path = require('node:path');
+const { binding } = require('./native');
 const { analysisError, invalidArg, systemError } = require('./errors');
+const { snapshotRequest } = require('./request');
 
-module.exports = function leaks(binding, { snapshotRequest }) {
-  function checkFile(name, file) {
-    if (typeof file !== 'string' || file === '') throw invalidArg(name, 'a path', file);
-    return path.resolve(file);
+function checkFile(name, file) {
+  if (typeof file !== 'string' || file === '') throw invalidArg(name, 'a path', file);
+  return path.resolve(file);
+}
+
+function leakOptions(options = {}) {
+  if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
+  const { minGrowth, limit } = options;
+  if (minGrowth !== undefined && !(typeof minGrowth === 'number' && minGrowth >= 0)) {
+    throw invalidArg('minGrowth', 'a number of bytes', minGrowth);
   }
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw invalidArg('limit', 'a positive integer', limit);
+  return { minGrowth, limit };
+}
 
-  function leakOptions(options = {}) {
+function checkForce(force) {
+  if (force !== undefined && typeof force !== 'boolean') throw invalidArg('force', 'a boolean', force);
+}
+
+function unwrap(outcome, what) {
+  if (outcome.error) throw analysisError('compare', what, outcome.error);
+  return outcome;
+}
+
+/**
+ * Two snapshot files of one process: objects added and removed per class
+ * (DevTools' Comparison view), and the new objects still alive grouped by
+ * the retainer path they hang from.
+ */
+async function diff(before, after, options = {}) {
+  const files = [checkFile('before', before), checkFile('after', after)];
+  if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
+  const { force = false } = options;
+  checkForce(force);
+  return { ...unwrap(await binding.diffFiles(...files, force), 'snapshots').diff, files };
+}
+
+/**
+ * memlab's three snapshots: objects allocated between baseline and target
+ * that are still alive in final, and what grew along the way, clustered by
+ * the retainer path that holds them. `target` is optional.
+ */
+async function findLeaks({ baseline, target, final: last, force = false, ...options } = {}) {
+  const files = [checkFile('baseline', baseline)];
+  if (target !== undefined) files.push(checkFile('target', target));
+  files.push(checkFile('final', last));
+  checkForce(force);
+  const report = unwrap(await binding.findLeaksInFiles(files, { ...leakOptions(options), force }), 'snapshots').report;
+  return { ...report, files };
+}
+
+/** Points marked in this process; each mark is a snapshot reduced to a digest as it streams. */
+class Session {
+  #marks = [];
+  #request;
+  #write;
+
+  constructor(options = {}) {
     if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
-    const { minGrowth, limit } = options;
-    if (minGrowth !== undefined && !(typeof minGrowth === 'number' && minGrowth >= 0)) {
-      throw invalidArg('minGrowth', 'a number of bytes', minGrowth);
-    }
-    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw invalidArg('limit', 'a positive integer', limit);
-    return { minGrowth, limit };
+    const { write = false, ...rest } = options;
+    if (typeof write !== 'boolean') throw invalidArg('write', 'a boolean', write);
+    this.#request = snapshotRequest(rest);
+    this.#write = write;
   }
 
-  function checkForce(force) {
-    if (force !== undefined && typeof force !== 'boolean') throw invalidArg('force', 'a boolean', force);
+  get marks() {
+    return this.#marks.map(({ name, at, path: file, nodeCount, totalSize }) => ({ name, at, path: file, nodeCount, totalSize }));
   }
 
-  function unwrap(outcome, what) {
-    if (outcome.error) throw analysisError('compare', what, outcome.error);
-    return outcome;
+  async #take(baseline, target, options) {
+    const { snapshot, outcome } = await binding.takeSnapshotCompared(this.#request, this.#write, baseline, target, options);
+    if (!snapshot.ok) throw systemError('heapscope: snapshot not taken: ', snapshot.error);
+    return { snapshot, outcome: unwrap(outcome, 'the snapshot stream') };
+  }
+
+  /** Takes a snapshot and keeps its digest under `name` ('baseline', 'target', …). */
+  async mark(name = `mark${this.#marks.length + 1}`) {
+    if (typeof name !== 'string') throw invalidArg('name', 'a string', name);
+    const { snapshot, outcome } = await this.#take(undefined, undefined, {});
+    const digest = outcome.digest;
+    const mark = { name, at: Date.now(), path: snapshot.path || null, digest, nodeCount: digest.nodeCount, totalSize: digest.totalSize };
+    this.#marks.push(mark);
+    return { name, at: mark.at, path: mark.path, nodeCount: mark.nodeCount, totalSize: mark.totalSize };
   }
 
   /**
-   * Two snapshot files of one process: objects added and removed per class
-   * (DevTools' Comparison view), and the new objects still alive grouped by
-   * the retainer path they hang from.
+   * Objects added and removed per class between two marks. Marks keep no
+   * graph, so `newObjects` is null: leaks() groups them by path.
    */
-  async function diff(before, after, options = {}) {
-    const files = [checkFile('before', before), checkFile('after', after)];
-    if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
-    const { force = false } = options;
-    checkForce(force);
-    return { ...unwrap(await binding.diffFiles(...files, force), 'snapshots').diff, files };
+  diff(from, to) {
+    const find = (name) => {
+      const m = this.#marks.find((x) => x.name === name);
+      if (!m) throw invalidArg('mark', `one of ${this.#marks.map((x) => x.name).join(', ') || '(no marks yet)'}`, name);
+      return m;
+    };
+    const [a, b] = [find(from), find(to)];
+    return { classes: binding.diffDigests(a.digest, b.digest), newObjects: null, totalSizes: [a.totalSize, b.totalSize] };
   }
 
   /**
-   * memlab's three snapshots: objects allocated between baseline and target
-   * that are still alive in final, and what grew along the way, clustered by
-   * the retainer path that holds them. `target` is optional.
+   * Takes the final snapshot now and reports what grew since the first mark
+   * (the baseline), using the second mark as the target when there is one.
    */
-  async function findLeaks({ baseline, target, final: last, force = false, ...options } = {}) {
-    const files = [checkFile('baseline', baseline)];
-    if (target !== undefined) files.push(checkFile('target', target));
-    files.push(checkFile('final', last));
-    checkForce(force);
-    const report = unwrap(await binding.findLeaksInFiles(files, { ...leakOptions(options), force }), 'snapshots').report;
-    return { ...report, files };
+  async leaks(options = {}) {
+    if (this.#marks.length === 0) throw new Error('heapscope: mark a baseline before asking for leaks');
+    const [baseline, target] = this.#marks;
+    const { outcome } = await this.#take(baseline.digest, target && target.digest, leakOptions(options));
+    const now = Date.now();
+    const minutes = (now - baseline.at) / 60000;
+    const report = outcome.report;
+    for (const s of report.suspects) s.growthPerMinute = minutes > 0 ? s.growth / minutes : null;
+    return { ...report, marks: [...this.marks, { name: 'final', at: now }] };
   }
+}
 
-  /** Points marked in this process; each mark is a snapshot reduced to a digest as it streams. */
-  class Session {
-    #marks = [];
-    #request;
-    #write;
+/** A new Session: `session(options)` reads as the other calls do. */
+const session = (options) => new Session(options);
 
-    constructor(options = {}) {
-      if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
-      const { write = false, ...rest } = options;
-      if (typeof write !== 'boolean') throw invalidArg('write', 'a boolean', write);
-      this.#request = snapshotRequest(rest);
-      this.#write = write;
-    }
-
-    get marks() {
-      return this.#marks.map(({ name, at, path: file, nodeCount, totalSize }) => ({ name, at, path: file, nodeCount, totalSize }));
-    }
-
-    async #take(baseline, target, options) {
-      const { snapshot, outcome } = await binding.takeSnapshotCompared(this.#request, this.#write, baseline, target, options);
-      if (!snapshot.ok) throw systemError('heapscope: snapshot not taken: ', snapshot.error);
-      return { snapshot, outcome: unwrap(outcome, 'the snapshot stream') };
-    }
-
-    /** Takes a snapshot and keeps its digest under `name` ('baseline', 'target', …). */
-    async mark(name = `mark${this.#marks.length + 1}`) {
-      if (typeof name !== 'string') throw invalidArg('name', 'a string', name);
-      const { snapshot, outcome } = await this.#take(undefined, undefined, {});
-      const digest = outcome.digest;
-      const mark = { name, at: Date.now(), path: snapshot.path || null, digest, nodeCount: digest.nodeCount, totalSize: digest.totalSize };
-      this.#marks.push(mark);
-      return { name, at: mark.at, path: mark.path, nodeCount: mark.nodeCount, totalSize: mark.totalSize };
-    }
-
-    /**
-     * Objects added and removed per class between two marks. Marks keep no
-     * graph, so `newObjects` is null: leaks() groups them by path.
-     */
-    diff(from, to) {
-      const find = (name) => {
-        const m = this.#marks.find((x) => x.name === name);
-        if (!m) throw invalidArg('mark', `one of ${this.#marks.map((x) => x.name).join(', ') || '(no marks yet)'}`, name);
-        return m;
-      };
-      const [a, b] = [find(from), find(to)];
-      return { classes: binding.diffDigests(a.digest, b.digest), newObjects: null, totalSizes: [a.totalSize, b.totalSize] };
-    }
-
-    /**
-     * Takes the final snapshot now and reports what grew since the first mark
-     * (the baseline), using the second mark as the target when there is one.
-     */
-    async leaks(options = {}) {
-      if (this.#marks.length === 0) throw new Error('heapscope: mark a baseline before asking for leaks');
-      const [baseline, target] = this.#marks;
-      const { outcome } = await this.#take(baseline.digest, target && target.digest, leakOptions(options));
-      const now = Date.now();
-      const minutes = (now - baseline.at) / 60000;
-      const report = outcome.report;
-      for (const s of report.suspects) s.growthPerMinute = minutes > 0 ? s.growth / minutes : null;
-      return { ...report, marks: [...this.marks, { name: 'final', at: now }] };
-    }
-  }
-
-  return { diff, findLeaks, session: (options) => new Session(options), Session };
-};
+module.exports = { diff, findLeaks, session, Session };

@@ -7,9 +7,11 @@
 
 const { EventEmitter } = require('node:events');
 const { isMainThread } = require('node:worker_threads');
+const { binding } = require('./native');
 const { invalidArg } = require('./errors');
 const { parseSize } = require('./units');
 const { watchers, dispatch } = require('./events');
+const { snapshotRequest, positive, retention } = require('./request');
 
 /**
  * Defaults, chosen for production. `memoryFactor` is measured: a snapshot
@@ -29,95 +31,75 @@ function ratio(name, value) {
   return value;
 }
 
-function positive(name, value, fallback, { integer = false, zero = false } = {}) {
-  if (value === undefined) return fallback;
-  const ok = typeof value === 'number' && Number.isFinite(value) && (zero ? value >= 0 : value > 0) && (!integer || Number.isInteger(value));
-  if (!ok) throw invalidArg(name, `a ${zero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}`, value);
-  return value;
+class Watcher extends EventEmitter {
+  constructor(info, options) {
+    super();
+    /** Native id. */
+    this.id = info.id;
+    /** Each threshold as understood: metric, limit in bytes, active or why not. */
+    this.thresholds = info.thresholds.map((t) => ({
+      metric: t.metric,
+      limit: t.limit ?? null,
+      ratio: t.ratio ?? null,
+      active: t.active,
+      note: t.note ?? null,
+    }));
+    this.heapLimit = info.heapLimit;
+    this.containerLimit = info.containerLimit ?? null;
+    this.nearHeapLimit = options.nearHeapLimit;
+    /** Temporary files of writers that died, removed from the directory when this watcher started. */
+    this.reclaimed = info.reclaimed;
+    /** Snapshots this watcher has written. */
+    this.snapshots = 0;
+    this.stopped = false;
+  }
+
+  /** Stops every check of this watcher; a snapshot already running still completes. */
+  stop() {
+    if (this.stopped) return;
+    this.stopped = true;
+    watchers.delete(this.id);
+    binding.unwatch(this.id);
+  }
 }
 
-/** `retain: { files, bytes }` → the native fields. */
-function retention(retain) {
-  if (retain === undefined) return {};
-  if (retain === null || typeof retain !== 'object') throw invalidArg('retain', 'an object such as { files: 5, bytes: "2GB" }', retain);
-  return {
-    retainFiles: retain.files === undefined ? undefined : positive('retain.files', retain.files, undefined, { integer: true }),
-    retainBytes: retain.bytes === undefined ? undefined : parseSize('retain.bytes', retain.bytes),
+function watch(options) {
+  if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
+  const heapUsed = options.heapUsed === undefined ? undefined : parseSize('heapUsed', options.heapUsed);
+  const rss = options.rss === undefined ? undefined : parseSize('rss', options.rss);
+  const heapLimitRatio = ratio('heapLimitRatio', options.heapLimitRatio);
+  const containerLimitRatio = ratio('containerLimitRatio', options.containerLimitRatio);
+  let nearHeapLimit = 0;
+  if (options.nearHeapLimit === true) nearHeapLimit = 1;
+  else if (options.nearHeapLimit !== undefined && options.nearHeapLimit !== false) {
+    nearHeapLimit = positive('nearHeapLimit', options.nearHeapLimit, 0, { integer: true });
+  }
+  if ([heapUsed, rss, heapLimitRatio, containerLimitRatio].every((t) => t === undefined) && !nearHeapLimit) {
+    const err = new TypeError(
+      'heapscope.watch() needs at least one of heapUsed, rss, heapLimitRatio, containerLimitRatio or nearHeapLimit',
+    );
+    err.code = 'ERR_MISSING_OPTION';
+    throw err;
+  }
+  if (options.quiet !== undefined && typeof options.quiet !== 'boolean') throw invalidArg('quiet', 'a boolean', options.quiet);
+  const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip });
+  const settings = {
+    dump: { request, quiet: options.quiet === true, ...retention(options.retain) },
+    heapUsed,
+    rss,
+    heapLimitRatio,
+    containerLimitRatio,
+    rearmRatio: ratio('rearmRatio', options.rearmRatio) ?? DEFAULTS.rearmRatio,
+    cooldownMs: positive('cooldownMs', options.cooldownMs, DEFAULTS.cooldownMs, { zero: true }),
+    maxSnapshots: positive('maxSnapshots', options.maxSnapshots, DEFAULTS.maxSnapshots, { integer: true }),
+    intervalMs: positive('intervalMs', options.intervalMs, DEFAULTS.intervalMs),
+    memoryFactor: positive('memoryFactor', options.memoryFactor, DEFAULTS.memoryFactor),
+    nearHeapLimit,
   };
+  const info = binding.watch(settings, isMainThread, dispatch);
+  const watcher = new Watcher(info, { nearHeapLimit });
+  watchers.set(watcher.id, watcher);
+  return watcher;
 }
 
-module.exports = function watchApi(binding, { snapshotRequest }) {
-
-  class Watcher extends EventEmitter {
-    constructor(info, options) {
-      super();
-      /** Native id. */
-      this.id = info.id;
-      /** Each threshold as understood: metric, limit in bytes, active or why not. */
-      this.thresholds = info.thresholds.map((t) => ({
-        metric: t.metric,
-        limit: t.limit ?? null,
-        ratio: t.ratio ?? null,
-        active: t.active,
-        note: t.note ?? null,
-      }));
-      this.heapLimit = info.heapLimit;
-      this.containerLimit = info.containerLimit ?? null;
-      this.nearHeapLimit = options.nearHeapLimit;
-      /** Temporary files of writers that died, removed from the directory when this watcher started. */
-      this.reclaimed = info.reclaimed;
-      /** Snapshots this watcher has written. */
-      this.snapshots = 0;
-      this.stopped = false;
-    }
-
-    /** Stops every check of this watcher; a snapshot already running still completes. */
-    stop() {
-      if (this.stopped) return;
-      this.stopped = true;
-      watchers.delete(this.id);
-      binding.unwatch(this.id);
-    }
-  }
-
-  function watch(options) {
-    if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
-    const heapUsed = options.heapUsed === undefined ? undefined : parseSize('heapUsed', options.heapUsed);
-    const rss = options.rss === undefined ? undefined : parseSize('rss', options.rss);
-    const heapLimitRatio = ratio('heapLimitRatio', options.heapLimitRatio);
-    const containerLimitRatio = ratio('containerLimitRatio', options.containerLimitRatio);
-    let nearHeapLimit = 0;
-    if (options.nearHeapLimit === true) nearHeapLimit = 1;
-    else if (options.nearHeapLimit !== undefined && options.nearHeapLimit !== false) {
-      nearHeapLimit = positive('nearHeapLimit', options.nearHeapLimit, 0, { integer: true });
-    }
-    if ([heapUsed, rss, heapLimitRatio, containerLimitRatio].every((t) => t === undefined) && !nearHeapLimit) {
-      const err = new TypeError(
-        'heapscope.watch() needs at least one of heapUsed, rss, heapLimitRatio, containerLimitRatio or nearHeapLimit',
-      );
-      err.code = 'ERR_MISSING_OPTION';
-      throw err;
-    }
-    if (options.quiet !== undefined && typeof options.quiet !== 'boolean') throw invalidArg('quiet', 'a boolean', options.quiet);
-    const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip });
-    const settings = {
-      dump: { request, quiet: options.quiet === true, ...retention(options.retain) },
-      heapUsed,
-      rss,
-      heapLimitRatio,
-      containerLimitRatio,
-      rearmRatio: ratio('rearmRatio', options.rearmRatio) ?? DEFAULTS.rearmRatio,
-      cooldownMs: positive('cooldownMs', options.cooldownMs, DEFAULTS.cooldownMs, { zero: true }),
-      maxSnapshots: positive('maxSnapshots', options.maxSnapshots, DEFAULTS.maxSnapshots, { integer: true }),
-      intervalMs: positive('intervalMs', options.intervalMs, DEFAULTS.intervalMs),
-      memoryFactor: positive('memoryFactor', options.memoryFactor, DEFAULTS.memoryFactor),
-      nearHeapLimit,
-    };
-    const info = binding.watch(settings, isMainThread, dispatch);
-    const watcher = new Watcher(info, { nearHeapLimit });
-    watchers.set(watcher.id, watcher);
-    return watcher;
-  }
-
-  return { watch, retention, DEFAULTS };
-};
+module.exports = { watch, Watcher, DEFAULTS };

@@ -1,0 +1,70 @@
+'use strict';
+// Options as the native side takes them: every public call that writes a
+// snapshot checks its options here, and each check throws Node's
+// ERR_INVALID_ARG_* errors naming the option.
+
+const { threadId } = require('node:worker_threads');
+const { invalidArg } = require('./errors');
+const { parseSize } = require('./units');
+
+/** `{ dir, filename, gzip, exposeInternals, exposeNumericValues }` → a native snapshot request. */
+function snapshotRequest(options) {
+  if (options === undefined) options = {};
+  // As Node's own v8.writeHeapSnapshot(): null and arrays are not options.
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArg('options', 'an object', options);
+  const { dir, filename, gzip, exposeInternals, exposeNumericValues } = options;
+  if (dir !== undefined && typeof dir !== 'string') throw invalidArg('dir', 'a string', dir);
+  if (filename !== undefined && typeof filename !== 'string') throw invalidArg('filename', 'a string', filename);
+  if (exposeInternals !== undefined && typeof exposeInternals !== 'boolean') {
+    throw invalidArg('exposeInternals', 'a boolean', exposeInternals);
+  }
+  if (exposeNumericValues !== undefined && typeof exposeNumericValues !== 'boolean') {
+    throw invalidArg('exposeNumericValues', 'a boolean', exposeNumericValues);
+  }
+  let level;
+  if (gzip === true) level = 1;
+  else if (typeof gzip === 'number' && Number.isInteger(gzip) && gzip >= 0 && gzip <= 9) level = gzip;
+  else if (gzip !== undefined && gzip !== false) throw invalidArg('gzip', 'a boolean or an integer from 0 to 9', gzip);
+  return {
+    dir: dir === undefined ? process.cwd() : dir,
+    filename,
+    gzip: level,
+    exposeInternals,
+    exposeNumericValues,
+    threadId,
+  };
+}
+
+/** `{ topClasses, topObjects, onProgress }` of analyze() and snapshot({ analyze: true }). */
+function summaryOptions(options) {
+  const { topClasses, topObjects, onProgress } = options;
+  for (const [name, value] of [['topClasses', topClasses], ['topObjects', topObjects]]) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+      throw invalidArg(name, 'a non-negative integer', value);
+    }
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw invalidArg('onProgress', 'a function', onProgress);
+  }
+  return { topClasses, topObjects, onProgress };
+}
+
+/** A number option: `fallback` when absent, else positive (or non-negative), and an integer when asked. */
+function positive(name, value, fallback, { integer = false, zero = false } = {}) {
+  if (value === undefined) return fallback;
+  const ok = typeof value === 'number' && Number.isFinite(value) && (zero ? value >= 0 : value > 0) && (!integer || Number.isInteger(value));
+  if (!ok) throw invalidArg(name, `a ${zero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}`, value);
+  return value;
+}
+
+/** `retain: { files, bytes }` of the signal and watch() → the native fields. */
+function retention(retain) {
+  if (retain === undefined) return {};
+  if (retain === null || typeof retain !== 'object') throw invalidArg('retain', 'an object such as { files: 5, bytes: "2GB" }', retain);
+  return {
+    retainFiles: retain.files === undefined ? undefined : positive('retain.files', retain.files, undefined, { integer: true }),
+    retainBytes: retain.bytes === undefined ? undefined : parseSize('retain.bytes', retain.bytes),
+  };
+}
+
+module.exports = { snapshotRequest, summaryOptions, positive, retention };
