@@ -63,7 +63,7 @@ pub struct ShimLoaded {
 /// cannot be used; a second call returns the shim already loaded.
 #[napi(catch_unwind)]
 pub fn load_shim(path: String, abi: u32) -> Result<ShimLoaded> {
-    let info = v8::load_shim(&path, abi).map_err(Error::from_reason)?;
+    let info = v8::load_shim(&path, abi).map_err(|e| Error::from_reason(e.to_string()))?;
     Ok(ShimLoaded { node_module_version: info.node_module_version, v8_version: info.v8_version })
 }
 
@@ -132,17 +132,17 @@ impl DumpOptions {
 
 /// The calling isolate's station, opened on first use. A worker's station is
 /// closed by an environment cleanup hook when the worker exits.
-fn station_for(env: &Env, main: bool, notify: Function<TriggerEvent, ()>) -> Result<&'static Station> {
+fn station_for(env: &Env, main: bool, notify: Function<TriggerEvent, ()>) -> Result<Arc<Station>> {
     let isolate = v8::Isolate::current().ok_or_else(|| Error::from_reason("no V8 isolate on this thread"))?;
     if let Some(station) = Station::current(isolate) {
         return Ok(station);
     }
     let tsfn = notify.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?;
     let uv_loop = env.get_uv_event_loop()?;
-    let station = Station::open(isolate, uv_loop.cast(), main, tsfn)
+    let station = Station::open(isolate, uv_loop.cast(), tsfn)
         .ok_or_else(|| Error::from_reason("could not create the libuv async handle"))?;
     if !main {
-        env.add_env_cleanup_hook(station, |station| station.close())?;
+        env.add_env_cleanup_hook(Arc::clone(&station), |station| station.close())?;
     }
     Ok(station)
 }
@@ -178,7 +178,7 @@ fn reclaim_where_armed(config: &DumpConfig) -> Vec<String> {
 }
 
 fn allowed_signal(signal: i32) -> Result<()> {
-    trigger::signal::allowed(signal).map_err(|m| Error::new(Status::InvalidArg, m))
+    trigger::signal::allowed(signal).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
 }
 
 fn arm_signal_for(signal: i32, target: trigger::signal::Target) -> Result<()> {
@@ -276,7 +276,7 @@ pub fn watch(env: Env, options: WatchOptions, main: bool, notify: Function<Trigg
         container_dir: plan.container_dir,
         near_limit: options.near_heap_limit,
     };
-    let watch = trigger::watch::Watch::start(id, station, settings).map_err(Error::from_reason)?;
+    let watch = trigger::watch::Watch::start(id, &station, settings).map_err(|e| Error::from_reason(e.to_string()))?;
     station.add_watcher(watch);
     Ok(WatchInfo {
         id,
@@ -304,7 +304,7 @@ pub fn unwatch(id: u32) -> Option<u32> {
 pub fn sample_gc(env: Env, callback: Function<trigger::gc_samples::GcSample, ()>) -> Result<u32> {
     let isolate = v8::Isolate::current().ok_or_else(|| Error::from_reason("no V8 isolate on this thread"))?;
     let sink = callback.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?;
-    let id = trigger::gc_samples::start(isolate, sink).map_err(Error::from_reason)?;
+    let id = trigger::gc_samples::start(isolate, sink).map_err(|e| Error::from_reason(e.to_string()))?;
     // A worker's isolate goes away with it: stop first (idempotent).
     env.add_env_cleanup_hook(id, move |id| {
         trigger::gc_samples::stop(id, isolate);
@@ -448,7 +448,7 @@ pub fn take_snapshot_analyzed(
 #[napi(catch_unwind)]
 pub fn snapshot_path(request: SnapshotRequest) -> Result<String> {
     let seq = next_seq();
-    let path = resolve_path(&request, seq).map_err(|m| Error::new(Status::InvalidArg, m))?;
+    let path = resolve_path(&request, seq).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
     Ok(path.to_string_lossy().into_owned())
 }
 
@@ -489,8 +489,8 @@ impl SnapshotFile {
         let gzip = request.gzip.is_some();
         let path = match resolve_path(&request, seq) {
             Ok(path) => path,
-            Err(message) => {
-                return SnapshotFile { path: PathBuf::new(), seq, gzip, state: Some(Err(bad_request(message))) }
+            Err(error) => {
+                return SnapshotFile { path: PathBuf::new(), seq, gzip, state: Some(Err(bad_request(error))) }
             }
         };
         let state = capture::Delivery::begin(&path, file_options(&request), None).map_err(|e| failure(&e));

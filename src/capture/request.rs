@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use heapscope_core::naming::{self, NameVars};
+use heapscope_core::naming::{self, NameVars, TemplateError};
 use heapscope_core::sink::FileOptions;
 use napi_derive::napi;
 
@@ -140,8 +140,9 @@ pub fn failure(error: &CaptureError) -> Failure {
     }
 }
 
-pub fn bad_request(message: String) -> Failure {
-    Failure { message, code: "ERR_INVALID_ARG_VALUE".into(), errno: 0, syscall: None, path: None }
+/// A file name template that does not expand: the caller's mistake.
+pub fn bad_request(error: TemplateError) -> Failure {
+    Failure { message: error.to_string(), code: "ERR_INVALID_ARG_VALUE".into(), errno: 0, syscall: None, path: None }
 }
 
 /// A capture under way, or the failure that stopped it before it began;
@@ -198,7 +199,7 @@ pub fn start_capture(
     let gzip = request.gzip.is_some();
     let path = match resolve_path(request, seq) {
         Ok(path) => path,
-        Err(message) => return Capture::of(PathBuf::new(), seq, gzip, Err(bad_request(message))),
+        Err(error) => return Capture::of(PathBuf::new(), seq, gzip, Err(bad_request(error))),
     };
     let pending = super::write_file(isolate, path.clone(), file_options(request), capture_options(request), feed);
     Capture::of(path, seq, gzip, Ok(pending))
@@ -219,7 +220,7 @@ pub fn capture_options(request: &SnapshotRequest) -> CaptureOptions {
     }
 }
 
-pub fn resolve_path(request: &SnapshotRequest, seq: u64) -> std::result::Result<PathBuf, String> {
+pub fn resolve_path(request: &SnapshotRequest, seq: u64) -> std::result::Result<PathBuf, TemplateError> {
     let now = SystemTime::now();
     if let Some(path) = &request.path {
         return Ok(PathBuf::from(path));
@@ -244,6 +245,6 @@ pub fn resolve_path(request: &SnapshotRequest, seq: u64) -> std::result::Result<
     };
     let template = request.filename.as_deref().unwrap_or(default);
     let vars = NameVars { pid: std::process::id(), tid: request.thread_id.unwrap_or(0), seq, time: now };
-    let name = naming::expand(template, &vars).map_err(|e| e.to_string())?;
+    let name = naming::expand(template, &vars)?;
     Ok(dir.join(name))
 }

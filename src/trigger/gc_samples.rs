@@ -16,6 +16,7 @@ use napi::Status;
 use napi_derive::napi;
 
 use super::station::lock;
+use super::ArmError;
 use crate::v8::{AfterFullGc, FullGcHook, Isolate};
 
 /// One full GC's figures, in bytes; `at` in ms since the epoch.
@@ -50,9 +51,9 @@ fn samplers() -> &'static Mutex<HashMap<u32, Arc<GcSampler>>> {
 static IDS: AtomicU32 = AtomicU32::new(0);
 
 /// Starts sampling the isolate's full GCs. Isolate thread only.
-pub fn start(isolate: Isolate, sink: SampleSink) -> Result<u32, String> {
+pub fn start(isolate: Isolate, sink: SampleSink) -> Result<u32, ArmError> {
     let sampler = Arc::new(GcSampler { isolate, sink, full_gcs: AtomicU32::new(0), hook: Mutex::new(None) });
-    let hook = isolate.on_full_gc(sampler.clone()).ok_or("could not register a GC callback")?;
+    let hook = isolate.on_full_gc(sampler.clone()).ok_or(ArmError::GcCallback)?;
     *lock(&sampler.hook) = Some(hook);
     let id = IDS.fetch_add(1, Ordering::Relaxed) + 1;
     lock(samplers()).insert(id, sampler);

@@ -14,12 +14,13 @@
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use heapscope_core::memory::{self, human, Cgroup};
 
 use super::event::{Crossing, Skipped};
 use super::station::{lock, log_line, DumpConfig, Request, Station, Trigger};
+use crate::v8::Isolate;
 
 /// The least a raised limit adds, when the young generation is tiny.
 const MIN_RAISE: usize = 16 << 20;
@@ -47,7 +48,9 @@ fn hub_for(isolate: *mut c_void) -> &'static Hub {
 }
 
 pub struct NearLimit {
-    station: &'static Station,
+    isolate: Isolate,
+    /// Weak, as a watcher's: a closed station has no near-limit snapshots.
+    station: Weak<Station>,
     watcher: u32,
     config: Arc<DumpConfig>,
     left: AtomicU32,
@@ -60,7 +63,7 @@ pub struct NearLimit {
 impl NearLimit {
     /// Registers the callback. Isolate thread only.
     pub fn install(
-        station: &'static Station,
+        station: &Arc<Station>,
         watcher: u32,
         config: Arc<DumpConfig>,
         count: u32,
@@ -68,7 +71,8 @@ impl NearLimit {
         cgroup: Option<Cgroup>,
     ) -> Arc<NearLimit> {
         let near = Arc::new(NearLimit {
-            station,
+            isolate: station.isolate,
+            station: Arc::downgrade(station),
             watcher,
             config,
             left: AtomicU32::new(count),
@@ -96,21 +100,22 @@ impl NearLimit {
         if !self.installed.swap(false, Ordering::AcqRel) {
             return;
         }
-        let hub = hub_for(self.station.isolate.as_ptr());
+        let hub = hub_for(self.isolate.as_ptr());
         let mut entries = lock(&hub.entries);
         entries.retain(|entry| !std::ptr::eq(Arc::as_ptr(entry), self));
         if entries.is_empty() {
             // SAFETY: isolate thread; 0 leaves the current limit as it is.
-            unsafe { self.station.isolate.remove_near_heap_limit(on_near_limit, 0) };
+            unsafe { self.isolate.remove_near_heap_limit(on_near_limit, 0) };
         }
     }
 
     fn run(&self, current: usize) -> usize {
-        let isolate = self.station.isolate;
+        let isolate = self.isolate;
         let new_limit = current.saturating_add(isolate.young_generation_size().max(MIN_RAISE));
         if self.in_callback.load(Ordering::Acquire) || crate::capture::capturing_on_this_thread() {
             return new_limit;
         }
+        let Some(station) = self.station.upgrade() else { return new_limit };
         let used = isolate.heap_statistics().used_heap_size;
         let needed = (used as f64 * self.memory_factor) as u64;
         let crossing = Crossing { metric: "heapLimit".into(), value: used as f64, limit: current as f64 };
@@ -132,14 +137,14 @@ impl NearLimit {
                     needed: Some(needed as f64),
                     available: Some(available.bytes as f64),
                 };
-                self.station.tell_skipped(self.watcher, crossing, skipped);
+                station.tell_skipped(self.watcher, crossing, skipped);
                 return new_limit;
             }
         }
         self.in_callback.store(true, Ordering::Release);
         // A triggered snapshot whose file is still being finished on another
         // thread keeps its claim; this one goes ahead regardless.
-        let claimed = self.station.claim();
+        let claimed = station.claim();
         let request = Request {
             trigger: Trigger::NearLimit,
             reason: format!("{} used of {}", human(used), human(current as u64)),
@@ -148,9 +153,9 @@ impl NearLimit {
             config: self.config.clone(),
         };
         let outcome = crate::capture::start_capture(isolate, &self.config.request, None).settle();
-        self.station.finish(&request, outcome);
+        station.finish(&request, outcome);
         if claimed {
-            self.station.release();
+            station.release();
         }
         if self.left.fetch_sub(1, Ordering::AcqRel) <= 1 {
             self.uninstall();

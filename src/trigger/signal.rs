@@ -15,12 +15,13 @@
 use std::ffi::c_int;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 
 use super::station::Station;
+use super::ArmError;
 
 /// Without a V8 shim, the signal is relayed to a JS function on a thread
 /// whose loop is free (heapscope's capture worker), which takes the snapshot
@@ -30,7 +31,7 @@ pub type Relay = ThreadsafeFunction<String, (), String, Status, false, true>;
 /// Who hears the signal.
 pub enum Target {
     /// The main isolate's station: a snapshot by interrupt, through the shim.
-    Station(&'static Station),
+    Station(Arc<Station>),
     Relay(Relay),
     /// Armed, while the relay's worker starts: a signal now is kept and
     /// handed to the relay once it is armed, rather than killing the process.
@@ -70,16 +71,15 @@ const USABLE: [(c_int, &str); 8] = [
     (libc::SIGVTALRM, "SIGVTALRM"),
 ];
 
-pub fn allowed(signum: c_int) -> Result<(), String> {
+/// Whether heapscope may take `signum` for snapshots.
+pub fn allowed(signum: c_int) -> Result<(), ArmError> {
     if signum == libc::SIGUSR1 {
-        return Err("SIGUSR1 belongs to Node's inspector (node --inspect, kill -USR1 starts it); use SIGUSR2".into());
+        return Err(ArmError::InspectorSignal);
     }
     if USABLE.iter().any(|&(usable, _)| usable == signum) {
         return Ok(());
     }
-    Err(format!(
-        "signal {signum} cannot be used for snapshots: it is fatal, uncatchable or means shutdown; use SIGUSR2"
-    ))
+    Err(ArmError::UnusableSignal(signum))
 }
 
 /// Installs the handler for `signum` and starts the signal thread, feeding

@@ -12,11 +12,18 @@
 //! There is one station per isolate: the main thread's lives as long as the
 //! process; a worker's is closed by an environment cleanup hook when the
 //! worker exits, which also stops every watcher armed in it.
+//!
+//! A station is reference-counted. Whoever can still call into it holds a
+//! count: the registry (until `close`), the libuv async handle (until it is
+//! closed), each queued V8 interrupt (until its callback ran), a waiter
+//! thread finishing a file, and the signal thread. Watchers hold a `Weak`:
+//! they never keep a closed station alive, and a station never outlives a
+//! callback that may still run.
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use heapscope_core::retention::{self, Policy};
@@ -88,52 +95,46 @@ pub struct Station {
     pub isolate: Isolate,
     state: AtomicU8,
     request: Mutex<Option<Request>>,
-    /// Interrupts requested whose callback has not run yet: the station's
-    /// memory may only be freed when none can still arrive.
-    interrupts: AtomicUsize,
     closed: AtomicBool,
-    /// The main isolate's station is never freed (the signal thread holds it).
-    main: bool,
     wakeup: Mutex<Option<AsyncWakeup>>,
     signal_config: Mutex<Option<Arc<DumpConfig>>>,
     watchers: Mutex<Vec<Arc<dyn Watcher>>>,
     notify: Notify,
 }
 
-/// Stations by isolate address.
-static STATIONS: Mutex<Vec<(usize, &'static Station)>> = Mutex::new(Vec::new());
+/// Open stations by isolate address.
+static STATIONS: Mutex<Vec<(usize, Arc<Station>)>> = Mutex::new(Vec::new());
 
 impl Station {
-    /// The calling thread's station, if one was opened.
-    pub fn current(isolate: Isolate) -> Option<&'static Station> {
-        lock(&STATIONS).iter().find(|(key, _)| *key == isolate.as_ptr() as usize).map(|(_, s)| *s)
+    /// The calling thread's station, if one is open.
+    pub fn current(isolate: Isolate) -> Option<Arc<Station>> {
+        lock(&STATIONS).iter().find(|(key, _)| *key == isolate.as_ptr() as usize).map(|(_, s)| Arc::clone(s))
     }
 
     /// Opens the station of the calling thread's isolate. Isolate thread only.
-    pub fn open(isolate: Isolate, uv_loop: *mut c_void, main: bool, notify: Notify) -> Option<&'static Station> {
-        let station: &'static Station = Box::leak(Box::new(Station {
+    pub fn open(isolate: Isolate, uv_loop: *mut c_void, notify: Notify) -> Option<Arc<Station>> {
+        let station = Arc::new(Station {
             isolate,
             state: AtomicU8::new(IDLE),
             request: Mutex::new(None),
-            interrupts: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
-            main,
             wakeup: Mutex::new(None),
             signal_config: Mutex::new(None),
             watchers: Mutex::new(Vec::new()),
             notify,
-        }));
-        // SAFETY: we are on the loop's thread (callers' contract); the station
-        // outlives the handle (closed in `close` before any free); `on_async`
-        // catches panics.
-        let wakeup = unsafe { AsyncWakeup::new(uv_loop, on_async, station as *const Station as *mut c_void) };
+        });
+        // The async handle's count, given back in `close` (or below).
+        let data = Arc::into_raw(Arc::clone(&station)) as *mut c_void;
+        // SAFETY: we are on the loop's thread (callers' contract); `data`
+        // holds a count until the handle is closed; `on_async` catches panics.
+        let wakeup = unsafe { AsyncWakeup::new(uv_loop, on_async, data) };
         let Some(wakeup) = wakeup else {
-            // SAFETY: nothing else has seen the station yet.
-            drop(unsafe { Box::from_raw(station as *const Station as *mut Station) });
+            // SAFETY: the count taken for the handle, which does not exist.
+            unsafe { Arc::decrement_strong_count(data as *const Station) };
             return None;
         };
         *lock(&station.wakeup) = Some(wakeup);
-        lock(&STATIONS).push((isolate.as_ptr() as usize, station));
+        lock(&STATIONS).push((isolate.as_ptr() as usize, Arc::clone(&station)));
         Some(station)
     }
 
@@ -178,7 +179,7 @@ impl Station {
     }
 
     /// The signal thread's request, with the configuration set by `armSignal`.
-    pub fn request_signal(&'static self, signal_name: &str) -> bool {
+    pub fn request_signal(self: &Arc<Self>, signal_name: &str) -> bool {
         let Some(config) = lock(&self.signal_config).clone() else { return false };
         self.request(Request {
             trigger: Trigger::Signal,
@@ -191,7 +192,7 @@ impl Station {
 
     /// Asks for a snapshot; any thread. `false` when one is already requested
     /// or running (the request is coalesced into it) or the station is closed.
-    pub fn request(&'static self, request: Request) -> bool {
+    pub fn request(self: &Arc<Self>, request: Request) -> bool {
         if self.closed.load(Ordering::Acquire) {
             return false;
         }
@@ -199,12 +200,13 @@ impl Station {
             return false;
         }
         *lock(&self.request) = Some(request);
-        let data = self as *const Station as *mut c_void;
-        self.interrupts.fetch_add(1, Ordering::AcqRel);
-        // SAFETY: the station stays allocated while `interrupts` > 0;
-        // `on_interrupt` catches panics.
+        // The interrupt's count, given back by `on_interrupt` (or below).
+        let data = Arc::into_raw(Arc::clone(self)) as *mut c_void;
+        // SAFETY: `data` holds a count until the callback ran; `on_interrupt`
+        // catches panics.
         if !unsafe { self.isolate.request_interrupt(on_interrupt, data) } {
-            self.interrupts.fetch_sub(1, Ordering::AcqRel);
+            // SAFETY: not queued, so the callback will never give it back.
+            unsafe { Arc::decrement_strong_count(data as *const Station) };
         }
         if let Some(wakeup) = lock(&self.wakeup).as_ref() {
             wakeup.send();
@@ -234,7 +236,7 @@ impl Station {
     }
 
     /// Takes the requested snapshot, if still requested. Isolate thread only.
-    fn run(&'static self) {
+    fn run(self: &Arc<Self>) {
         if self.closed.load(Ordering::Acquire) {
             return;
         }
@@ -250,8 +252,9 @@ impl Station {
             self.finish(&request, capture.settle());
             return;
         }
+        let station = Arc::clone(self);
         let spawned = std::thread::Builder::new().name("heapscope-waiter".into()).spawn(move || {
-            self.finish(&request, capture.settle());
+            station.finish(&request, capture.settle());
         });
         if spawned.is_err() {
             // No thread to wait on: the write was abandoned with the closure.
@@ -270,9 +273,10 @@ impl Station {
     }
 
     /// Closes the station of an isolate that is going away (a worker's exit):
-    /// stops its watchers, closes its async handle, and frees it unless an
-    /// interrupt could still arrive. Isolate thread (environment cleanup).
-    pub fn close(&'static self) {
+    /// stops its watchers and closes its async handle. Its memory goes with
+    /// the last count (a queued interrupt, a waiter thread). Isolate thread
+    /// (environment cleanup).
+    pub fn close(self: &Arc<Self>) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -282,15 +286,12 @@ impl Station {
         if let Some(wakeup) = lock(&self.wakeup).take() {
             // SAFETY: environment cleanup runs on the loop's thread, once.
             unsafe { wakeup.close() };
+            // SAFETY: the handle's count from `open`: once closed, libuv
+            // calls `on_async` no more (a closing handle leaves the loop's
+            // async queue), so nothing uses that count.
+            unsafe { Arc::decrement_strong_count(Arc::as_ptr(self)) };
         }
-        lock(&STATIONS).retain(|(_, s)| !std::ptr::eq(*s, self));
-        let idle = self.state.load(Ordering::Acquire) != RUNNING;
-        if !self.main && idle && self.interrupts.load(Ordering::Acquire) == 0 {
-            // SAFETY: leaked by `open`; no longer in STATIONS, its async handle
-            // is closing (libuv holds no pointer to us, only to its own
-            // memory), no interrupt is queued and no snapshot is running.
-            drop(unsafe { Box::from_raw(self as *const Station as *mut Station) });
-        }
+        lock(&STATIONS).retain(|(_, s)| !Arc::ptr_eq(s, self));
     }
 }
 
@@ -358,15 +359,18 @@ pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 unsafe extern "C" fn on_interrupt(_isolate: *mut c_void, data: *mut c_void) {
-    // SAFETY: `data` is a station kept allocated while this interrupt is counted.
-    let station: &'static Station = unsafe { &*(data as *const Station) };
+    // SAFETY: `data` is the count `request` took for this interrupt; V8 runs
+    // each interrupt once, so it is taken back once, here.
+    let station = unsafe { Arc::from_raw(data as *const Station) };
     let _ = catch_unwind(AssertUnwindSafe(|| station.run()));
-    station.interrupts.fetch_sub(1, Ordering::AcqRel);
 }
 
 unsafe extern "C" fn on_async(data: *mut c_void) {
-    // SAFETY: `data` is the station given in `open`; the handle is closed
-    // before the station is freed.
-    let station: &'static Station = unsafe { &*(data as *const Station) };
+    // SAFETY: `data` is the handle's count from `open`, alive while the handle
+    // is open, which it is while libuv calls this. A count of our own for the call.
+    let station = unsafe {
+        Arc::increment_strong_count(data as *const Station);
+        Arc::from_raw(data as *const Station)
+    };
     let _ = catch_unwind(AssertUnwindSafe(|| station.run()));
 }

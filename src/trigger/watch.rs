@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,8 @@ use heapscope_core::memory::{self, human, Cgroup, CgroupVersion};
 use super::event::{Crossing, Skipped, ThresholdInfo};
 use super::near_limit::NearLimit;
 use super::station::{lock, log_line, DumpConfig, Request, Station, Trigger, Watcher};
-use crate::v8::{AfterFullGc, FullGcHook};
+use super::ArmError;
+use crate::v8::{AfterFullGc, FullGcHook, Isolate};
 
 /// A watcher's settings, resolved to bytes.
 pub struct WatchSettings {
@@ -115,7 +116,9 @@ pub fn plan(asked: &Asked, heap_limit: u64, cgroup: Option<&Cgroup>) -> Plan {
 
 pub struct Watch {
     pub id: u32,
-    station: &'static Station,
+    isolate: Isolate,
+    /// Weak: a closed station stops its watchers; they never keep it alive.
+    station: Weak<Station>,
     config: Arc<DumpConfig>,
     gate: Mutex<Gate>,
     memory_factor: f64,
@@ -131,11 +134,12 @@ pub struct Watch {
 
 impl Watch {
     /// Starts watching. Isolate thread only.
-    pub fn start(id: u32, station: &'static Station, settings: WatchSettings) -> Result<Arc<Watch>, String> {
+    pub fn start(id: u32, station: &Arc<Station>, settings: WatchSettings) -> Result<Arc<Watch>, ArmError> {
         let isolate = station.isolate;
         let watch = Arc::new(Watch {
             id,
-            station,
+            isolate,
+            station: Arc::downgrade(station),
             config: settings.config.clone(),
             gate: Mutex::new(settings.gate),
             memory_factor: settings.memory_factor,
@@ -152,7 +156,7 @@ impl Watch {
         // preflight needs up to date.
         match isolate.on_full_gc(watch.clone()) {
             Some(hook) => *lock(&watch.gc) = Some(hook),
-            None => return Err("could not register a GC callback".into()),
+            None => return Err(ArmError::GcCallback),
         }
         let resident = lock(&watch.gate).thresholds().iter().any(|t| t.metric.is_resident());
         if resident {
@@ -161,7 +165,7 @@ impl Watch {
             let spawned = std::thread::Builder::new()
                 .name("heapscope-poller".into())
                 .spawn(move || poller.poll(interval))
-                .map_err(|e| format!("could not start the memory poller thread: {e}"));
+                .map_err(|source| ArmError::Thread { name: "memory poller", source });
             match spawned {
                 Ok(handle) => *lock(&watch.poller) = Some(handle),
                 Err(e) => {
@@ -255,7 +259,7 @@ impl Watch {
                     crossing: Some(Crossing { metric: metric.name().into(), value: value as f64, limit: limit as f64 }),
                     config: self.config.clone(),
                 };
-                if self.station.request(request) {
+                if self.station.upgrade().is_some_and(|station| station.request(request)) {
                     gate.fired(index);
                 }
             }
@@ -273,7 +277,8 @@ impl Watch {
         needed: Option<u64>,
         available: Option<u64>,
     ) {
-        self.station.tell_skipped(
+        let Some(station) = self.station.upgrade() else { return };
+        station.tell_skipped(
             self.id,
             Crossing { metric: metric.name().into(), value: value as f64, limit: limit as f64 },
             Skipped {
@@ -294,7 +299,7 @@ impl Watcher for Watch {
     /// Stops every callback and thread of this watcher. Isolate thread only.
     fn stop(&self) {
         if let Some(hook) = lock(&self.gc).take() {
-            self.station.isolate.remove_full_gc(hook);
+            self.isolate.remove_full_gc(hook);
         }
         *lock(&self.stopped) = true;
         self.wake.notify_all();
@@ -318,7 +323,7 @@ impl Watcher for Watch {
 
 impl AfterFullGc for Watch {
     fn after_full_gc(&self) {
-        let used = self.station.isolate.heap_statistics().used_heap_size;
+        let used = self.isolate.heap_statistics().used_heap_size;
         self.last_heap_used.store(used, Ordering::Relaxed);
         self.observe(Metric::HeapUsed, used);
         self.observe(Metric::HeapLimit, used);

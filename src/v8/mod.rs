@@ -85,25 +85,73 @@ pub struct ShimInfo {
     pub v8_version: String,
 }
 
+/// Why a shim file was refused; its message names the file.
+#[derive(Debug)]
+pub struct ShimError {
+    pub path: String,
+    pub problem: ShimProblem,
+}
+
+#[derive(Debug)]
+pub enum ShimProblem {
+    NulInPath,
+    /// `dlopen` failed, with `dlerror()`'s words (missing file, missing V8 symbol: a shim for another Node).
+    Open(String),
+    NotAShim,
+    /// The shim's table has another layout version than this addon's.
+    TableLayout {
+        addon: u32,
+    },
+    TableSize {
+        shim: u32,
+        addon: usize,
+    },
+    Abi {
+        shim: u32,
+        node: u32,
+    },
+}
+
+impl std::fmt::Display for ShimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = &self.path;
+        match &self.problem {
+            ShimProblem::NulInPath => write!(f, "{path}: the path holds a NUL byte"),
+            ShimProblem::Open(why) => write!(f, "{path}: {why}"),
+            ShimProblem::NotAShim => write!(f, "{path}: not a heapscope V8 shim (no heapscope_v8_shim symbol)"),
+            ShimProblem::TableLayout { addon } => {
+                write!(f, "{path}: the shim has another table layout than this addon (version {addon})")
+            }
+            ShimProblem::TableSize { shim, addon } => {
+                write!(f, "{path}: the shim's table is {shim} bytes, this addon needs {addon}")
+            }
+            ShimProblem::Abi { shim, node } => write!(f, "{path}: built for Node ABI {shim}, this Node is ABI {node}"),
+        }
+    }
+}
+
+impl std::error::Error for ShimError {}
+
 /// Loads the shim at `path`, built for Node ABI `expected_abi`, unless one is
 /// loaded already (then its figures are returned and `path` is not opened).
 /// Errors name the file and what was wrong with it.
-pub fn load_shim(path: &str, expected_abi: u32) -> Result<ShimInfo, String> {
+pub fn load_shim(path: &str, expected_abi: u32) -> Result<ShimInfo, ShimError> {
+    let refused = |problem| ShimError { path: path.to_string(), problem };
     if let Some(table) = shim() {
         return Ok(info(table));
     }
-    let c_path = CString::new(path).map_err(|_| format!("{path}: the path holds a NUL byte"))?;
+    let c_path = CString::new(path).map_err(|_| refused(ShimProblem::NulInPath))?;
     // SAFETY: dlopen takes a NUL-terminated path; RTLD_NOW makes a missing V8
     // symbol (a shim for another Node) fail here rather than at first call.
     // RTLD_LOCAL keeps the shim's own symbols out of the process' namespace.
     let handle = unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
     if handle.is_null() {
-        return Err(format!("{path}: {}", dl_error()));
+        return Err(refused(ShimProblem::Open(dl_error())));
     }
     // SAFETY: `handle` is a live dlopen handle and the name is NUL-terminated.
     let entry = unsafe { libc::dlsym(handle, c"heapscope_v8_shim".as_ptr()) };
     if entry.is_null() {
-        return Err(format!("{path}: not a heapscope V8 shim (no heapscope_v8_shim symbol)"));
+        return Err(refused(ShimProblem::NotAShim));
     }
     // SAFETY: the symbol is `heapscope_v8_shim` of shim.cc, whose signature is `Entry`.
     let entry: ffi::Entry = unsafe { std::mem::transmute::<*mut c_void, ffi::Entry>(entry) };
@@ -111,23 +159,16 @@ pub fn load_shim(path: &str, expected_abi: u32) -> Result<ShimInfo, String> {
     // static table, or null for a layout it does not have.
     let table = unsafe { entry(ffi::TABLE_ABI) };
     if table.is_null() {
-        return Err(format!("{path}: the shim has another table layout than this addon (version {})", ffi::TABLE_ABI));
+        return Err(refused(ShimProblem::TableLayout { addon: ffi::TABLE_ABI }));
     }
     // SAFETY: non-null, pointing at the shim's static `kTable`, which lives
     // as long as the library, which is never closed.
     let table: &'static ffi::Table = unsafe { &*table };
     if (table.size as usize) < std::mem::size_of::<ffi::Table>() {
-        return Err(format!(
-            "{path}: the shim's table is {} bytes, this addon needs {}",
-            table.size,
-            std::mem::size_of::<ffi::Table>()
-        ));
+        return Err(refused(ShimProblem::TableSize { shim: table.size, addon: std::mem::size_of::<ffi::Table>() }));
     }
     if table.node_module_version as u32 != expected_abi {
-        return Err(format!(
-            "{path}: built for Node ABI {}, this Node is ABI {expected_abi}",
-            table.node_module_version
-        ));
+        return Err(refused(ShimProblem::Abi { shim: table.node_module_version as u32, node: expected_abi }));
     }
     let _ = SHIM.set(table);
     Ok(info(shim().unwrap_or(table)))
