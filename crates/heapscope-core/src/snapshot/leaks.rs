@@ -62,7 +62,7 @@ impl Digest {
         let mut classes: Vec<DigestClass> = Vec::new();
         // Classes by the analysis' own key index (no text built per node);
         // plain objects by their property set, one class each, so they can be renamed.
-        let mut by_key = vec![u32::MAX; a.key_count()];
+        let mut by_key = vec![u32::MAX; a.class_keys.key_count()];
         let mut by_shape: HashMap<Vec<&str>, u32> = HashMap::new();
         let mut class = Vec::with_capacity(order.len());
         for &n in &order {
@@ -74,7 +74,7 @@ impl Digest {
                     next
                 }),
                 None => {
-                    let id = &mut by_key[a.key_index(n) as usize];
+                    let id = &mut by_key[a.class_keys.key_index(n) as usize];
                     if *id == u32::MAX {
                         *id = next;
                         classes.push(DigestClass {
@@ -95,7 +95,7 @@ impl Digest {
             class,
             size,
             classes,
-            interfaces: a.interfaces().to_vec(),
+            interfaces: a.class_keys.interfaces().to_vec(),
             by_path: HashMap::new(),
             total_size: a.total_size(),
         }

@@ -7,126 +7,175 @@
 
 use std::collections::HashMap;
 
-use super::dominators::dominated_nodes;
+use super::dominators::DominatorTree;
 use super::types::Types;
-use super::{Analysis, ClassRow, ClassTotal};
+use super::ClassRow;
 use crate::snapshot::Graph;
-impl<'g> Analysis<'g> {
-    pub(super) fn class_names_and_interfaces(&mut self, interfaces: Option<&[Interface]>) {
-        let g = self.graph;
-        let t = self.types;
-        let system = self.add_name("(system)".into());
-        let code = self.add_name("(compiled code)".into());
-        let function = self.add_name("Function".into());
-        let regexp = self.add_name("RegExp".into());
-        let mut class_of = Vec::with_capacity(g.node_count);
-        for n in 0..g.node_count as u32 {
-            let ty = g.node_type(n);
-            let class = if ty == t.hidden {
-                system
-            } else if ty == t.object || ty == t.native {
-                let name = g.node_name(n);
-                if let Some(short) = dom_tag_class(name) {
-                    self.add_name(short)
-                } else {
-                    g.node_name_index(n)
-                }
-            } else if ty == t.code {
-                code
-            } else if ty == t.closure {
-                function
-            } else if ty == t.regexp {
-                regexp
+
+/// Class names the analysis makes up (`(system)`, `{a, b}`, `<div>` …), by
+/// class id: ids below the snapshot's string count are its strings, the
+/// rest index these.
+struct AddedNames {
+    first_id: u32,
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl AddedNames {
+    fn new(g: &Graph) -> AddedNames {
+        AddedNames { first_id: g.strings.len() as u32, names: Vec::new(), index: HashMap::new() }
+    }
+
+    /// The class id of `name`, added on first use.
+    fn id(&mut self, name: String) -> u32 {
+        if let Some(&id) = self.index.get(&name) {
+            return id;
+        }
+        let id = self.first_id + self.names.len() as u32;
+        self.names.push(name.clone());
+        self.index.insert(name, id);
+        id
+    }
+}
+
+/// Phase 6's result: every node's class id (its name, before any location
+/// splits it) and the interface definitions that named plain objects.
+pub(super) struct ClassNames {
+    class_of: Vec<u32>,
+    added: AddedNames,
+    interfaces: Vec<Interface>,
+}
+
+/// Phase 6: names each node's class as DevTools does. Plain objects take
+/// the given interface definitions, or those inferred from this snapshot.
+pub(super) fn name_classes(g: &Graph, t: &Types, interfaces: Option<&[Interface]>) -> ClassNames {
+    let mut added = AddedNames::new(g);
+    let system = added.id("(system)".into());
+    let code = added.id("(compiled code)".into());
+    let function = added.id("Function".into());
+    let regexp = added.id("RegExp".into());
+    let mut class_of = Vec::with_capacity(g.node_count);
+    for n in 0..g.node_count as u32 {
+        let ty = g.node_type(n);
+        let class = if ty == t.hidden {
+            system
+        } else if ty == t.object || ty == t.native {
+            let name = g.node_name(n);
+            if let Some(short) = dom_tag_class(name) {
+                added.id(short)
             } else {
-                let name = format!("({})", g.layout.node_types[ty as usize]);
-                self.add_name(name)
-            };
-            class_of.push(class);
-        }
-        self.key_of = class_of;
-        let definitions = match interfaces {
-            Some(given) => given.to_vec(),
-            None => infer_interfaces(g, &t),
+                g.node_name_index(n)
+            }
+        } else if ty == t.code {
+            code
+        } else if ty == t.closure {
+            function
+        } else if ty == t.regexp {
+            regexp
+        } else {
+            added.id(format!("({})", g.layout.node_types[ty as usize]))
         };
-        self.apply_interfaces(&t, &definitions);
-        self.interfaces = definitions;
+        class_of.push(class);
+    }
+    let definitions = match interfaces {
+        Some(given) => given.to_vec(),
+        None => infer_interfaces(g, t),
+    };
+    apply_interfaces(g, t, &definitions, &mut class_of, &mut added);
+    ClassNames { class_of, added, interfaces: definitions }
+}
+
+fn apply_interfaces(g: &Graph, t: &Types, definitions: &[Interface], class_of: &mut [u32], added: &mut AddedNames) {
+    let matcher = InterfaceMatcher::new(definitions);
+    let mut names: HashMap<usize, u32> = HashMap::new();
+    for n in 0..g.node_count as u32 {
+        let Some(props) = plain_object_properties(g, t, n) else { continue };
+        class_of[n as usize] = match matcher.best(&props) {
+            Some(index) => *names.entry(index).or_insert_with(|| added.id(definitions[index].name.clone())),
+            None => g.node_name_index(n),
+        };
+    }
+}
+
+/// A class id and the constructor location (script, line, column) that splits it.
+type ClassIdentity = (u32, Option<(u32, u32, u32)>);
+
+/// Count, self size and distance of a key's members with a non-zero self
+/// size: all of a Summary row but its retained size.
+#[derive(Clone, Copy)]
+struct ClassTotal {
+    count: u64,
+    self_size: f64,
+    distance: i32,
+}
+
+/// Phases 6–7 done: every node's DevTools class key, and the per-key
+/// figures that need no dominator tree.
+pub struct Classes {
+    /// Each node's class key, an index into `keys`.
+    key_of: Vec<u32>,
+    /// DevTools' class keys: a class id and, for objects with a constructor
+    /// location, that location.
+    keys: Vec<ClassIdentity>,
+    totals: Vec<ClassTotal>,
+    /// Names of class ids from `first_added` on.
+    added: Vec<String>,
+    first_added: u32,
+    interfaces: Vec<Interface>,
+}
+
+/// Phase 7: turns each node's class id into its class key (objects with a
+/// constructor location are split by it), and totals the keys' counts, self
+/// sizes and distances, all while the dominators are being computed.
+pub(super) fn key_classes(g: &Graph, t: &Types, names: ClassNames, self_sizes: &[u32], distance: &[i32]) -> Classes {
+    let ClassNames { class_of, added, interfaces } = names;
+    // Keys are interned: a class id alone, or with a location.
+    let mut plain: Vec<u32> = vec![u32::MAX; added.first_id as usize + added.names.len()];
+    let mut located: HashMap<(u32, u32, u32, u32), u32> = HashMap::new();
+    let mut keys = Vec::new();
+    let mut totals: Vec<ClassTotal> = Vec::new();
+    let mut key_of = class_of;
+    for n in 0..g.node_count as u32 {
+        let class = key_of[n as usize];
+        let location =
+            if g.node_type(n) == t.object { g.location(n).map(|l| (l.script, l.line, l.column)) } else { None };
+        let slot = match location {
+            None => &mut plain[class as usize],
+            Some((s, l, c)) => located.entry((class, s, l, c)).or_insert(u32::MAX),
+        };
+        if *slot == u32::MAX {
+            *slot = keys.len() as u32;
+            keys.push((class, location));
+            totals.push(ClassTotal { count: 0, self_size: 0.0, distance: i32::MAX });
+        }
+        let key = *slot;
+        key_of[n as usize] = key;
+        let size = self_sizes[n as usize];
+        if size != 0 {
+            let total = &mut totals[key as usize];
+            total.count += 1;
+            total.self_size += size as f64;
+            total.distance = total.distance.min(distance[n as usize]);
+        }
+    }
+    Classes { key_of, keys, totals, added: added.names, first_added: added.first_id, interfaces }
+}
+
+impl Classes {
+    /// The id of `n`'s class (its name, without the location that may split it).
+    pub fn class_id(&self, n: u32) -> u32 {
+        self.keys[self.key_of[n as usize] as usize].0
     }
 
-    fn apply_interfaces(&mut self, t: &Types, definitions: &[Interface]) {
-        let g = self.graph;
-        let matcher = InterfaceMatcher::new(definitions);
-        let mut names: HashMap<usize, u32> = HashMap::new();
-        for n in 0..g.node_count as u32 {
-            let Some(props) = plain_object_properties(g, t, n) else { continue };
-            self.key_of[n as usize] = match matcher.best(&props) {
-                Some(index) => match names.get(&index) {
-                    Some(&c) => c,
-                    None => {
-                        let c = self.add_name(definitions[index].name.clone());
-                        names.insert(index, c);
-                        c
-                    }
-                },
-                None => g.node_name_index(n),
-            };
+    /// The name of a class id.
+    pub fn name_of<'a>(&'a self, g: &'a Graph, class: u32) -> &'a str {
+        match class.checked_sub(self.first_added) {
+            Some(i) => &self.added[i as usize],
+            None => g.string(class as usize),
         }
     }
 
-    /// The sorted property names of a plain object (`None` for other nodes):
-    /// what an interface definition matches.
-    pub fn plain_object_properties(&self, n: u32) -> Option<Vec<&'g str>> {
-        plain_object_properties(self.graph, &self.types, n)
-    }
-
-    /// The interface definitions this analysis named plain objects with.
-    pub fn interfaces(&self) -> &[Interface] {
-        &self.interfaces
-    }
-
-    /// The constructor location that splits `n`'s class, if any.
-    fn split_location(&self, n: u32) -> Option<(u32, u32, u32)> {
-        self.keys[self.key_of[n as usize] as usize].1
-    }
-
-    /// Turns each node's class id into its class key, and totals the keys'
-    /// counts, self sizes and distances: everything of the Summary rows that
-    /// needs no dominator tree, done while the dominators are computed.
-    pub(super) fn key_classes(&mut self) {
-        let g = self.graph;
-        let object = self.types.object;
-        // Keys are interned: a class id alone, or with a location.
-        let mut plain: Vec<u32> = vec![u32::MAX; g.strings.len() + self.added.len()];
-        let mut located: HashMap<(u32, u32, u32, u32), u32> = HashMap::new();
-        let mut keys = Vec::new();
-        let mut totals: Vec<ClassTotal> = Vec::new();
-        for n in 0..g.node_count as u32 {
-            let class = self.key_of[n as usize];
-            let location =
-                if g.node_type(n) == object { g.location(n).map(|l| (l.script, l.line, l.column)) } else { None };
-            let slot = match location {
-                None => &mut plain[class as usize],
-                Some((s, l, c)) => located.entry((class, s, l, c)).or_insert(u32::MAX),
-            };
-            if *slot == u32::MAX {
-                *slot = keys.len() as u32;
-                keys.push((class, location));
-                totals.push(ClassTotal { count: 0, self_size: 0.0, distance: i32::MAX });
-            }
-            let key = *slot;
-            self.key_of[n as usize] = key;
-            let size = self.self_sizes[n as usize];
-            if size != 0 {
-                let total = &mut totals[key as usize];
-                total.count += 1;
-                total.self_size += size as f64;
-                total.distance = total.distance.min(self.distance[n as usize]);
-            }
-        }
-        self.keys = keys;
-        self.totals = totals;
-    }
-
-    /// `n`'s class key as a dense index (0..[`Analysis::key_count`]): equal
+    /// `n`'s class key as a dense index (0..[`Classes::key_count`]): equal
     /// for nodes whose DevTools class keys are equal, without building them.
     pub fn key_index(&self, n: u32) -> u32 {
         self.key_of[n as usize]
@@ -137,27 +186,29 @@ impl<'g> Analysis<'g> {
         self.keys.len()
     }
 
-    /// DevTools' public class key.
-    pub fn class_key(&self, n: u32) -> String {
-        class_key_text(self.split_location(n), self.class_name(n))
+    /// The constructor location that splits `n`'s class, if any.
+    pub fn split_location(&self, n: u32) -> Option<(u32, u32, u32)> {
+        self.keys[self.key_of[n as usize] as usize].1
     }
 
-    /// Summary-view rows, in DevTools' definition.
-    pub fn classes(&self) -> Vec<ClassRow> {
-        let g = self.graph;
-        let mut retained = vec![0f64; self.keys.len()];
-        // Retained size of a class: its members that have no member of the
-        // same class above them in the dominator tree. Members are nodes with
-        // a non-zero self size.
-        let tree = dominated_nodes(g, &self.dominator);
+    /// The interface definitions plain objects were named with.
+    pub fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
+    }
+
+    /// Summary-view rows, in DevTools' definition. The retained size of a
+    /// class sums its members that have no member of the same class above
+    /// them in the dominator tree; members are nodes with a non-zero self size.
+    pub(super) fn rows(&self, g: &Graph, self_sizes: &[u32], retained: &[f64], tree: &DominatorTree) -> Vec<ClassRow> {
+        let mut class_retained = vec![0f64; self.keys.len()];
         let mut stack: Vec<u32> = vec![g.root];
         let mut marks: Vec<(usize, u32)> = Vec::new(); // (stack length when pushed, key)
         let mut seen = vec![false; self.keys.len()];
         while let Some(n) = stack.pop() {
             let key = self.key_of[n as usize];
             let children = tree.children(n);
-            if self.self_sizes[n as usize] != 0 && !seen[key as usize] {
-                retained[key as usize] += self.retained[n as usize];
+            if self_sizes[n as usize] != 0 && !seen[key as usize] {
+                class_retained[key as usize] += retained[n as usize];
                 if !children.is_empty() {
                     seen[key as usize] = true;
                     marks.push((stack.len(), key));
@@ -173,10 +224,10 @@ impl<'g> Analysis<'g> {
             .keys
             .iter()
             .zip(&self.totals)
-            .zip(retained)
+            .zip(class_retained)
             .filter(|((_, total), _)| total.count > 0)
             .map(|((&(class, location), total), retained)| {
-                let name = self.class_name_of_id(class);
+                let name = self.name_of(g, class);
                 ClassRow {
                     name: name.to_string(),
                     key: class_key_text(location, name),
@@ -232,7 +283,7 @@ pub struct Interface {
     pub properties: Vec<String>,
 }
 
-fn plain_object_properties<'g>(g: &'g Graph, t: &Types, n: u32) -> Option<Vec<&'g str>> {
+pub(super) fn plain_object_properties<'g>(g: &'g Graph, t: &Types, n: u32) -> Option<Vec<&'g str>> {
     if !is_plain_object(g, t, n) {
         return None;
     }

@@ -174,7 +174,7 @@ impl Dfs {
 /// reach are DevTools' own: nodes with no essential retainer start DFS
 /// trees hanging off the root, and what is still unvisited hangs off the
 /// root directly. Vertices are numbered 1.. in DFS preorder; 0 means none.
-pub(super) fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits) -> (Vec<u32>, Vec<u32>) {
+pub(super) fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits) -> Dominators {
     let count = g.node_count;
     let mut dfs = Dfs::new(count);
     dfs.run(g, essential, g.root, 0);
@@ -263,7 +263,26 @@ pub(super) fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits
     }
     // Nodes in preorder: vertex without its unused slot 0.
     vertex.remove(0);
-    (dominator, vertex)
+    Dominators { dominator, preorder: vertex }
+}
+
+/// The result of phase 4: each node's immediate dominator (the root's is
+/// itself), and the nodes in the DFS preorder the tree was built in.
+pub(super) struct Dominators {
+    pub(super) dominator: Vec<u32>,
+    preorder: Vec<u32>,
+}
+
+impl Dominators {
+    /// Retained sizes: each node's shallow size plus its children's retained
+    /// sizes, summed children before parents (reverse preorder).
+    pub(super) fn retained_sizes(&self, self_sizes: &[u32]) -> Vec<f64> {
+        let mut retained: Vec<f64> = self_sizes.iter().map(|&s| s as f64).collect();
+        for &node in self.preorder.iter().skip(1).rev() {
+            retained[self.dominator[node as usize] as usize] += retained[node as usize];
+        }
+        retained
+    }
 }
 
 /// The dominator tree walked downwards: each node's children, in DevTools'

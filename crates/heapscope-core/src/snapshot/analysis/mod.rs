@@ -12,22 +12,23 @@
 //!    node into the page;
 //! 4. `dominators`: Lengauer–Tarjan over the essential edges, with
 //!    DevTools' treatment of nodes unreachable from the root; retained sizes
-//!    are summed up the tree here, in [`Analysis::run_with`];
+//!    are summed up the tree (`Dominators::retained_sizes`);
 //! 5. `distances`: BFS from the user roots, then from the root, skipping
 //!    weak edges, descriptor-array links, and the first edge of each WeakMap
 //!    pair;
 //! 6. `classes`: class names and keys, `(system)`, `(compiled code)`,
 //!    `Function`, `(string)` …, plain objects named by their most common
 //!    property sets (`{a, b}`), objects split by constructor location;
-//! 7. `classes` again for the rows: count and self size of nodes with a
-//!    non-zero self size; retained size summed over the class's topmost
-//!    members in the dominator tree.
+//! 7. `classes` again: class keys, and for the rows the count and self size
+//!    of nodes with a non-zero self size ([`Classes`]); a row's retained size
+//!    sums the class's topmost members in the dominator tree, once that is
+//!    built ([`Analysis::classes`]).
 //!
-//! [`Analysis::run_with`] runs 2, 5 and 6 on a second thread while 1, 3 and 4
-//! run on the calling one; `analysis_tests.rs` checks each phase on graphs
-//! small enough to follow by hand.
+//! [`Analysis::run_with`] runs 2, 5, 6 and 7 on a second thread while 1, 3
+//! and 4 run on the calling one, and builds the [`Analysis`] from both
+//! results; `analysis_tests.rs` checks each phase on graphs small enough to
+//! follow by hand.
 
-use std::collections::HashMap;
 use std::sync::{mpsc, OnceLock};
 
 use super::{EdgeKind, Graph};
@@ -42,7 +43,8 @@ mod shallow;
 mod types;
 
 use bits::Bits;
-pub use classes::{Interface, InterfaceMatcher};
+use classes::{key_classes, name_classes, plain_object_properties};
+pub use classes::{Classes, Interface, InterfaceMatcher};
 use distances::distances;
 pub use dominators::DominatorTree;
 use dominators::{dominated_nodes, dominators};
@@ -88,7 +90,7 @@ pub struct ObjectRow {
     pub path: Vec<PathStep>,
 }
 
-/// Everything computed for a snapshot.
+/// Everything computed for a snapshot, built once all phases are done.
 pub struct Analysis<'g> {
     pub graph: &'g Graph,
     pub self_sizes: Vec<u32>,
@@ -97,30 +99,18 @@ pub struct Analysis<'g> {
     pub distance: Vec<i32>,
     /// BFS parent edge of each node (u32::MAX: none), for retainer paths.
     parent_edge: Vec<u32>,
-    /// Each node's class key, an index into `keys`. (While classes are
-    /// being named, the class id itself.)
-    key_of: Vec<u32>,
-    /// DevTools' class keys: a class id (a string index, or `strings + i`
-    /// for the analysis' own names, `added[i]`) and, for objects with a
-    /// constructor location, that location.
-    keys: Vec<ClassIdentity>,
-    /// Count, self size and distance of each key's members with a non-zero
-    /// self size: all of a Summary row but its retained size.
-    totals: Vec<ClassTotal>,
-    added: Vec<String>,
-    added_index: HashMap<String, u32>,
+    /// Every node's class and class key (phases 6–7).
+    pub class_keys: Classes,
     types: Types,
-    interfaces: Vec<Interface>,
 }
 
-/// A class id and the constructor location (script, line, column) that splits it.
-type ClassIdentity = (u32, Option<(u32, u32, u32)>);
-
-#[derive(Clone, Copy)]
-struct ClassTotal {
-    count: u64,
-    self_size: f64,
-    distance: i32,
+/// What the second thread computes while the first builds the dominator
+/// tree: phases 2, 5, 6 and 7.
+struct Beside {
+    self_sizes: Vec<u32>,
+    distance: Vec<i32>,
+    parent_edge: Vec<u32>,
+    classes: Classes,
 }
 
 /// Phases, for progress reports.
@@ -151,7 +141,7 @@ impl<'g> Analysis<'g> {
         let (half_found, half_known) = mpsc::channel::<(Bits, Bits)>();
         let half = graph.first_edge.partition_point(|&e| (e as usize) < graph.edge_count / 2).min(graph.node_count);
         let later_nodes = half as u32..graph.node_count as u32;
-        let (side, (dominator, preorder)) = std::thread::scope(|scope| {
+        let (side, tree) = std::thread::scope(|scope| {
             // Owned here, so that a panic on this thread drops it and the
             // side thread stops waiting instead of holding the scope open.
             let page_found = page_found;
@@ -162,24 +152,9 @@ impl<'g> Analysis<'g> {
                     let _ = half_found.send(essential_edges(graph, &t, page, side_nodes));
                 }
                 let (distance, parent_edge) = distances(graph, &t);
-                let mut names = Analysis {
-                    graph,
-                    self_sizes,
-                    retained: Vec::new(),
-                    dominator: Vec::new(),
-                    distance,
-                    parent_edge,
-                    key_of: Vec::new(),
-                    keys: Vec::new(),
-                    totals: Vec::new(),
-                    added: Vec::new(),
-                    added_index: HashMap::new(),
-                    types: t,
-                    interfaces: Vec::new(),
-                };
-                names.class_names_and_interfaces(interfaces);
-                names.key_classes();
-                names
+                let names = name_classes(graph, &t, interfaces);
+                let classes = key_classes(graph, &t, names, &self_sizes, &distance);
+                Beside { self_sizes, distance, parent_edge, classes }
             });
             let page = page.get_or_init(|| page_owned(graph, &t));
             let _ = page_found.send(page);
@@ -198,19 +173,22 @@ impl<'g> Analysis<'g> {
         });
         progress(PHASES[1]);
         // The side thread only computes; a panic there is a bug to surface.
-        let mut a = match side {
-            Ok(a) => a,
+        let beside = match side {
+            Ok(beside) => beside,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        // Retained sizes: children before parents, i.e. reverse preorder.
-        let mut retained: Vec<f64> = a.self_sizes.iter().map(|&s| s as f64).collect();
-        for &node in preorder.iter().skip(1).rev() {
-            retained[dominator[node as usize] as usize] += retained[node as usize];
-        }
-        a.retained = retained;
-        a.dominator = dominator;
+        let retained = tree.retained_sizes(&beside.self_sizes);
         progress(PHASES[2]);
-        a
+        Analysis {
+            graph,
+            retained,
+            dominator: tree.dominator,
+            self_sizes: beside.self_sizes,
+            distance: beside.distance,
+            parent_edge: beside.parent_edge,
+            class_keys: beside.classes,
+            types: t,
+        }
     }
 
     pub fn total_size(&self) -> f64 {
@@ -218,31 +196,33 @@ impl<'g> Analysis<'g> {
     }
 
     pub fn class_name(&self, n: u32) -> &str {
-        self.class_name_of_id(self.class_id(n))
+        self.class_name_of_id(self.class_keys.class_id(n))
     }
 
     /// The id of `n`'s class (its name, without the location that may split it).
     pub fn class_id(&self, n: u32) -> u32 {
-        self.keys[self.key_of[n as usize] as usize].0
+        self.class_keys.class_id(n)
     }
 
     /// The name of a class id.
     pub fn class_name_of_id(&self, class: u32) -> &str {
-        let strings = self.graph.strings.len();
-        match (class as usize).checked_sub(strings) {
-            Some(i) => &self.added[i],
-            None => self.graph.string(class as usize),
-        }
+        self.class_keys.name_of(self.graph, class)
     }
 
-    fn add_name(&mut self, name: String) -> u32 {
-        if let Some(&index) = self.added_index.get(&name) {
-            return index;
-        }
-        let index = (self.graph.strings.len() + self.added.len()) as u32;
-        self.added.push(name.clone());
-        self.added_index.insert(name, index);
-        index
+    /// DevTools' public class key.
+    pub fn class_key(&self, n: u32) -> String {
+        classes::class_key_text(self.class_keys.split_location(n), self.class_name(n))
+    }
+
+    /// Summary-view rows, in DevTools' definition.
+    pub fn classes(&self) -> Vec<ClassRow> {
+        self.class_keys.rows(self.graph, &self.self_sizes, &self.retained, &self.dominated())
+    }
+
+    /// The sorted property names of a plain object (`None` for other nodes):
+    /// what an interface definition matches.
+    pub fn plain_object_properties(&self, n: u32) -> Option<Vec<&'g str>> {
+        plain_object_properties(self.graph, &self.types, n)
     }
 
     /// The `limit` nodes with the largest retained sizes (not the root, not
