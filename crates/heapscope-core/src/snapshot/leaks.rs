@@ -193,27 +193,7 @@ impl IdAgreement {
     const SHARE: f64 = 0.10;
 
     pub fn of(before: &Digest, after: &Digest) -> IdAgreement {
-        let before_keys = before.classes_named_by(&after.interfaces);
-        let mut agreement = IdAgreement { shared: 0, reclassed: 0 };
-        let (mut i, mut j) = (0, 0);
-        while i < before.ids.len() && j < after.ids.len() {
-            match before.ids[i].cmp(&after.ids[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    if before.size[i] > 0 && after.size[j] > 0 {
-                        agreement.shared += 1;
-                        let was = &before_keys[before.class[i] as usize].0;
-                        if *was != after.classes[after.class[j] as usize].key {
-                            agreement.reclassed += 1;
-                        }
-                    }
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        agreement
+        Comparison::new(before, after).agreement()
     }
 
     /// Whether the ids can be those of one process.
@@ -235,66 +215,138 @@ pub struct ClassDiff {
 }
 
 /// Objects added and removed per class between two snapshots of one
-/// process, as DevTools' Comparison view counts them: classes matched by key
-/// (plain objects of the earlier snapshot named with the later one's
-/// interface definitions), objects by id within a class, so an object whose
-/// class changed counts as removed from one and added to the other; objects
-/// without a size of their own are not counted. Largest size change first.
+/// process, as DevTools' Comparison view counts them: see [`Comparison::class_diff`].
 pub fn diff(before: &Digest, after: &Digest) -> Vec<ClassDiff> {
-    let before_classes = before.classes_named_by(&after.interfaces);
-    let after_classes: Vec<(String, String)> = after.classes.iter().map(|c| (c.key.clone(), c.name.clone())).collect();
-    let mut rows: HashMap<&str, ClassDiff> = HashMap::new();
-    /// Counts one object, when it has a size of its own, in its class's row.
-    fn count<'k>(rows: &mut HashMap<&'k str, ClassDiff>, (key, name): &'k (String, String), size: u32, added: bool) {
-        if size == 0 {
-            return;
-        }
-        let r = rows.entry(key.as_str()).or_insert_with(|| ClassDiff {
-            key: key.clone(),
-            name: name.clone(),
-            added_count: 0,
-            removed_count: 0,
-            added_size: 0.0,
-            removed_size: 0.0,
-        });
-        if added {
-            r.added_count += 1;
-            r.added_size += size as f64;
-        } else {
-            r.removed_count += 1;
-            r.removed_size += size as f64;
+    Comparison::new(before, after).class_diff()
+}
+
+/// Two digests side by side, as both the class diff and the id agreement
+/// read them: the earlier one's classes named with the later one's interface
+/// definitions (as DevTools' Comparison view names them), and one merge of
+/// their id-sorted node lists.
+pub struct Comparison<'d> {
+    before: &'d Digest,
+    after: &'d Digest,
+    /// (key, name) by digest class, of each side.
+    before_classes: Vec<(String, String)>,
+    after_classes: Vec<(String, String)>,
+}
+
+/// One step of the merge: a node only in the earlier digest, only in the
+/// later one, or in both (positions in each digest's lists).
+enum Merged {
+    Before(usize),
+    After(usize),
+    Both(usize, usize),
+}
+
+impl<'d> Comparison<'d> {
+    pub fn new(before: &'d Digest, after: &'d Digest) -> Comparison<'d> {
+        Comparison {
+            before,
+            after,
+            before_classes: before.classes_named_by(&after.interfaces),
+            after_classes: after.classes.iter().map(|c| (c.key.clone(), c.name.clone())).collect(),
         }
     }
-    // Merge the two id-sorted lists.
-    let (mut i, mut j) = (0, 0);
-    while i < before.ids.len() || j < after.ids.len() {
-        let a = before.ids.get(i).copied();
-        let b = after.ids.get(j).copied();
-        match (a, b) {
-            (Some(a), Some(b)) if a == b => {
-                let was = &before_classes[before.class[i] as usize].0;
-                let is = &after_classes[after.class[j] as usize].0;
-                if was != is || (before.size[i] > 0) != (after.size[j] > 0) {
-                    count(&mut rows, &before_classes[before.class[i] as usize], before.size[i], false);
-                    count(&mut rows, &after_classes[after.class[j] as usize], after.size[j], true);
+
+    /// Walks both id-sorted lists once, in id order.
+    fn merge(&self, mut visit: impl FnMut(Merged)) {
+        let (before, after) = (&self.before.ids, &self.after.ids);
+        let (mut i, mut j) = (0, 0);
+        while i < before.len() || j < after.len() {
+            match (before.get(i), after.get(j)) {
+                (Some(a), Some(b)) if a == b => {
+                    visit(Merged::Both(i, j));
+                    i += 1;
+                    j += 1;
                 }
-                i += 1;
-                j += 1;
-            }
-            (Some(a), b) if b.is_none_or(|b| a < b) => {
-                count(&mut rows, &before_classes[before.class[i] as usize], before.size[i], false);
-                i += 1;
-            }
-            _ => {
-                count(&mut rows, &after_classes[after.class[j] as usize], after.size[j], true);
-                j += 1;
+                (Some(a), b) if b.is_none_or(|b| a < b) => {
+                    visit(Merged::Before(i));
+                    i += 1;
+                }
+                _ => {
+                    visit(Merged::After(j));
+                    j += 1;
+                }
             }
         }
     }
-    let mut rows: Vec<ClassDiff> = rows.into_values().collect();
-    let delta = |r: &ClassDiff| r.added_size - r.removed_size;
-    rows.sort_by(|a, b| delta(b).abs().total_cmp(&delta(a).abs()).then_with(|| a.key.cmp(&b.key)));
-    rows
+
+    fn before_class(&self, i: usize) -> &(String, String) {
+        &self.before_classes[self.before.class[i] as usize]
+    }
+
+    fn after_class(&self, j: usize) -> &(String, String) {
+        &self.after_classes[self.after.class[j] as usize]
+    }
+
+    /// How many objects with a size of their own both snapshots have, and how
+    /// many of those changed class.
+    pub fn agreement(&self) -> IdAgreement {
+        let mut agreement = IdAgreement { shared: 0, reclassed: 0 };
+        self.merge(|step| {
+            if let Merged::Both(i, j) = step {
+                if self.before.size[i] > 0 && self.after.size[j] > 0 {
+                    agreement.shared += 1;
+                    if self.before_class(i).0 != self.after_class(j).0 {
+                        agreement.reclassed += 1;
+                    }
+                }
+            }
+        });
+        agreement
+    }
+
+    /// DevTools' Comparison rows: classes matched by key, objects by id
+    /// within a class, so an object whose class changed counts as removed
+    /// from one and added to the other; objects without a size of their own
+    /// are not counted. Largest size change first.
+    pub fn class_diff(&self) -> Vec<ClassDiff> {
+        let mut rows: HashMap<&str, ClassDiff> = HashMap::new();
+        /// Counts one object, when it has a size of its own, in its class's row.
+        fn count<'k>(
+            rows: &mut HashMap<&'k str, ClassDiff>,
+            (key, name): &'k (String, String),
+            size: u32,
+            added: bool,
+        ) {
+            if size == 0 {
+                return;
+            }
+            let r = rows.entry(key.as_str()).or_insert_with(|| ClassDiff {
+                key: key.clone(),
+                name: name.clone(),
+                added_count: 0,
+                removed_count: 0,
+                added_size: 0.0,
+                removed_size: 0.0,
+            });
+            if added {
+                r.added_count += 1;
+                r.added_size += size as f64;
+            } else {
+                r.removed_count += 1;
+                r.removed_size += size as f64;
+            }
+        }
+        let (before, after) = (self.before, self.after);
+        self.merge(|step| match step {
+            Merged::Both(i, j) => {
+                let (was, is) = (self.before_class(i), self.after_class(j));
+                if was.0 != is.0 || (before.size[i] > 0) != (after.size[j] > 0) {
+                    count(&mut rows, was, before.size[i], false);
+                    count(&mut rows, is, after.size[j], true);
+                }
+            }
+            Merged::Before(i) => count(&mut rows, self.before_class(i), before.size[i], false),
+            Merged::After(j) => count(&mut rows, self.after_class(j), after.size[j], true),
+        });
+        let mut rows: Vec<ClassDiff> = rows.into_values().collect();
+        let delta = |r: &ClassDiff| r.added_size - r.removed_size;
+        rows.sort_by(|a, b| delta(b).abs().total_cmp(&delta(a).abs()).then_with(|| a.key.cmp(&b.key)));
+        rows
+    }
 }
 
 /// A class held by a suspect: its objects that are new since the baseline.
