@@ -93,7 +93,7 @@ fn suspect(s: Suspect) -> LeakSuspect {
     LeakSuspect {
         path_text: leaks::path_text(&s.path),
         path: s.path.into_iter().map(step).collect(),
-        id: s.node_id,
+        id: s.node_id.0,
         class_name: s.class_name,
         retained: s.retained,
         growth: s.growth,

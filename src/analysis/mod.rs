@@ -98,7 +98,7 @@ pub struct AnalyzeProgress {
 type ProgressFn = ThreadsafeFunction<AnalyzeProgress, (), AnalyzeProgress, Status, false, true>;
 
 pub(crate) fn step(s: PathStep) -> RetainerStep {
-    RetainerStep { edge: s.edge, edge_type: s.edge_type, name: s.node_name, class_name: s.class_name, id: s.node_id }
+    RetainerStep { edge: s.edge, edge_type: s.edge_type, name: s.node_name, class_name: s.class_name, id: s.node_id.0 }
 }
 
 fn class(c: ClassRow) -> ClassSummary {
@@ -114,7 +114,7 @@ fn class(c: ClassRow) -> ClassSummary {
 
 fn object(o: ObjectRow) -> ObjectSummary {
     ObjectSummary {
-        id: o.id,
+        id: o.id.0,
         name: o.name,
         class_name: o.class_name,
         node_type: o.node_type,

@@ -18,11 +18,12 @@
 use std::collections::HashMap;
 
 use super::analysis::{Analysis, DominatorTree, Interface, InterfaceMatcher, PathStep};
+use super::NodeId;
 
 /// What later steps need of an earlier snapshot.
 pub struct Digest {
     /// Node ids, ascending, with `class[i]` and `size[i]` aligned.
-    ids: Vec<u32>,
+    ids: Vec<NodeId>,
     class: Vec<u32>,
     size: Vec<u32>,
     classes: Vec<DigestClass>,
@@ -105,7 +106,7 @@ impl Digest {
         self.ids.len()
     }
 
-    fn contains(&self, id: u32) -> bool {
+    fn contains(&self, id: NodeId) -> bool {
         self.ids.binary_search(&id).is_ok()
     }
 
@@ -361,7 +362,7 @@ pub struct HeldClass {
 #[derive(Debug, Clone)]
 pub struct Suspect {
     pub path: Vec<PathStep>,
-    pub node_id: u32,
+    pub node_id: NodeId,
     pub class_name: String,
     /// Retained size at the same path in each earlier snapshot (0 when it was
     /// not among their largest objects), then in the last.

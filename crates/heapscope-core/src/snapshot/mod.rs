@@ -85,6 +85,19 @@ pub struct Location {
     pub column: u32,
 }
 
+/// A node's id in V8's snapshot, `@123` in DevTools: it names one object
+/// for the object's whole life within a process, across snapshots. Not to
+/// be mixed up with a node's ordinal (the bare `u32` indices the graph's
+/// columns are read by), which is only its place in one snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+impl std::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "@{}", self.0)
+    }
+}
+
 /// A parsed snapshot.
 pub struct Graph {
     pub header: Header,
@@ -270,8 +283,8 @@ impl Graph {
     }
 
     #[inline]
-    pub fn node_id(&self, n: u32) -> u32 {
-        self.node_id[n as usize]
+    pub fn node_id(&self, n: u32) -> NodeId {
+        NodeId(self.node_id[n as usize])
     }
 
     /// The size V8 reported, before DevTools' shallow-size moves.

@@ -5,7 +5,7 @@
 use super::bits::Bits;
 use super::page::page_owned;
 use super::types::Types;
-use crate::snapshot::Graph;
+use crate::snapshot::{Graph, NodeId};
 /// `<n> / part of key (…) -> value (…) pair in WeakMap (table @<id>)`:
 /// returns the part after the leading number and the table's id.
 pub(super) fn weak_map_edge(name: &str) -> Option<(&str, u32)> {
@@ -46,7 +46,7 @@ pub(super) fn essential_edges(g: &Graph, t: &Types, page: &Bits, nodes: std::ops
                 let name_index = g.edge_name_index(e) as usize;
                 if !not_weak_map[name_index] {
                     match weak_map_edge(g.string(name_index)) {
-                        Some((_, table)) if table == g.node_id(n) => continue,
+                        Some((_, table)) if NodeId(table) == g.node_id(n) => continue,
                         Some(_) => {}
                         None => not_weak_map[name_index] = true,
                     }

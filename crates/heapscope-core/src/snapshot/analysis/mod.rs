@@ -31,7 +31,7 @@
 
 use std::sync::{mpsc, OnceLock};
 
-use super::{EdgeKind, Graph};
+use super::{EdgeKind, Graph, NodeId};
 
 mod bits;
 mod classes;
@@ -75,12 +75,12 @@ pub struct PathStep {
     pub edge_kind: EdgeKind,
     pub node_name: String,
     pub class_name: String,
-    pub node_id: u32,
+    pub node_id: NodeId,
 }
 
 #[derive(Debug, Clone)]
 pub struct ObjectRow {
-    pub id: u32,
+    pub id: NodeId,
     pub name: String,
     pub class_name: String,
     pub node_type: String,
