@@ -1,6 +1,13 @@
 // Type definitions for heapscope.
 
 import { EventEmitter } from 'node:events';
+import type * as native from './native';
+
+// Result shapes made by the native addon are declared once, from the Rust
+// source (native.d.ts, written by napi-rs' macros); this file adds what the
+// JavaScript layer changes and everything that exists only in JavaScript.
+import type { ClassSummary, RetainerStep, ObjectSummary, ClassDiff, HeldClass, NewObjectGroup, HeapStatistics } from './native';
+export type { ClassSummary, RetainerStep, ObjectSummary, ClassDiff, HeldClass, NewObjectGroup, HeapStatistics };
 
 /** Error passed to writeSnapshot's callback: message `heapdump write error <CODE>`. */
 export interface HeapdumpWriteError extends Error {
@@ -139,15 +146,6 @@ export interface HeapscopeEvents extends EventEmitter {
 
 /** Module-level events: `snapshot` after every snapshot written (whatever triggered it), `error` on failures. */
 export const events: HeapscopeEvents;
-
-export interface HeapStatistics {
-  totalHeapSize: number;
-  usedHeapSize: number;
-  heapSizeLimit: number;
-  totalPhysicalSize: number;
-  mallocedMemory: number;
-  externalMemory: number;
-}
 
 /** V8's heap statistics for the calling thread's isolate. */
 export function heapStatistics(): HeapStatistics;
@@ -290,56 +288,9 @@ export function watch(options: WatchOptions): Watcher;
 /** watch()'s defaults. */
 export const watchDefaults: Readonly<{ rearmRatio: number; cooldownMs: number; maxSnapshots: number; intervalMs: number; memoryFactor: number }>;
 
-/** A Summary-view row, with Chrome DevTools' definitions. */
-export interface ClassSummary {
-  name: string;
-  /** DevTools' class key: `,Name`, or `scriptId,line,column,Name` for objects with a constructor location. */
-  key: string;
-  /** Objects with a non-zero self size. */
-  count: number;
-  /** Bytes, after DevTools moves single-owner arrays' and hidden objects' sizes to their owner. */
-  selfSize: number;
-  /** Bytes retained by the class's topmost members in the dominator tree. */
-  retainedSize: number;
-  /** Shortest distance from a GC root (user roots first, as DevTools). */
-  distance: number;
-}
-
-export interface RetainerStep {
-  /** The edge's name as DevTools shows it (`cache`, `[3]`, `table` …). */
-  edge: string;
-  edgeType: string;
-  name: string;
-  className: string;
-  /** The node's snapshot id (`@123` in DevTools). */
-  id: number;
-}
-
-export interface ObjectSummary {
-  id: number;
-  name: string;
-  className: string;
-  type: string;
-  selfSize: number;
-  retainedSize: number;
-  distance: number;
-  /** From a GC root down to this object. */
-  path: RetainerStep[];
-}
-
-export interface Summary {
+export interface Summary extends Omit<native.Summary, 'path'> {
   /** The file analysed; null for `snapshot({ analyze: true, write: false })`, which wrote none. */
   path: string | null;
-  nodeCount: number;
-  edgeCount: number;
-  /** DevTools' total: the root's retained size plus V8's extra native bytes. */
-  totalSize: number;
-  /** How many class rows there are in all (only `topClasses` are returned). */
-  classCount: number;
-  classes: ClassSummary[];
-  objects: ObjectSummary[];
-  parseMs: number;
-  analyzeMs: number;
 }
 
 export interface AnalyzeOptions {
@@ -369,75 +320,18 @@ export function analyze(path: string, options?: AnalyzeOptions): Promise<Summary
 
 // --- leak detection ---------------------------------------------------------
 
-/** A Comparison-view row: objects added and removed in one class. */
-export interface ClassDiff {
-  /** DevTools' class key: the name, split by constructor location. */
-  key: string;
-  name: string;
-  addedCount: number;
-  removedCount: number;
-  countDelta: number;
-  addedSize: number;
-  removedSize: number;
-  sizeDelta: number;
-}
-
-export interface LeakSuspect {
-  /** From a GC root down to the object that holds the growth. */
-  path: RetainerStep[];
-  /** `global → chocolate (ChocolateClass) → sugar (Array)` */
-  pathText: string;
-  id: number;
-  className: string;
-  /** Retained size at this path in each snapshot, oldest first. */
-  retained: number[];
-  growth: number;
+export interface LeakSuspect extends native.LeakSuspect {
   /** Sessions only: growth per minute since the baseline. */
   growthPerMinute?: number | null;
-  /** Objects it retains that are new since the baseline. */
-  newObjects: number;
-  newSize: number;
-  /** Of those, the ones already there at the target (memlab's leak set). */
-  leakedObjects: number;
-  classes: { name: string; count: number; size: number }[];
-  /** The largest groups of new objects it holds, by where they hang (up to 3). */
-  through: NewObjectGroup[];
 }
 
-/**
- * New objects hanging from one place: grouped by the retainer path of the
- * outermost new object above them in the dominator tree, element indexes
- * ignored (the entries pushed into one array are one group).
- */
-export interface NewObjectGroup {
-  /** The path of the group's largest outermost new object. */
-  path: RetainerStep[];
-  pathText: string;
-  /** Outermost new objects in the group. */
-  roots: number;
-  objects: number;
-  size: number;
-  classes: { name: string; count: number; size: number }[];
-}
-
-/** Two snapshots of one process compared. */
-export interface SnapshotDiff {
-  /** Objects added and removed per class, exactly as DevTools' Comparison view. */
-  classes: ClassDiff[];
+export interface SnapshotDiff extends Omit<native.SnapshotDiff, 'newObjects'> {
   /** New objects still alive, largest group first; null for marks of a session (they keep no graph). */
   newObjects: NewObjectGroup[] | null;
-  /** DevTools' total of each snapshot. */
-  totalSizes: number[];
 }
 
-export interface LeakReport {
+export interface LeakReport extends Omit<native.LeakReport, 'suspects'> {
   suspects: LeakSuspect[];
-  /** Classes compared between the baseline and the last snapshot. */
-  diff: ClassDiff[];
-  /** New objects since the baseline still alive at the end, by where they hang. */
-  newObjects: NewObjectGroup[];
-  /** DevTools' total of each snapshot, oldest first. */
-  totalSizes: number[];
 }
 
 export interface LeakOptions {

@@ -24,8 +24,10 @@ function declarations() {
   const checker = program.getTypeChecker();
   const exports = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)));
   const named = (name) => {
-    const symbol = exports.find((s) => s.name === name);
+    let symbol = exports.find((s) => s.name === name);
     assert.ok(symbol, `index.d.ts declares ${name}`);
+    // Types re-exported from native.d.ts are aliases of its declarations.
+    if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
     return symbol.flags & ts.SymbolFlags.Interface ? checker.getDeclaredTypeOfSymbol(symbol) : checker.getTypeOfSymbolAtLocation(symbol, symbol.valueDeclaration);
   };
   return { checker, named };
@@ -103,6 +105,9 @@ const PRODUCE = `
     out.Summary = await heapscope.analyze(out.SnapshotInfo.path, { topClasses: 5, topObjects: 2, onProgress: (p) => progress.push(p) });
     out.AnalyzeProgress = progress;
     out.AnalyzedSnapshotInfo = await heapscope.snapshot({ analyze: true, write: false, topClasses: 3 });
+    const later = await heapscope.snapshot({ dir: process.argv[1] });
+    const { files, ...diff } = await heapscope.diff(out.SnapshotInfo.path, later.path);
+    out.SnapshotDiff = diff;
     const watcher = heapscope.watch({ heapUsed: '64GB', nearHeapLimit: true });
     out.Watcher = plain(watcher);
     watcher.stop();
@@ -125,7 +130,7 @@ test('the objects returned at run time have the declared keys and types', (t) =>
   const objects = require('node:v8').deserialize(Buffer.from(r.stdout, 'base64'));
   const { checker, named } = declarations();
   const problems = [];
-  for (const name of ['SnapshotInfo', 'Summary', 'AnalyzedSnapshotInfo', 'Watcher', 'Mark', 'LeakReport', 'HeapStatistics', 'versions']) {
+  for (const name of ['SnapshotInfo', 'Summary', 'AnalyzedSnapshotInfo', 'SnapshotDiff', 'Watcher', 'Mark', 'LeakReport', 'HeapStatistics', 'versions']) {
     conformance(checker, objects[name], named(name), name, problems);
   }
   objects.AnalyzeProgress.forEach((p, i) => conformance(checker, p, named('AnalyzeProgress'), `AnalyzeProgress[${i}]`, problems));
@@ -133,4 +138,17 @@ test('the objects returned at run time have the declared keys and types', (t) =>
   objects.marks.forEach((m, i) => conformance(checker, m, mark, `marks[${i}]`, problems));
   assert.ok(objects.AnalyzeProgress.length > 0, 'progress was reported');
   assert.deepEqual(problems, []);
+});
+
+test('native.d.ts is what the Rust source declares (napi-rs writes it as the addon compiles)', (t) => {
+  const { generated, OUTPUT } = require('../scripts/native-types');
+  let text;
+  try {
+    text = generated();
+  } catch (e) {
+    // A prebuilt addon: nothing was compiled here, so nothing to compare.
+    t.skip(e.message);
+    return;
+  }
+  assert.equal(require('node:fs').readFileSync(OUTPUT, 'utf8'), text, 'native.d.ts is stale: run `npm run types`');
 });

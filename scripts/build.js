@@ -13,6 +13,7 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { triple, abi, addonName } = require('./platform');
 const { buildShim } = require('./build-shim');
+const { TYPE_DEF_DIR } = require('./native-types');
 
 const root = path.resolve(__dirname, '..');
 
@@ -21,8 +22,8 @@ function fail(message) {
   process.exit(1);
 }
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
   if (r.error) fail(`could not run ${cmd}: ${r.error.message}`);
   if (r.status !== 0) fail(`${cmd} ${args.join(' ')} exited with ${r.status}`);
 }
@@ -40,7 +41,10 @@ function buildAddon() {
   if (spawnSync('cc', ['--version'], { stdio: 'ignore' }).status !== 0) {
     fail('a C compiler is needed to link the addon (Debian/Ubuntu: apt-get install gcc; Alpine: apk add gcc musl-dev).');
   }
-  run('cargo', ['build', '--release', '-p', 'heapscope']);
+  // The #[napi] macros describe every exported item here as they expand,
+  // for scripts/native-types.js (always this folder, so no rebuild for it).
+  fs.mkdirSync(TYPE_DEF_DIR, { recursive: true });
+  run('cargo', ['build', '--release', '-p', 'heapscope'], { NAPI_TYPE_DEF_TMP_FOLDER: TYPE_DEF_DIR });
   const built = path.join(root, 'target', 'release', 'libheapscope.so');
   if (!fs.existsSync(built)) fail(`the build produced no ${built}`);
   const dest = path.join(root, addonName());

@@ -161,6 +161,10 @@ async function testMajor(major) {
     }
   });
 
+  if (major === majors[0] && !emulated) {
+    await check(`${label}: code using the installed package's declarations compiles with tsc --strict`, () => typesCompile(app));
+  }
+
   if (smoke !== undefined) {
     await check(`${label}: npx heapscope summary`, () => {
       const file = fs.readdirSync(app).find((f) => f.endsWith('.heapsnapshot'));
@@ -170,6 +174,25 @@ async function testMajor(major) {
       return r.stdout.split('\n')[0];
     });
   }
+}
+
+/**
+ * The test suite's usage files (ESM and CommonJS), compiled against the
+ * package as installed: every declaration file they need (index.d.ts and
+ * the native.d.ts it builds on) must be in the tarball.
+ */
+function typesCompile(app) {
+  const root = path.resolve(__dirname, '..');
+  const dir = path.join(app, 'types');
+  fs.mkdirSync(dir);
+  for (const file of ['usage.mts', 'usage.cts']) fs.copyFileSync(path.join(root, '__test__', 'types', file), path.join(dir, file));
+  const config = JSON.parse(fs.readFileSync(path.join(root, '__test__', 'types', 'tsconfig.json'), 'utf8'));
+  config.compilerOptions.typeRoots = [path.join(root, 'node_modules', '@types')];
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config));
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tsc: exit ${r.status}\n${r.stdout}${r.stderr}`);
+  return 'usage.mts, usage.cts';
 }
 
 /** The tarball without its prebuilt shims for `abi`: a Node major newer than the release. */

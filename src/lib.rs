@@ -75,7 +75,7 @@ pub fn write_snapshot_sync(request: SnapshotRequest) -> SnapshotOutcome {
 
 /// `snapshot()`: V8's part runs now, on this thread; the write finishes on
 /// the sink thread and the promise resolves from the libuv pool.
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "Promise<SnapshotOutcome>")]
 pub fn take_snapshot(request: SnapshotRequest) -> AsyncTask<PoolWork<SnapshotOutcome>> {
     let capture = start(&request);
     on_pool(move || capture.settle())
@@ -390,7 +390,7 @@ pub struct ComparedSnapshot {
 
 /// Without `baseline`: a snapshot reduced to a digest for later comparisons.
 /// With it: the leak report of this snapshot against the baseline (and target).
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "Promise<ComparedSnapshot>")]
 pub fn take_snapshot_compared(
     request: SnapshotRequest,
     write: bool,
@@ -420,7 +420,7 @@ pub fn take_snapshot_compared(
 /// parser on a thread of its own (and to the file when `write`), so no file
 /// has to be read back. The graph is built during the snapshot, so its
 /// memory adds to V8's own for that time.
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "Promise<AnalyzedSnapshot>")]
 pub fn take_snapshot_analyzed(
     request: SnapshotRequest,
     write: bool,
@@ -518,7 +518,7 @@ impl SnapshotFile {
     /// Ends the file: `complete` when the producer delivered the whole
     /// snapshot, else the temporary file is removed. `pause_ms` and
     /// `heap_used` are the producer's figures, reported as given.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "Promise<SnapshotOutcome>")]
     pub fn finish(&mut self, complete: bool, pause_ms: f64, heap_used: f64) -> AsyncTask<PoolWork<SnapshotOutcome>> {
         let status = if complete { v8::SnapshotStatus::Complete } else { v8::SnapshotStatus::Failed };
         let pending = match self.state.take() {

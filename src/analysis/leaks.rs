@@ -36,9 +36,10 @@ impl SnapshotDigest {
     }
 }
 
-#[napi(object)]
+/// A Comparison-view row: objects added and removed in one class.
+#[napi(object, js_name = "ClassDiff")]
 pub struct ClassDiffRow {
-    /// DevTools' class key (the name, split by constructor location).
+    /// DevTools' class key: the name, split by constructor location.
     pub key: String,
     pub name: String,
     pub added_count: f64,
@@ -62,30 +63,34 @@ fn diff_row(r: ClassDiff) -> ClassDiffRow {
     }
 }
 
-#[napi(object)]
+/// New objects of one class that a suspect or group holds.
+#[napi(object, js_name = "HeldClass")]
 pub struct HeldClassRow {
     pub name: String,
     pub count: f64,
     pub size: f64,
 }
 
+/// An object whose retained size grew, and the path that holds it.
 #[napi(object)]
 pub struct LeakSuspect {
     /// From a GC root down to the object that holds the growth.
     pub path: Vec<RetainerStep>,
-    /// The path as people read it: `cache (Map)`, `chocolate (ChocolateClass) → sugar (Array)`.
+    /// The path as people read it: `global → chocolate (ChocolateClass) → sugar (Array)`.
     pub path_text: String,
+    /// The holder's snapshot id (`@123` in DevTools).
     pub id: u32,
     pub class_name: String,
     /// Retained size at this path in each snapshot compared, oldest first.
     pub retained: Vec<f64>,
     pub growth: f64,
+    /// Objects it retains that are new since the baseline.
     pub new_objects: f64,
     pub new_size: f64,
-    /// New objects that already existed at the target (memlab's leak set).
+    /// Of those, the ones already there at the target (memlab's leak set).
     pub leaked_objects: f64,
     pub classes: Vec<HeldClassRow>,
-    /// The largest groups of new objects it holds, by where they hang.
+    /// The largest groups of new objects it holds, by where they hang (up to 3).
     pub through: Vec<NewObjectGroup>,
 }
 
@@ -105,7 +110,9 @@ fn suspect(s: Suspect) -> LeakSuspect {
     }
 }
 
-/// New objects hanging from one place (see `leaks::new_objects_by_path`).
+/// New objects hanging from one place: grouped by the retainer path of the
+/// outermost new object above them in the dominator tree, element indexes
+/// ignored (the entries pushed into one array are one group).
 #[napi(object)]
 pub struct NewObjectGroup {
     /// The path of the group's largest outermost new object.
@@ -136,12 +143,14 @@ fn new_group(g: NewGroup) -> NewObjectGroup {
 /// How many groups of new objects a diff or report lists.
 const NEW_GROUPS: usize = 20;
 
-/// `diff()` of two files: classes as DevTools' Comparison view, and the new
-/// objects still alive by where they hang.
+/// Two snapshots of one process compared.
 #[napi(object)]
 pub struct SnapshotDiff {
+    /// Objects added and removed per class, exactly as DevTools' Comparison view.
     pub classes: Vec<ClassDiffRow>,
+    /// New objects still alive, largest group first.
     pub new_objects: Vec<NewObjectGroup>,
+    /// DevTools' total of each snapshot.
     pub total_sizes: Vec<f64>,
 }
 
@@ -158,13 +167,15 @@ pub(crate) fn leak_options(o: &LeakOptionsJs) -> LeakOptions {
     LeakOptions { min_growth: o.min_growth.unwrap_or(d.min_growth), limit: o.limit.map_or(d.limit, |l| l as usize) }
 }
 
+/// What grew from the baseline to the last snapshot, and what holds it.
 #[napi(object)]
 pub struct LeakReport {
     pub suspects: Vec<LeakSuspect>,
-    /// Classes compared between the first and the last snapshot.
+    /// Classes compared between the baseline and the last snapshot.
     pub diff: Vec<ClassDiffRow>,
     /// New objects since the baseline still alive at the end, by where they hang.
     pub new_objects: Vec<NewObjectGroup>,
+    /// DevTools' total of each snapshot, oldest first.
     pub total_sizes: Vec<f64>,
 }
 
@@ -287,7 +298,7 @@ impl FileComparison {
 
 /// `diff(before, after)` of two files of one process (`force`: even if they
 /// seem to be of two).
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "Promise<LeakOutcome>")]
 pub fn diff_files(before: String, after: String, force: bool) -> AsyncTask<PoolWork<LeakOutcome>> {
     let comparison =
         FileComparison { files: vec![before, after], options: LeakOptions::default(), diff_only: true, force };
@@ -295,7 +306,7 @@ pub fn diff_files(before: String, after: String, force: bool) -> AsyncTask<PoolW
 }
 
 /// `findLeaks({ baseline, target, final })` of files of one process (target optional).
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "Promise<LeakOutcome>")]
 pub fn find_leaks_in_files(files: Vec<String>, options: LeakOptionsJs) -> Result<AsyncTask<PoolWork<LeakOutcome>>> {
     if !(2..=3).contains(&files.len()) {
         return Err(Error::new(Status::InvalidArg, "two or three snapshot files"));

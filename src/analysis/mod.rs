@@ -22,27 +22,38 @@ pub struct AnalyzeOptions {
     pub top_objects: Option<u32>,
 }
 
+/// A Summary-view row, with Chrome DevTools' definitions.
 #[napi(object)]
 pub struct ClassSummary {
     pub name: String,
+    /// DevTools' class key: `,Name`, or `scriptId,line,column,Name` for objects with a constructor location.
     pub key: String,
+    /// Objects with a non-zero self size.
     pub count: f64,
+    /// Bytes, after DevTools moves single-owner arrays' and hidden objects' sizes to their owner.
     pub self_size: f64,
+    /// Bytes retained by the class's topmost members in the dominator tree.
     pub retained_size: f64,
+    /// Shortest distance from a GC root (user roots first, as DevTools).
     pub distance: i32,
 }
 
+/// One step of a retainer path: the edge taken and the node it reaches.
 #[napi(object)]
 pub struct RetainerStep {
+    /// The edge's name as DevTools shows it (`cache`, `[3]`, `table` …).
     pub edge: String,
     pub edge_type: String,
     pub name: String,
     pub class_name: String,
+    /// The node's snapshot id (`@123` in DevTools).
     pub id: u32,
 }
 
+/// One of the objects that retain the most, with its shortest retainer path.
 #[napi(object)]
 pub struct ObjectSummary {
+    /// The node's snapshot id (`@123` in DevTools).
     pub id: u32,
     pub name: String,
     pub class_name: String,
@@ -51,16 +62,20 @@ pub struct ObjectSummary {
     pub self_size: f64,
     pub retained_size: f64,
     pub distance: i32,
+    /// From a GC root down to this object.
     pub path: Vec<RetainerStep>,
 }
 
+/// What Chrome DevTools' Summary view shows of one snapshot.
 #[napi(object)]
 pub struct Summary {
+    /// The file analysed.
     pub path: String,
     pub node_count: f64,
     pub edge_count: f64,
-    /// The root's retained size plus V8's extra native bytes: DevTools' "Total".
+    /// DevTools' total: the root's retained size plus V8's extra native bytes.
     pub total_size: f64,
+    /// How many class rows there are in all (only `topClasses` are returned).
     pub class_count: u32,
     pub classes: Vec<ClassSummary>,
     pub objects: Vec<ObjectSummary>,
@@ -268,7 +283,7 @@ impl AnalyzeFailure {
 }
 
 /// Reads and analyses a snapshot file on a libuv pool thread.
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "Promise<AnalyzeOutcome>")]
 pub fn analyze_file(
     path: String,
     options: AnalyzeOptions,
