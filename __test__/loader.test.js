@@ -6,12 +6,12 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
 const { root, scratch, runNode, runNodeJson } = require('./helpers');
-const { addonName, shimName } = require('../scripts/platform');
+const { addonName, shimName } = require('../lib/platform');
 const { buildShim, findHeaders } = require('../scripts/build-shim');
 
 /** A copy of the package's JS in `dir`, with the binaries named in `binaries`. */
 function copyPackage(dir, binaries = []) {
-  for (const f of ['index.js', 'lib', 'scripts/platform.js']) {
+  for (const f of ['index.js', 'lib']) {
     fs.cpSync(path.join(root, f), path.join(dir, f), { recursive: true });
   }
   for (const [from, to] of binaries) fs.copyFileSync(from, path.join(dir, to));

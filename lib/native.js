@@ -7,7 +7,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { triple, abi, addonName, shimName } = require('../scripts/platform');
+const { triple, abi, addonName, shimName } = require('./platform');
 
 /** The package's root, where a build from source puts its binaries. */
 const ROOT = path.join(__dirname, '..');

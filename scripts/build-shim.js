@@ -15,7 +15,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { triple, abi, shimName } = require('./platform');
+const { triple, abi, shimName } = require('../lib/platform');
 
 const root = path.resolve(__dirname, '..');
 const SOURCE = path.join(root, 'src', 'v8', 'shim.cc');

@@ -11,7 +11,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { triple, abi, addonName } = require('./platform');
+const { triple, abi, addonName } = require('../lib/platform');
 const { buildShim } = require('./build-shim');
 const { TYPE_DEF_DIR } = require('./native-types');
 

@@ -20,7 +20,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { npmPackage } = require('./fetch');
-const { NODE_MAJORS } = require('./platform');
+const { NODE_MAJORS } = require('../lib/platform');
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

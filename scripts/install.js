@@ -12,7 +12,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { triple, abi, addonName, shimName } = require('./platform');
+const { triple, abi, addonName, shimName } = require('../lib/platform');
 
 const root = path.resolve(__dirname, '..');
 

@@ -21,7 +21,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { PLATFORMS, NODE_MAJORS, addonName, shimName } = require('./platform');
+const { PLATFORMS, NODE_MAJORS, addonName, shimName } = require('../lib/platform');
 const { buildShim, headerAbi } = require('./build-shim');
 const { npmPackage } = require('./fetch');
 

@@ -10,7 +10,7 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { PLATFORMS, NODE_MAJORS, addonName, shimName } = require('../../scripts/platform');
+const { PLATFORMS, NODE_MAJORS, addonName, shimName } = require('../../lib/platform');
 
 const prebuilds = path.resolve(process.env.HEAPSCOPE_PREBUILDS || path.join(__dirname, '..', '..', 'prebuilds'));
 const NEWEST_GLIBC = [2, 28];

@@ -1,5 +1,5 @@
 'use strict';
-// Which binaries this Node needs. Shared by the loader (index.js) and the
+// Which binaries this Node needs. Shared by the loader (lib/native.js) and the
 // build, install and package scripts.
 //
 // - the addon, `heapscope.<triple>.node`: Node-API only, one per platform,
