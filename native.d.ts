@@ -391,7 +391,10 @@ export interface WatchOptions {
   nearHeapLimit: number
 }
 
-/** Reads and analyses a snapshot file on a libuv pool thread. */
+/**
+ * Reads and analyses a snapshot file: from a libuv pool thread, on threads
+ * of the lowest priority.
+ */
 export declare function analyzeFile(path: string, options: AnalyzeOptions, progress?: ((arg: AnalyzeProgress) => void) | undefined | null): Promise<AnalyzeOutcome>
 
 /**

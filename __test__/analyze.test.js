@@ -251,3 +251,48 @@ test('memory is given back after a streamed analysis: RSS ends near that of a pl
   // The snapshot is ~40 MB here; the graph built from it was kept (+345 MB) before.
   assert.ok(value.afterAnalysis - value.afterPlain < 100 * 1048576, `after the analysis ${mb(value.afterAnalysis)} MB, after a plain snapshot ${mb(value.afterPlain)} MB`);
 });
+
+test('analysis runs on threads of the lowest priority; the JS and libuv threads keep theirs', (t) => {
+  const dir = scratch(t);
+  // The process watches its own threads in /proc while it analyses a file,
+  // then while it analyses a snapshot as V8 streams it.
+  const { value } = runNodeJson(`
+    const fs = require('node:fs');
+    const threads = () => fs.readdirSync('/proc/self/task').map((tid) => {
+      try {
+        const stat = fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return { name: fs.readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').trim(), nice: Number(fields[16]) };
+      } catch { return null; } // ended meanwhile
+    }).filter(Boolean);
+    globalThis.bulk = Array.from({ length: 400000 }, (_, i) => ({ i, s: 'x' + i, next: null }));
+    const watch = (promise, seen) => {
+      const timer = setInterval(() => seen.push(threads()), 1);
+      return promise.finally(() => clearInterval(timer));
+    };
+    (async () => {
+      const { path } = await heapscope.snapshot({ dir: ${JSON.stringify(dir)} });
+      const file = [];
+      await watch(heapscope.analyze(path), file);
+      const afterFile = threads();
+      const stream = [];
+      await watch(heapscope.snapshot({ analyze: true, write: false }), stream);
+      console.log(JSON.stringify({ file, afterFile, stream, after: threads() }));
+    })();
+  `, { timeout: 120_000 });
+  const analysing = (list) => list.filter((th) => /^heapscope-analy/.test(th.name));
+  // A file is analysed at nice 19 from the start.
+  const fileNice = new Set(value.file.flatMap((at) => analysing(at).map((th) => th.nice)));
+  assert.deepEqual([...fileNice], [19], JSON.stringify(value.file.at(-1)));
+  // A stream is read at normal priority while V8 produces it (V8 must not
+  // wait on it), then analysed at 19: the last look finds it lowered.
+  const lastLook = value.stream.filter((at) => analysing(at).length > 0).at(-1);
+  assert.ok(lastLook, 'the stream analysis was seen');
+  assert.deepEqual([...new Set(analysing(lastLook).map((th) => th.nice))], [19], JSON.stringify(lastLook));
+  // The JS thread and libuv's pool threads are never lowered.
+  for (const list of [...value.file, value.afterFile, ...value.stream, value.after]) {
+    const others = list.filter((th) => !/^heapscope-/.test(th.name));
+    assert.ok(others.length > 0);
+    assert.deepEqual([...new Set(others.map((th) => th.nice))], [0], JSON.stringify(others));
+  }
+});

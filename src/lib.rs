@@ -39,6 +39,7 @@ use capture::{
     bad_request, capture_options, failure, file_options, ms, next_seq, resolve_path, start, start_capture, Capture,
     CaptureError, Failure, SnapshotOutcome, SnapshotRequest,
 };
+use heapscope_core::priority::LowerAtEnd;
 use pool::{on_pool, PoolWork};
 use trigger::event::TriggerEvent;
 use trigger::station::{DumpConfig, Station};
@@ -343,18 +344,19 @@ impl Fed {
 }
 
 /// Starts a snapshot whose chunks feed `job` on a thread of its own (and the
-/// file too when `write`). Returns the snapshot and the job's thread.
+/// file too when `write`). Returns the snapshot and the job's thread, which
+/// reads at normal priority and drops to the lowest once the stream ends.
 fn capture_feeding<T: Send + 'static>(
     request: &SnapshotRequest,
     write: bool,
-    job: impl FnOnce(heapscope_core::sink::ChunkReader) -> T + Send + 'static,
+    job: impl FnOnce(LowerAtEnd<heapscope_core::sink::ChunkReader>) -> T + Send + 'static,
 ) -> Result<(Fed, std::thread::JoinHandle<T>)> {
     let isolate =
         v8::Isolate::current().ok_or_else(|| Error::new(Status::GenericFailure, "no V8 isolate on this thread"))?;
     let (tx, reader) = heapscope_core::sink::feed(32);
     let thread = std::thread::Builder::new()
         .name("heapscope-analyze".into())
-        .spawn(move || job(reader))
+        .spawn(move || job(LowerAtEnd::new(reader)))
         .map_err(|e| Error::new(Status::GenericFailure, format!("cannot start the analysis thread: {e}")))?;
     if write {
         return Ok((Fed::Written(start_capture(isolate, request, Some(tx))), thread));

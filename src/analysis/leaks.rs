@@ -12,6 +12,8 @@ use heapscope_core::snapshot::Graph;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use heapscope_core::priority::at_low_priority;
+
 use crate::pool::{on_pool, PoolWork};
 
 use super::{step, AnalyzeFailure, RetainerStep};
@@ -264,6 +266,12 @@ struct FileComparison {
 }
 
 impl FileComparison {
+    /// On a thread of the lowest priority, not the pool thread itself.
+    fn run_at_low_priority(self) -> LeakOutcome {
+        at_low_priority("heapscope-compare", move || self.run())
+            .unwrap_or_else(|e| LeakOutcome::failed(AnalyzeFailure::no_thread(&e)))
+    }
+
     fn run(self) -> LeakOutcome {
         guarded(|| {
             let (last, earlier) = self.files.split_last().expect("at least two files");
@@ -302,7 +310,7 @@ impl FileComparison {
 pub fn diff_files(before: String, after: String, force: bool) -> AsyncTask<PoolWork<LeakOutcome>> {
     let comparison =
         FileComparison { files: vec![before, after], options: LeakOptions::default(), diff_only: true, force };
-    on_pool(move || comparison.run())
+    on_pool(move || comparison.run_at_low_priority())
 }
 
 /// `findLeaks({ baseline, target, final })` of files of one process (target optional).
@@ -313,7 +321,7 @@ pub fn find_leaks_in_files(files: Vec<String>, options: LeakOptionsJs) -> Result
     }
     let force = options.force.unwrap_or(false);
     let comparison = FileComparison { files, options: leak_options(&options), diff_only: false, force };
-    Ok(on_pool(move || comparison.run()))
+    Ok(on_pool(move || comparison.run_at_low_priority()))
 }
 
 /// Class diff of two digests (of one process); quick, on the calling thread.
@@ -328,7 +336,7 @@ pub(crate) enum StreamJob {
     Leaks { earlier: Vec<Arc<Digest>>, options: LeakOptions },
 }
 
-pub(crate) fn run_stream_job(job: StreamJob, reader: heapscope_core::sink::ChunkReader) -> LeakOutcome {
+pub(crate) fn run_stream_job(job: StreamJob, reader: impl std::io::Read) -> LeakOutcome {
     guarded(|| {
         let graph = match Graph::read(reader, &mut |_| {}) {
             Ok(g) => g,

@@ -12,6 +12,8 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
+use heapscope_core::priority::at_low_priority;
+
 use crate::pool::{on_pool, PoolWork};
 
 #[napi(object)]
@@ -280,9 +282,22 @@ impl AnalyzeFailure {
             edge: None,
         }
     }
+
+    /// No thread could be started for the analysis (a process at its limit).
+    pub(crate) fn no_thread(e: &std::io::Error) -> AnalyzeFailure {
+        AnalyzeFailure {
+            message: format!("cannot start an analysis thread: {e}"),
+            code: "ERR_HEAPSCOPE_THREAD".into(),
+            path: None,
+            offset: None,
+            node: None,
+            edge: None,
+        }
+    }
 }
 
-/// Reads and analyses a snapshot file on a libuv pool thread.
+/// Reads and analyses a snapshot file: from a libuv pool thread, on threads
+/// of the lowest priority.
 #[napi(catch_unwind, ts_return_type = "Promise<AnalyzeOutcome>")]
 pub fn analyze_file(
     path: String,
@@ -293,6 +308,8 @@ pub fn analyze_file(
     let path = PathBuf::from(path);
     Ok(on_pool(move || {
         let total = std::fs::metadata(&path).map(|m| m.len()).ok();
-        summarizer.run(&path.to_string_lossy(), total, |progress| Graph::open(&path, progress))
+        let name = path.to_string_lossy().into_owned();
+        at_low_priority("heapscope-analyze", || summarizer.run(&name, total, |progress| Graph::open(&path, progress)))
+            .unwrap_or_else(|e| AnalyzeOutcome { summary: None, error: Some(AnalyzeFailure::no_thread(&e)) })
     }))
 }

@@ -15,7 +15,8 @@
 //!
 //! Beside them, [`allocator`]: the global allocator heapscope's binaries
 //! use, which gives big arrays back to the kernel as soon as they are freed;
-//! and [`fd`]: opening what may be a FIFO without waiting on its other end.
+//! [`fd`]: opening what may be a FIFO without waiting on its other end; and
+//! [`priority`]: analysis on threads of the lowest CPU priority.
 //!
 //! Being free of V8, all of it is tested with plain `cargo test`.
 
@@ -24,6 +25,7 @@ pub mod fd;
 pub mod gate;
 pub mod memory;
 pub mod naming;
+pub mod priority;
 pub mod retention;
 pub mod sink;
 pub mod snapshot;

@@ -1,0 +1,125 @@
+//! Analysis runs at the lowest CPU priority, so that it never takes a core
+//! from the application it runs in: on threads of its own at nice 19 (on
+//! Linux a thread's nice value is its own, and the threads it starts inherit
+//! it). The calling thread is never lowered: it may be one of libuv's pool
+//! threads, which the application's file I/O also uses, and an unprivileged
+//! thread cannot raise its priority back.
+
+use std::io::{self, Read};
+
+/// The nice value of analysis threads: the lowest priority there is.
+pub const ANALYSIS_NICE: i32 = 19;
+
+/// Runs `work` on a new thread at [`ANALYSIS_NICE`] and waits for it. A
+/// panic in `work` resumes on the caller, which reports it. Fails only when
+/// no thread can be started.
+pub fn at_low_priority<T: Send>(name: &str, work: impl FnOnce() -> T + Send) -> io::Result<T> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new().name(name.to_string()).spawn_scoped(scope, || {
+            // Lower priority is a courtesy: when the kernel refuses, the
+            // work still runs, at the priority it was given.
+            let _ = lower_this_thread(ANALYSIS_NICE);
+            work()
+        })?;
+        match worker.join() {
+            Ok(value) => Ok(value),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// A stream whose reader thread drops to [`ANALYSIS_NICE`] when the stream
+/// ends. A snapshot analysed as V8 streams it is parsed at normal priority,
+/// for V8 must not wait on its consumer during the pause; what follows the
+/// stream (the analysis phases, their threads) runs at the lowest.
+pub struct LowerAtEnd<R> {
+    inner: R,
+    lowered: bool,
+}
+
+impl<R> LowerAtEnd<R> {
+    pub fn new(inner: R) -> LowerAtEnd<R> {
+        LowerAtEnd { inner, lowered: false }
+    }
+}
+
+impl<R: Read> Read for LowerAtEnd<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() && !self.lowered {
+            self.lowered = true;
+            let _ = lower_this_thread(ANALYSIS_NICE);
+        }
+        Ok(n)
+    }
+}
+
+/// Sets the calling thread's nice value (raising it needs no privilege).
+pub fn lower_this_thread(nice: i32) -> io::Result<()> {
+    // SAFETY: gettid has no preconditions and returns this thread's id.
+    let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
+    // SAFETY: setpriority only reads its arguments; PRIO_PROCESS with a
+    // thread id addresses that one thread on Linux.
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, nice) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The calling thread's nice value.
+pub fn this_thread_nice() -> io::Result<i32> {
+    // SAFETY: as in `lower_this_thread`.
+    let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
+    // getpriority may return -1 as a value: errno tells an error apart.
+    // SAFETY: errno is thread-local; clearing it first is how getpriority is read.
+    unsafe { *libc::__errno_location() = 0 };
+    // SAFETY: getpriority only reads its arguments.
+    let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, tid) };
+    let error = io::Error::last_os_error();
+    if nice == -1 && error.raw_os_error().is_some_and(|e| e != 0) {
+        return Err(error);
+    }
+    Ok(nice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_runs_lowered_and_its_threads_inherit_it() {
+        let before = this_thread_nice().unwrap();
+        let (inside, child) = at_low_priority("test-low", || {
+            let child = std::thread::spawn(|| this_thread_nice().unwrap()).join().unwrap();
+            (this_thread_nice().unwrap(), child)
+        })
+        .unwrap();
+        assert_eq!(inside, ANALYSIS_NICE);
+        assert_eq!(child, ANALYSIS_NICE);
+        // The caller keeps its own priority.
+        assert_eq!(this_thread_nice().unwrap(), before);
+    }
+
+    #[test]
+    fn a_stream_lowers_its_reader_at_the_end() {
+        let niceness = std::thread::spawn(|| {
+            let mut stream = LowerAtEnd::new(&b"abc"[..]);
+            let mut text = String::new();
+            let mut one = [0u8; 1];
+            stream.read_exact(&mut one).unwrap();
+            let while_reading = this_thread_nice().unwrap();
+            stream.read_to_string(&mut text).unwrap();
+            (while_reading, this_thread_nice().unwrap())
+        })
+        .join()
+        .unwrap();
+        assert_eq!(niceness.1, ANALYSIS_NICE);
+        assert!(niceness.0 < ANALYSIS_NICE);
+    }
+
+    #[test]
+    fn a_panic_reaches_the_caller() {
+        let caught = std::panic::catch_unwind(|| at_low_priority("test-panic", || panic!("boom")));
+        assert!(caught.is_err());
+    }
+}
