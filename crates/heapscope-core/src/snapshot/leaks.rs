@@ -28,8 +28,12 @@ pub struct Digest {
     size: Vec<u32>,
     classes: Vec<DigestClass>,
     interfaces: Vec<Interface>,
-    /// Retained size of the largest objects, by path key.
+    /// Retained size of the largest objects, by path key…
     by_path: HashMap<String, f64>,
+    /// …and by id: an object whose path changed between snapshots (it hung
+    /// from V8's stack roots in one, from a context in the other) is still
+    /// followed.
+    by_id: HashMap<NodeId, f64>,
     pub total_size: f64,
 }
 
@@ -49,8 +53,10 @@ impl Digest {
     /// Everything later snapshots are compared with, paths included.
     pub fn of(a: &Analysis) -> Digest {
         let mut digest = Digest::for_diff(a);
-        digest.by_path =
-            a.largest(FOLLOWED).into_iter().map(|n| (path_key(&a.path(n)), a.retained[n as usize])).collect();
+        for n in a.largest(FOLLOWED) {
+            digest.by_path.insert(path_key(&a.path(n)), a.retained[n as usize]);
+            digest.by_id.insert(a.graph.node_id(n), a.retained[n as usize]);
+        }
         digest
     }
 
@@ -98,6 +104,7 @@ impl Digest {
             classes,
             interfaces: a.class_keys.interfaces().to_vec(),
             by_path: HashMap::new(),
+            by_id: HashMap::new(),
             total_size: a.total_size(),
         }
     }
@@ -434,7 +441,11 @@ pub fn suspects(
             continue;
         }
         let key = path_key(&path);
-        let mut retained: Vec<f64> = earlier.iter().map(|d| d.by_path.get(&key).copied().unwrap_or(0.0)).collect();
+        // By path first (a holder replaced by a larger copy has a new id),
+        // then by id (the same object reached another way).
+        let id = g.node_id(n);
+        let mut retained: Vec<f64> =
+            earlier.iter().map(|d| d.by_path.get(&key).or_else(|| d.by_id.get(&id)).copied().unwrap_or(0.0)).collect();
         retained.push(last.retained[n as usize]);
         let grows = retained.windows(2).all(|w| w[1] >= w[0]);
         if !grows || retained[retained.len() - 1] - retained[0] < options.min_growth {
@@ -702,5 +713,36 @@ mod tests {
             entry.1 = "Qux";
         }
         assert!(IdAgreement::of(&base, &digest(&renamed)).one_process());
+    }
+
+    /// One process's heap at some moment: a `Holder` (always id 1001) reached
+    /// from the root by the edge `via`, holding `entries` objects of 10 kB
+    /// (each too small to be a suspect of its own).
+    fn holder_step(via: &str, entries: u32) -> Graph {
+        let mut t = TestGraph::new();
+        let holder = t.node("object", "Holder", 32);
+        t.id(holder, 1001).edge(0, "property", via, holder);
+        for i in 0..entries {
+            let entry = t.node("object", "Entry", 10_000);
+            t.id(entry, 2001 + 2 * i).edge(holder, "element", &i.to_string(), entry);
+        }
+        t.graph()
+    }
+
+    #[test]
+    fn a_holder_reached_another_way_in_one_snapshot_is_still_followed() {
+        // V8 may reach an object from its stack roots in one snapshot and
+        // from a context in the next: its path key changes, its id does not.
+        let (baseline, target, last) = (holder_step("bus", 10), holder_step("other", 30), holder_step("bus", 60));
+        let digest = |g: &Graph| Digest::of(&Analysis::run(g, &mut |_| {}));
+        let (baseline, target) = (digest(&baseline), digest(&target));
+        let last = Analysis::run(&last, &mut |_| {});
+        let dominated = last.dominated();
+        let groups = new_objects_by_path(&baseline, &last, &dominated, GROUPS);
+        let found = suspects(&[&baseline, &target], &last, &dominated, &groups, LeakOptions::default());
+        let names: Vec<&str> = found.iter().map(|s| s.class_name.as_str()).collect();
+        assert_eq!(names, ["Holder"]);
+        assert_eq!(found[0].retained, [100_032.0, 300_032.0, 600_032.0]);
+        assert_eq!(found[0].new_objects, 50);
     }
 }
