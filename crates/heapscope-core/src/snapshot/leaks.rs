@@ -70,15 +70,24 @@ impl Digest {
         // Classes by the analysis' own key index (no text built per node);
         // plain objects by their property set, one class each, so they can be renamed.
         let mut by_key = vec![u32::MAX; a.class_keys.key_count()];
-        let mut by_shape: HashMap<Vec<&str>, u32> = HashMap::new();
+        let mut by_properties: HashMap<Vec<&str>, u32> = HashMap::new();
+        // Each shape's class, found when its first object (by id) comes.
+        let mut by_shape: HashMap<u32, u32> = HashMap::new();
         let mut class = Vec::with_capacity(order.len());
+        let mut scratch = Vec::new();
         for &n in &order {
             let next = classes.len() as u32;
-            let id = match a.plain_object_properties(n) {
-                Some(props) => *by_shape.entry(props).or_insert_with_key(|props| {
-                    let properties = Some(props.iter().map(|p| p.to_string()).collect());
-                    classes.push(DigestClass { key: a.class_key(n), name: a.class_name(n).to_string(), properties });
-                    next
+            let id = match a.plain_shape(n, &mut scratch) {
+                Some(shape) => *by_shape.entry(shape).or_insert_with(|| {
+                    *by_properties.entry(a.shape_properties(shape)).or_insert_with_key(|props| {
+                        let properties = Some(props.iter().map(|p| p.to_string()).collect());
+                        classes.push(DigestClass {
+                            key: a.class_key(n),
+                            name: a.class_name(n).to_string(),
+                            properties,
+                        });
+                        next
+                    })
                 }),
                 None => {
                     let id = &mut by_key[a.class_keys.key_index(n) as usize];

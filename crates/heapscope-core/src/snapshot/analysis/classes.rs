@@ -44,6 +44,7 @@ pub(super) struct ClassNames {
     class_of: Vec<u32>,
     added: AddedNames,
     interfaces: Vec<Interface>,
+    shapes: PlainShapes,
 }
 
 /// Phase 6: names each node's class as DevTools does. Plain objects take
@@ -77,24 +78,103 @@ pub(super) fn name_classes(g: &Graph, t: &Types, interfaces: Option<&[Interface]
         };
         class_of.push(class);
     }
+    let shapes = PlainShapes::of(g, t);
     let definitions = match interfaces {
         Some(given) => given.to_vec(),
-        None => infer_interfaces(g, t),
+        None => infer_interfaces(g, &shapes),
     };
-    apply_interfaces(g, t, &definitions, &mut class_of, &mut added);
-    ClassNames { class_of, added, interfaces: definitions }
+    apply_interfaces(g, t, &shapes, &definitions, &mut class_of, &mut added);
+    ClassNames { class_of, added, interfaces: definitions, shapes }
 }
 
-fn apply_interfaces(g: &Graph, t: &Types, definitions: &[Interface], class_of: &mut [u32], added: &mut AddedNames) {
+/// Names each shape's plain objects by the definition that fits it best
+/// (one match per shape, not per object), or leaves them `Object`.
+fn apply_interfaces(
+    g: &Graph,
+    t: &Types,
+    shapes: &PlainShapes,
+    definitions: &[Interface],
+    class_of: &mut [u32],
+    added: &mut AddedNames,
+) {
     let matcher = InterfaceMatcher::new(definitions);
     let mut names: HashMap<usize, u32> = HashMap::new();
+    let shape_class: Vec<Option<u32>> = (0..shapes.len() as u32)
+        .map(|shape| {
+            let index = matcher.best(&shapes.sorted_properties(g, shape))?;
+            Some(*names.entry(index).or_insert_with(|| added.id(definitions[index].name.clone())))
+        })
+        .collect();
+    let mut scratch = Vec::new();
     for n in 0..g.node_count as u32 {
-        let Some(props) = plain_object_properties(g, t, n) else { continue };
-        class_of[n as usize] = match matcher.best(&props) {
-            Some(index) => *names.entry(index).or_insert_with(|| added.id(definitions[index].name.clone())),
-            None => g.node_name_index(n),
-        };
+        let Some(shape) = shapes.shape(g, t, n, &mut scratch) else { continue };
+        // Unmatched: the plain object's own name, `Object`.
+        class_of[n as usize] = shape_class[shape as usize].unwrap_or_else(|| g.node_name_index(n));
     }
+}
+
+/// Plain objects (`Object` objects) grouped by the names of their property
+/// edges in edge order: objects V8 built from one hidden class share one,
+/// and all that names plain objects depends on these names alone, so it is
+/// worked out once per shape rather than once per object. No per-node
+/// array: an object's shape is looked up from its edges when asked.
+pub(super) struct PlainShapes {
+    index: HashMap<Box<[u32]>, u32>,
+    /// Each shape's property names (string indices, edge order), and how
+    /// many objects have it; in the order shapes are first met.
+    shapes: Vec<(Box<[u32]>, u64)>,
+}
+
+impl PlainShapes {
+    fn of(g: &Graph, t: &Types) -> PlainShapes {
+        let mut shapes = PlainShapes { index: HashMap::new(), shapes: Vec::new() };
+        let mut names: Vec<u32> = Vec::new();
+        for n in 0..g.node_count as u32 {
+            if !is_plain_object(g, t, n) {
+                continue;
+            }
+            property_names(g, t, n, &mut names);
+            let shape = match shapes.index.get(names.as_slice()) {
+                Some(&shape) => shape,
+                None => {
+                    let shape = shapes.shapes.len() as u32;
+                    shapes.shapes.push((names.clone().into_boxed_slice(), 0));
+                    shapes.index.insert(names.clone().into_boxed_slice(), shape);
+                    shape
+                }
+            };
+            shapes.shapes[shape as usize].1 += 1;
+        }
+        shapes
+    }
+
+    fn len(&self) -> usize {
+        self.shapes.len()
+    }
+
+    /// The shape of node `n`, if it is a plain object (`scratch`: a buffer
+    /// the caller keeps, so that no lookup allocates).
+    pub(super) fn shape(&self, g: &Graph, t: &Types, n: u32, scratch: &mut Vec<u32>) -> Option<u32> {
+        if !is_plain_object(g, t, n) {
+            return None;
+        }
+        property_names(g, t, n, scratch);
+        self.index.get(scratch.as_slice()).copied()
+    }
+
+    /// A shape's property names, sorted as JavaScript sorts strings: what an
+    /// interface definition matches.
+    pub(super) fn sorted_properties<'g>(&self, g: &'g Graph, shape: u32) -> Vec<&'g str> {
+        let mut props: Vec<&str> = self.shapes[shape as usize].0.iter().map(|&name| g.string(name as usize)).collect();
+        props.sort_by(|a, b| js_cmp(a, b));
+        props
+    }
+}
+
+/// The names of `n`'s property edges (string indices, in edge order) into `names`.
+fn property_names(g: &Graph, t: &Types, n: u32, names: &mut Vec<u32>) {
+    names.clear();
+    names.extend(g.edges(n).filter(|&e| g.edge_type(e) == t.e_property).map(|e| g.edge_name_index(e)));
 }
 
 /// A class id and the constructor location (script, line, column) that splits it.
@@ -122,13 +202,15 @@ pub struct Classes {
     added: Vec<String>,
     first_added: u32,
     interfaces: Vec<Interface>,
+    /// Plain objects by shape: a diff names the earlier snapshot's ones anew.
+    pub(super) shapes: PlainShapes,
 }
 
 /// Phase 7: turns each node's class id into its class key (objects with a
 /// constructor location are split by it), and totals the keys' counts, self
 /// sizes and distances, all while the dominators are being computed.
 pub(super) fn key_classes(g: &Graph, t: &Types, names: ClassNames, self_sizes: &[u32], distance: &[i32]) -> Classes {
-    let ClassNames { class_of, added, interfaces } = names;
+    let ClassNames { class_of, added, interfaces, shapes } = names;
     // Keys are interned: a class id alone, or with a location.
     let mut plain: Vec<u32> = vec![u32::MAX; added.first_id as usize + added.names.len()];
     let mut located: HashMap<(u32, u32, u32, u32), u32> = HashMap::new();
@@ -158,7 +240,7 @@ pub(super) fn key_classes(g: &Graph, t: &Types, names: ClassNames, self_sizes: &
             total.distance = total.distance.min(distance[n as usize]);
         }
     }
-    Classes { key_of, keys, totals, added: added.names, first_added: added.first_id, interfaces }
+    Classes { key_of, keys, totals, added: added.names, first_added: added.first_id, interfaces, shapes }
 }
 
 impl Classes {
@@ -283,19 +365,6 @@ pub struct Interface {
     pub properties: Vec<String>,
 }
 
-pub(super) fn plain_object_properties<'g>(g: &'g Graph, t: &Types, n: u32) -> Option<Vec<&'g str>> {
-    if !is_plain_object(g, t, n) {
-        return None;
-    }
-    let mut props: Vec<&str> = g
-        .edges(n)
-        .filter(|&e| g.edge_type(e) == t.e_property)
-        .map(|e| g.string(g.edge_name_index(e) as usize))
-        .collect();
-    props.sort_by(|a, b| js_cmp(a, b));
-    Some(props)
-}
-
 /// DevTools' applyInterfaceDefinitions: a trie over sorted property names,
 /// each trie node possibly naming a definition; an object takes the
 /// definition with the most properties all of which it has (the earliest on a tie).
@@ -378,25 +447,21 @@ fn format_property(name: &str) -> String {
 
 /// DevTools' inferInterfaceDefinitions: property lists of plain objects that
 /// are common enough get a name like `{a, b}`.
-fn infer_interfaces(g: &Graph, t: &Types) -> Vec<Interface> {
+fn infer_interfaces(g: &Graph, shapes: &PlainShapes) -> Vec<Interface> {
     const MIN_PROPERTIES: usize = 1;
     const MAX_NAME: usize = 120;
     const MIN_COUNT: f64 = 2.0;
     const MIN_PROPORTION: f64 = 1000.0;
     let mut candidates: HashMap<String, (Vec<String>, u64, usize)> = HashMap::new();
     let mut total = 0u64;
-    for n in 0..g.node_count as u32 {
-        if !is_plain_object(g, t, n) {
-            continue;
-        }
-        total += 1;
+    // Shapes come in the order their first object appears, so names keep
+    // the first-seen order DevTools' single pass over the objects gives them.
+    for (names, count) in &shapes.shapes {
+        total += count;
         let mut name = String::from("{");
         let mut properties = Vec::new();
-        for e in g.edges(n) {
-            if g.edge_type(e) != t.e_property {
-                continue;
-            }
-            let edge_name = g.string(g.edge_name_index(e) as usize);
+        for &index in names.iter() {
+            let edge_name = g.string(index as usize);
             if edge_name == "__proto__" {
                 continue;
             }
@@ -416,7 +481,7 @@ fn infer_interfaces(g: &Graph, t: &Types) -> Vec<Interface> {
         }
         name.push('}');
         let order = candidates.len();
-        candidates.entry(name).and_modify(|c| c.1 += 1).or_insert((properties, 1, order));
+        candidates.entry(name).and_modify(|c| c.1 += count).or_insert((properties, *count, order));
     }
     let mut sorted: Vec<(String, Vec<String>, u64, usize)> =
         candidates.into_iter().map(|(name, (props, count, order))| (name, props, count, order)).collect();
@@ -439,5 +504,29 @@ mod tests {
         assert_eq!(dom_tag_class("<div id=\"a\">").as_deref(), Some("<div>"));
         assert_eq!(dom_tag_class("Detached <div id=\"a\">").as_deref(), Some("Detached <div>"));
         assert_eq!(dom_tag_class("Map"), None);
+    }
+
+    #[test]
+    fn plain_objects_are_named_by_their_property_set_whatever_its_order() {
+        use crate::snapshot::analysis::Analysis;
+        use crate::snapshot::test_graph::TestGraph;
+        // Three objects {a, b} and one {b, a} (another hidden class): the
+        // inferred definition is `{a, b}` (seen 3 times; `{b, a}` once is
+        // too rare), and it names the fourth too, as DevTools does.
+        let mut t = TestGraph::new();
+        let leaf = t.node("number", "1", 16);
+        for (i, order) in [["a", "b"], ["a", "b"], ["b", "a"], ["a", "b"]].iter().enumerate() {
+            let o = t.node("object", "Object", 32);
+            t.edge(0, "element", &i.to_string(), o);
+            for p in order {
+                t.edge(o, "property", p, leaf);
+            }
+        }
+        t.edge(0, "element", "9", leaf);
+        let g = t.graph();
+        let a = Analysis::run(&g, &mut |_| {});
+        let rows: Vec<(String, u64)> = a.classes().into_iter().map(|r| (r.name, r.count)).collect();
+        assert!(rows.contains(&("{a, b}".to_string(), 4)), "{rows:?}");
+        assert!(!rows.iter().any(|(name, _)| name == "Object" || name == "{b, a}"), "{rows:?}");
     }
 }

@@ -43,7 +43,7 @@ mod shallow;
 mod types;
 
 use bits::Bits;
-use classes::{key_classes, name_classes, plain_object_properties};
+use classes::{key_classes, name_classes};
 pub use classes::{Classes, Interface, InterfaceMatcher};
 use distances::distances;
 pub use dominators::DominatorTree;
@@ -219,10 +219,17 @@ impl<'g> Analysis<'g> {
         self.class_keys.rows(self.graph, &self.self_sizes, &self.retained, &self.dominated())
     }
 
-    /// The sorted property names of a plain object (`None` for other nodes):
-    /// what an interface definition matches.
-    pub fn plain_object_properties(&self, n: u32) -> Option<Vec<&'g str>> {
-        plain_object_properties(self.graph, &self.types, n)
+    /// The shape of a plain object (`None` for other nodes): plain objects
+    /// with the same property names in the same order share one.
+    /// `scratch` is a buffer the caller keeps across calls.
+    pub fn plain_shape(&self, n: u32, scratch: &mut Vec<u32>) -> Option<u32> {
+        self.class_keys.shapes.shape(self.graph, &self.types, n, scratch)
+    }
+
+    /// A shape's property names, sorted as JavaScript sorts strings: what an
+    /// interface definition matches.
+    pub fn shape_properties(&self, shape: u32) -> Vec<&'g str> {
+        self.class_keys.shapes.sorted_properties(self.graph, shape)
     }
 
     /// The `limit` nodes with the largest retained sizes (not the root, not
