@@ -298,6 +298,13 @@ export interface AnalyzeOptions {
   topClasses?: number;
   /** Objects to return with their retainer paths. Default 20. */
   topObjects?: number;
+  /**
+   * Most threads the analysis keeps busy at once (it splits over two at
+   * most). Default: what the process may use — its cores, narrowed by its
+   * CPU affinity and its cgroup's CPU quota. Analysis threads run at the
+   * lowest CPU priority (nice 19) either way.
+   */
+  threads?: number;
   /** Called now and then with the phase (`reading` with a fraction, then `dominators`, `distances and classes`, `aggregates`). */
   onProgress?: (progress: AnalyzeProgress) => void;
 }
@@ -339,6 +346,13 @@ export interface LeakOptions {
   minGrowth?: number;
   /** Most suspects. Default 10. */
   limit?: number;
+  /**
+   * Most threads the comparison keeps busy at once (it splits over two at
+   * most). Default: what the process may use — its cores, narrowed by its
+   * CPU affinity and its cgroup's CPU quota. Analysis threads run at the
+   * lowest CPU priority (nice 19) either way.
+   */
+  threads?: number;
 }
 
 /** Options of comparisons of files. */
@@ -349,6 +363,13 @@ export interface CompareOptions {
    * reject with `ERR_HEAPSCOPE_NOT_ONE_PROCESS`. Default false.
    */
   force?: boolean;
+  /**
+   * Most threads the comparison keeps busy at once (it splits over two at
+   * most). Default: what the process may use — its cores, narrowed by its
+   * CPU affinity and its cgroup's CPU quota. Analysis threads run at the
+   * lowest CPU priority (nice 19) either way.
+   */
+  threads?: number;
 }
 
 /** Two snapshot files of one process: classes as DevTools' Comparison view, and the new objects by where they hang. */

@@ -20,6 +20,11 @@ export interface AnalyzeOptions {
   topClasses?: number
   /** Objects to return with their retainer paths. Default 20. */
   topObjects?: number
+  /**
+   * Most threads the analysis keeps busy at once. Default: what this
+   * process may use (its cores, CPU affinity and cgroup CPU quota).
+   */
+  threads?: number
 }
 
 export interface AnalyzeOutcome {
@@ -141,6 +146,8 @@ export interface LeakOptionsJs {
   limit?: number
   /** Compare files even when their ids say they are of two processes. */
   force?: boolean
+  /** Most threads the comparison keeps busy at once (as `AnalyzeOptions`'). */
+  threads?: number
 }
 
 /** A result or the error that stopped it (file path and byte offset in the message). */
@@ -423,9 +430,9 @@ export declare function diffDigests(before: SnapshotDigest, after: SnapshotDiges
 
 /**
  * `diff(before, after)` of two files of one process (`force`: even if they
- * seem to be of two).
+ * seem to be of two; `threads`: as analyzeFile's).
  */
-export declare function diffFiles(before: string, after: string, force: boolean): Promise<LeakOutcome>
+export declare function diffFiles(before: string, after: string, force: boolean, threads?: number | undefined | null): Promise<LeakOutcome>
 
 /** Restores the signal's previous handler. */
 export declare function disarmSignal(): void

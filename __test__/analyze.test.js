@@ -296,3 +296,33 @@ test('analysis runs on threads of the lowest priority; the JS and libuv threads 
     assert.deepEqual([...new Set(others.map((th) => th.nice))], [0], JSON.stringify(others));
   }
 });
+
+test('threads: the analysis keeps at most that many threads busy, with the same answer', (t) => {
+  const dir = scratch(t);
+  const { value } = runNodeJson(`
+    const fs = require('node:fs');
+    const analysing = () => fs.readdirSync('/proc/self/task').filter((tid) => {
+      try { return fs.readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').startsWith('heapscope-analy'); } catch { return false; }
+    }).length;
+    globalThis.bulk = Array.from({ length: 400000 }, (_, i) => ({ i, s: 'x' + i }));
+    const run = async (options) => {
+      let most = 0;
+      const timer = setInterval(() => { most = Math.max(most, analysing()); }, 1);
+      const summary = await heapscope.analyze(path, { topClasses: 1e6, topObjects: 5, ...options }).finally(() => clearInterval(timer));
+      return { most, summary: { ...summary, parseMs: 0, analyzeMs: 0 } };
+    };
+    let path;
+    (async () => {
+      path = (await heapscope.snapshot({ dir: ${JSON.stringify(dir)} })).path;
+      const one = await run({ threads: 1 });
+      const two = await run({ threads: 2 });
+      let rejected = null;
+      await heapscope.analyze(path, { threads: 0 }).catch((e) => (rejected = e.code));
+      console.log(JSON.stringify({ one, two, rejected }));
+    })();
+  `, { timeout: 120_000 });
+  assert.equal(value.one.most, 1, 'one analysis thread at a time');
+  assert.ok(value.two.most >= 2, `two threads at once with threads: 2 (saw ${value.two.most})`);
+  assert.deepEqual(value.one.summary, value.two.summary);
+  assert.equal(value.rejected, 'ERR_INVALID_ARG_TYPE');
+});

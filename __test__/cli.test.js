@@ -63,6 +63,21 @@ test('a mistyped command gets the nearest one suggested, exit 2; a bad option na
   const value = run('summary', 'x.heapsnapshot', '--top=many');
   assert.equal(value.status, 2);
   assert.match(value.stderr, /--top needs a whole number, not "many"/);
+  for (const command of [['summary', 'x'], ['diff', 'x', 'y'], ['leaks', 'x', 'y'], ['report', 'x']]) {
+    const none = run(...command, '--threads', '0');
+    assert.equal(none.status, 2, command[0]);
+    assert.match(none.stderr, /--threads needs a whole number of at least 1, not "0"/);
+  }
+});
+
+test('--threads 1 gives the same answer as the default', () => {
+  const file = snapshot();
+  const [one, all] = [run('summary', file, '--json', '--threads', '1'), run('summary', file, '--json')];
+  assert.equal(one.status, 0, one.stderr);
+  const strip = (text) => ({ ...JSON.parse(text), parseMs: 0, analyzeMs: 0 });
+  assert.deepEqual(strip(one.stdout), strip(all.stdout));
+  const diff = run('diff', file, file, '--json', '--threads', '1');
+  assert.equal(diff.status, 0, diff.stderr);
 });
 
 test('--top=5 equals --top 5; --json without --top gives every class row; no progress when stderr is not a terminal', (t) => {

@@ -17,7 +17,7 @@ const { version } = require('../package.json');
 
 const COMMANDS = {
   summary: {
-    usage: 'heapscope summary <file.heapsnapshot[.gz] | -> [--json] [--top N] [--objects N]',
+    usage: 'heapscope summary <file.heapsnapshot[.gz] | -> [--json] [--top N] [--objects N] [--threads N]',
     about: `the classes and objects that retain the most memory, with Chrome DevTools'
 numbers (count, self size, retained size) and retainer paths`,
     files: [1],
@@ -25,30 +25,33 @@ numbers (count, self size, retained size) and retainer paths`,
       json: { type: 'boolean', help: 'the whole result as JSON on stdout (every class row unless --top is given)' },
       top: { type: 'string', help: 'class rows to show (default 20)' },
       objects: { type: 'string', help: 'largest objects to show with their retainer paths (default 10)' },
+      threads: { type: 'string', help: 'most threads the analysis keeps busy (default: what the process may use: cores, affinity, cgroup CPU quota)' },
     },
   },
   diff: {
-    usage: 'heapscope diff <before> <after> [--json] [--top N] [--force]',
+    usage: 'heapscope diff <before> <after> [--json] [--top N] [--force] [--threads N]',
     about: 'objects added and removed per class between two snapshots of one process',
     files: [2],
     options: {
       json: { type: 'boolean', help: 'the whole result as JSON on stdout' },
       top: { type: 'string', help: 'class rows to show (default 20)' },
       force: { type: 'boolean', help: 'compare even when the node ids say the files are of two processes' },
+      threads: { type: 'string', help: 'most threads the analysis keeps busy (default: what the process may use: cores, affinity, cgroup CPU quota)' },
     },
   },
   leaks: {
-    usage: 'heapscope leaks <baseline> [<target>] <final> [--json] [--force]',
+    usage: 'heapscope leaks <baseline> [<target>] <final> [--json] [--force] [--threads N]',
     about: `what grew from baseline to final and the retainer path that holds it
 (memlab's three snapshots: new after the baseline, alive at the end)`,
     files: [2, 3],
     options: {
       json: { type: 'boolean', help: 'the whole report as JSON on stdout' },
       force: { type: 'boolean', help: 'compare even when the node ids say the files are of two processes' },
+      threads: { type: 'string', help: 'most threads the analysis keeps busy (default: what the process may use: cores, affinity, cgroup CPU quota)' },
     },
   },
   report: {
-    usage: 'heapscope report <file> [--vs <older>] [-o report.html] [--top N] [--force]',
+    usage: 'heapscope report <file> [--vs <older>] [-o report.html] [--top N] [--force] [--threads N]',
     about: `one self-contained HTML page with charts: retained size by class, the
 largest objects and their paths; with --vs, growth by class and the leak
 suspects since the older snapshot (of the same process)`,
@@ -58,6 +61,7 @@ suspects since the older snapshot (of the same process)`,
       output: { type: 'string', short: 'o', help: 'the page to write (default heapscope-report.html)' },
       top: { type: 'string', help: 'class rows (default 30)' },
       force: { type: 'boolean', help: 'compare even when the node ids say the files are of two processes' },
+      threads: { type: 'string', help: 'most threads the analysis keeps busy (default: what the process may use: cores, affinity, cgroup CPU quota)' },
     },
   },
 };
@@ -138,7 +142,7 @@ function parse(name, args) {
 /** `-` is standard input (a pipe reads as a stream, never by seeking). */
 const input = (file) => (file === '-' ? '/dev/stdin' : file);
 
-/** A --top/--objects value: a whole number ≥ min, or exit 2. */
+/** A --top/--objects/--threads value: a whole number ≥ min, or exit 2. */
 function count(name, option, value, fallback, min = 0) {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -169,10 +173,11 @@ async function summary(args) {
   // --json without --top is the whole result: every class row.
   const top = count('summary', 'top', values.top, values.json ? 2 ** 32 - 1 : 20);
   const objects = count('summary', 'objects', values.objects, 10);
+  const threads = count('summary', 'threads', values.threads, undefined, 1);
   const shown = progress();
   await fail(async () => {
     try {
-      const result = await heapscope.analyze(input(files[0]), { topClasses: top, topObjects: objects, onProgress: shown.onProgress });
+      const result = await heapscope.analyze(input(files[0]), { topClasses: top, topObjects: objects, threads, onProgress: shown.onProgress });
       shown.done();
       process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSummary(result)}\n`);
     } finally {
@@ -194,8 +199,9 @@ async function diff(args) {
   const { files, values } = parse('diff', args);
   const { json, force } = values;
   const top = count('diff', 'top', values.top, 20);
+  const threads = count('diff', 'threads', values.threads, undefined, 1);
   await fail(async () => {
-    const result = await heapscope.diff(files[0], files[1], { force });
+    const result = await heapscope.diff(files[0], files[1], { force, threads });
     if (json) return process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`${formatDiff(result, files, top)}\n`);
   });
@@ -205,8 +211,9 @@ async function leaks(args) {
   const { files, values } = parse('leaks', args);
   const { json, force } = values;
   const [baseline, target, last] = files.length === 3 ? files : [files[0], undefined, files[1]];
+  const threads = count('leaks', 'threads', values.threads, undefined, 1);
   await fail(async () => {
-    const report = await heapscope.findLeaks({ baseline, target, final: last, force });
+    const report = await heapscope.findLeaks({ baseline, target, final: last, force, threads });
     if (json) return process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${formatLeaks(report)}\n`);
   });
@@ -218,12 +225,13 @@ async function report(args) {
   const older = values.vs;
   const out = values.output ?? 'heapscope-report.html';
   const top = count('report', 'top', values.top, 30, 1);
+  const threads = count('report', 'threads', values.threads, undefined, 1);
   await fail(async () => {
-    const summary = await heapscope.analyze(file, { topClasses: top, topObjects: 20 });
+    const summary = await heapscope.analyze(file, { topClasses: top, topObjects: 20, threads });
     const input = { title: `heapscope report — ${path.basename(file)}`, summary };
     if (older !== undefined) {
-      input.diff = await heapscope.diff(older, file, { force: values.force });
-      input.leaks = await heapscope.findLeaks({ baseline: older, final: file, force: values.force });
+      input.diff = await heapscope.diff(older, file, { force: values.force, threads });
+      input.leaks = await heapscope.findLeaks({ baseline: older, final: file, force: values.force, threads });
     }
     const html = heapscope.renderReport(input);
     // Written whole to a temporary name, fsynced, then renamed: never a half

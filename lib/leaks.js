@@ -6,7 +6,7 @@
 const path = require('node:path');
 const { binding } = require('./native');
 const { analysisError, invalidArg, systemError } = require('./errors');
-const { snapshotRequest } = require('./request');
+const { snapshotRequest, threadsOption } = require('./request');
 
 function checkFile(name, file) {
   if (typeof file !== 'string' || file === '') throw invalidArg(name, 'a path', file);
@@ -16,11 +16,12 @@ function checkFile(name, file) {
 function leakOptions(options = {}) {
   if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
   const { minGrowth, limit } = options;
+  const threads = threadsOption(options.threads);
   if (minGrowth !== undefined && !(typeof minGrowth === 'number' && minGrowth >= 0)) {
     throw invalidArg('minGrowth', 'a number of bytes', minGrowth);
   }
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw invalidArg('limit', 'a positive integer', limit);
-  return { minGrowth, limit };
+  return { minGrowth, limit, threads };
 }
 
 function checkForce(force) {
@@ -42,7 +43,8 @@ async function diff(before, after, options = {}) {
   if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
   const { force = false } = options;
   checkForce(force);
-  return { ...unwrap(await binding.diffFiles(...files, force), 'snapshots').diff, files };
+  const threads = threadsOption(options.threads);
+  return { ...unwrap(await binding.diffFiles(...files, force, threads), 'snapshots').diff, files };
 }
 
 /**

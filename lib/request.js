@@ -35,9 +35,18 @@ function snapshotRequest(options) {
   };
 }
 
-/** `{ topClasses, topObjects, onProgress }` of analyze() and snapshot({ analyze: true }). */
+/** `threads`: how many threads an analysis may keep busy; undefined: what the process may use. */
+function threadsOption(threads) {
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) {
+    throw invalidArg('threads', 'an integer from 1 to 1024', threads);
+  }
+  return threads;
+}
+
+/** `{ topClasses, topObjects, threads, onProgress }` of analyze() and snapshot({ analyze: true }). */
 function summaryOptions(options) {
   const { topClasses, topObjects, onProgress } = options;
+  const threads = threadsOption(options.threads);
   for (const [name, value] of [['topClasses', topClasses], ['topObjects', topObjects]]) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
       throw invalidArg(name, 'a non-negative integer', value);
@@ -46,7 +55,7 @@ function summaryOptions(options) {
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw invalidArg('onProgress', 'a function', onProgress);
   }
-  return { topClasses, topObjects, onProgress };
+  return { topClasses, topObjects, threads, onProgress };
 }
 
 /** A number option: `fallback` when absent, else positive (or non-negative), and an integer when asked. */
@@ -67,4 +76,4 @@ function retention(retain) {
   };
 }
 
-module.exports = { snapshotRequest, summaryOptions, positive, retention };
+module.exports = { snapshotRequest, summaryOptions, threadsOption, positive, retention };

@@ -88,9 +88,9 @@ function withProgress(onProgress, start) {
 
 // The snapshot's chunks go to the analysis as V8 produces them, and to the
 // file unless write is false.
-function snapshotAnalyzed(request, { write, topClasses, topObjects, onProgress }) {
+function snapshotAnalyzed(request, { write, topClasses, topObjects, threads, onProgress }) {
   const task = withProgress(onProgress, (progress) =>
-    binding.takeSnapshotAnalyzed(request, write, { topClasses, topObjects }, progress),
+    binding.takeSnapshotAnalyzed(request, write, { topClasses, topObjects, threads }, progress),
   );
   return task.then(({ snapshot: outcome, analysis }) => {
     if (!outcome.ok) throw captureError(`heapscope: snapshot not ${write ? 'written' : 'taken'}: `, outcome.error);
@@ -114,9 +114,9 @@ function analyze(file, options = {}) {
   } catch (e) {
     return Promise.reject(e);
   }
-  const { topClasses, topObjects, onProgress } = checked;
+  const { topClasses, topObjects, threads, onProgress } = checked;
   const absolute = path.resolve(file);
-  const task = withProgress(onProgress, (progress) => binding.analyzeFile(absolute, { topClasses, topObjects }, progress));
+  const task = withProgress(onProgress, (progress) => binding.analyzeFile(absolute, { topClasses, topObjects, threads }, progress));
   return task.then((outcome) => {
     if (outcome.error) {
       const err = analysisError('analyse', absolute, outcome.error);

@@ -408,7 +408,9 @@ pub fn take_snapshot_compared(
             options: analysis::leaks::leak_options(&options),
         },
     };
-    let (fed, thread) = capture_feeding(&request, write, move |reader| analysis::leaks::run_stream_job(job, reader))?;
+    let threads = analysis::threads_option(options.threads);
+    let (fed, thread) =
+        capture_feeding(&request, write, move |reader| analysis::leaks::run_stream_job(job, reader, threads))?;
     Ok(on_pool(move || {
         let snapshot = fed.settle();
         let outcome = thread.join().unwrap_or_else(|_| {
@@ -432,7 +434,8 @@ pub fn take_snapshot_analyzed(
     let summarizer = analysis::Summarizer::new(&options, progress)?;
     // The summary's path is filled in by the JS side, which knows the file.
     let (fed, thread) = capture_feeding(&request, write, move |reader| {
-        summarizer.run("", None, |progress| heapscope_core::snapshot::Graph::read(reader, progress))
+        let threads = summarizer.threads;
+        summarizer.run("", None, |progress| heapscope_core::snapshot::Graph::read_with(reader, threads, progress))
     })?;
     Ok(on_pool(move || {
         let snapshot = fed.settle();

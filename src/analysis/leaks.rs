@@ -12,11 +12,11 @@ use heapscope_core::snapshot::Graph;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use heapscope_core::priority::at_low_priority;
+use heapscope_core::priority::{at_low_priority, Threads};
 
 use crate::pool::{on_pool, PoolWork};
 
-use super::{step, AnalyzeFailure, RetainerStep};
+use super::{step, threads_option, AnalyzeFailure, RetainerStep};
 
 /// What an earlier snapshot leaves for later comparisons (ids, classes, sizes
 /// and its largest objects by path), without its graph.
@@ -162,6 +162,8 @@ pub struct LeakOptionsJs {
     pub limit: Option<u32>,
     /// Compare files even when their ids say they are of two processes.
     pub force: Option<bool>,
+    /// Most threads the comparison keeps busy at once (as `AnalyzeOptions`').
+    pub threads: Option<u32>,
 }
 
 pub(crate) fn leak_options(o: &LeakOptionsJs) -> LeakOptions {
@@ -202,9 +204,9 @@ impl LeakOutcome {
 
 /// Reads a file and digests it (for a diff only, or with paths for leaks),
 /// keeping none of its graph.
-fn digest_file(path: &str, for_diff: bool) -> std::result::Result<Digest, AnalyzeFailure> {
-    let graph = Graph::open(path.as_ref(), &mut |_| {}).map_err(|e| AnalyzeFailure::parse(&e, path))?;
-    let analysis = Analysis::run(&graph, &mut |_| {});
+fn digest_file(path: &str, for_diff: bool, threads: Threads) -> std::result::Result<Digest, AnalyzeFailure> {
+    let graph = Graph::open_with(path.as_ref(), threads, &mut |_| {}).map_err(|e| AnalyzeFailure::parse(&e, path))?;
+    let analysis = Analysis::run_with(&graph, None, threads, &mut |_| {});
     Ok(if for_diff { Digest::for_diff(&analysis) } else { Digest::of(&analysis) })
 }
 
@@ -215,8 +217,8 @@ struct Last<'g> {
 }
 
 impl<'g> Last<'g> {
-    fn of(graph: &'g Graph) -> Last<'g> {
-        let analysis = Analysis::run(graph, &mut |_| {});
+    fn of(graph: &'g Graph, threads: Threads) -> Last<'g> {
+        let analysis = Analysis::run_with(graph, None, threads, &mut |_| {});
         let digest = Digest::for_diff(&analysis);
         Last { analysis, digest }
     }
@@ -263,6 +265,7 @@ struct FileComparison {
     diff_only: bool,
     /// Compare even when the ids say the files are of two processes.
     force: bool,
+    threads: Threads,
 }
 
 impl FileComparison {
@@ -277,17 +280,17 @@ impl FileComparison {
             let (last, earlier) = self.files.split_last().expect("at least two files");
             let mut digests = Vec::new();
             for path in earlier {
-                match digest_file(path, self.diff_only) {
+                match digest_file(path, self.diff_only, self.threads) {
                     Ok(d) => digests.push(d),
                     Err(failure) => return LeakOutcome::failed(failure),
                 }
             }
             let refs: Vec<&Digest> = digests.iter().collect();
-            let graph = match Graph::open(last.as_ref(), &mut |_| {}) {
+            let graph = match Graph::open_with(last.as_ref(), self.threads, &mut |_| {}) {
                 Ok(graph) => graph,
                 Err(e) => return LeakOutcome::failed(AnalyzeFailure::parse(&e, last)),
             };
-            let final_snapshot = Last::of(&graph);
+            let final_snapshot = Last::of(&graph, self.threads);
             if !self.force {
                 for (digest, path) in digests.iter().zip(earlier) {
                     let agreement = IdAgreement::of(digest, &final_snapshot.digest);
@@ -305,11 +308,21 @@ impl FileComparison {
 }
 
 /// `diff(before, after)` of two files of one process (`force`: even if they
-/// seem to be of two).
+/// seem to be of two; `threads`: as analyzeFile's).
 #[napi(catch_unwind, ts_return_type = "Promise<LeakOutcome>")]
-pub fn diff_files(before: String, after: String, force: bool) -> AsyncTask<PoolWork<LeakOutcome>> {
-    let comparison =
-        FileComparison { files: vec![before, after], options: LeakOptions::default(), diff_only: true, force };
+pub fn diff_files(
+    before: String,
+    after: String,
+    force: bool,
+    threads: Option<u32>,
+) -> AsyncTask<PoolWork<LeakOutcome>> {
+    let comparison = FileComparison {
+        files: vec![before, after],
+        options: LeakOptions::default(),
+        diff_only: true,
+        force,
+        threads: threads_option(threads),
+    };
     on_pool(move || comparison.run_at_low_priority())
 }
 
@@ -320,7 +333,8 @@ pub fn find_leaks_in_files(files: Vec<String>, options: LeakOptionsJs) -> Result
         return Err(Error::new(Status::InvalidArg, "two or three snapshot files"));
     }
     let force = options.force.unwrap_or(false);
-    let comparison = FileComparison { files, options: leak_options(&options), diff_only: false, force };
+    let threads = threads_option(options.threads);
+    let comparison = FileComparison { files, options: leak_options(&options), diff_only: false, force, threads };
     Ok(on_pool(move || comparison.run_at_low_priority()))
 }
 
@@ -336,15 +350,15 @@ pub(crate) enum StreamJob {
     Leaks { earlier: Vec<Arc<Digest>>, options: LeakOptions },
 }
 
-pub(crate) fn run_stream_job(job: StreamJob, reader: impl std::io::Read) -> LeakOutcome {
+pub(crate) fn run_stream_job(job: StreamJob, reader: impl std::io::Read, threads: Threads) -> LeakOutcome {
     guarded(|| {
-        let graph = match Graph::read(reader, &mut |_| {}) {
+        let graph = match Graph::read_with(reader, threads, &mut |_| {}) {
             Ok(g) => g,
             Err(e) => return LeakOutcome::failed(AnalyzeFailure::parse(&e, "")),
         };
         match job {
             StreamJob::Digest => {
-                let analysis = Analysis::run(&graph, &mut |_| {});
+                let analysis = Analysis::run_with(&graph, None, threads, &mut |_| {});
                 LeakOutcome {
                     digest: Some(SnapshotDigest { inner: Arc::new(Digest::of(&analysis)) }),
                     ..LeakOutcome::ok()
@@ -353,7 +367,7 @@ pub(crate) fn run_stream_job(job: StreamJob, reader: impl std::io::Read) -> Leak
             StreamJob::Leaks { earlier, options } => {
                 // The digests are of marks taken in this process.
                 let refs: Vec<&Digest> = earlier.iter().map(|d| d.as_ref()).collect();
-                LeakOutcome { report: Some(report(&refs, Last::of(&graph), options)), ..LeakOutcome::ok() }
+                LeakOutcome { report: Some(report(&refs, Last::of(&graph, threads), options)), ..LeakOutcome::ok() }
             }
         }
     })

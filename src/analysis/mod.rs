@@ -12,7 +12,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
-use heapscope_core::priority::at_low_priority;
+use heapscope_core::priority::{at_low_priority, Threads};
 
 use crate::pool::{on_pool, PoolWork};
 
@@ -22,6 +22,14 @@ pub struct AnalyzeOptions {
     pub top_classes: Option<u32>,
     /// Objects to return with their retainer paths. Default 20.
     pub top_objects: Option<u32>,
+    /// Most threads the analysis keeps busy at once. Default: what this
+    /// process may use (its cores, CPU affinity and cgroup CPU quota).
+    pub threads: Option<u32>,
+}
+
+/// The `threads` option: the given count, else what the process may use.
+pub(crate) fn threads_option(threads: Option<u32>) -> Threads {
+    threads.and_then(|n| Threads::new(n as usize)).unwrap_or_else(Threads::available)
 }
 
 /// A Summary-view row, with Chrome DevTools' definitions.
@@ -146,6 +154,7 @@ fn object(o: ObjectRow) -> ObjectSummary {
 pub(crate) struct Summarizer {
     top_classes: usize,
     top_objects: usize,
+    pub(crate) threads: Threads,
     progress: Option<ProgressFn>,
 }
 
@@ -164,6 +173,7 @@ impl Summarizer {
         Ok(Summarizer {
             top_classes: options.top_classes.unwrap_or(50) as usize,
             top_objects: options.top_objects.unwrap_or(20) as usize,
+            threads: threads_option(options.threads),
             progress,
         })
     }
@@ -211,7 +221,7 @@ impl Summarizer {
         })?;
         let parse_ms = started.elapsed().as_secs_f64() * 1000.0;
         let started = std::time::Instant::now();
-        let analysis = Analysis::run(&graph, &mut |phase| self.tell(phase, None));
+        let analysis = Analysis::run_with(&graph, None, self.threads, &mut |phase| self.tell(phase, None));
         let rows = analysis.classes();
         let class_count = rows.len() as u32;
         let classes = rows.into_iter().take(self.top_classes).map(class).collect();
@@ -309,7 +319,10 @@ pub fn analyze_file(
     Ok(on_pool(move || {
         let total = std::fs::metadata(&path).map(|m| m.len()).ok();
         let name = path.to_string_lossy().into_owned();
-        at_low_priority("heapscope-analyze", || summarizer.run(&name, total, |progress| Graph::open(&path, progress)))
-            .unwrap_or_else(|e| AnalyzeOutcome { summary: None, error: Some(AnalyzeFailure::no_thread(&e)) })
+        let threads = summarizer.threads;
+        at_low_priority("heapscope-analyze", || {
+            summarizer.run(&name, total, |progress| Graph::open_with(&path, threads, progress))
+        })
+        .unwrap_or_else(|e| AnalyzeOutcome { summary: None, error: Some(AnalyzeFailure::no_thread(&e)) })
     }))
 }

@@ -1,11 +1,45 @@
-//! Analysis runs at the lowest CPU priority, so that it never takes a core
-//! from the application it runs in: on threads of its own at nice 19 (on
-//! Linux a thread's nice value is its own, and the threads it starts inherit
-//! it). The calling thread is never lowered: it may be one of libuv's pool
-//! threads, which the application's file I/O also uses, and an unprivileged
-//! thread cannot raise its priority back.
+//! How analysis shares the CPU with the application it runs in: at the
+//! lowest priority, on threads of its own at nice 19 (on Linux a thread's
+//! nice value is its own, and the threads it starts inherit it), and on at
+//! most [`Threads`] at once. The calling thread is never lowered: it may be
+//! one of libuv's pool threads, which the application's file I/O also uses,
+//! and an unprivileged thread cannot raise its priority back.
 
 use std::io::{self, Read};
+use std::num::NonZeroUsize;
+
+/// How many threads one analysis may keep busy at once. heapscope's phases
+/// split over two at most (a file's edges, the dominators beside the
+/// distances and classes), so anything above one means "split".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Threads(NonZeroUsize);
+
+impl Threads {
+    /// Everything on the calling thread, one phase after another.
+    pub const ONE: Threads = Threads(NonZeroUsize::MIN);
+
+    /// What this process may use: its cores, narrowed by its CPU affinity
+    /// and its cgroup's CPU quota (Rust's `available_parallelism` reads
+    /// both), so that a container allowed one CPU is not throttled, its
+    /// application with it, because an analysis ran two threads.
+    pub fn available() -> Threads {
+        Threads(std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
+    }
+
+    /// `None` for 0.
+    pub fn new(count: usize) -> Option<Threads> {
+        NonZeroUsize::new(count).map(Threads)
+    }
+
+    pub fn get(self) -> usize {
+        self.0.get()
+    }
+
+    /// Whether work may go to a second thread.
+    pub fn split(self) -> bool {
+        self.0.get() > 1
+    }
+}
 
 /// The nice value of analysis threads: the lowest priority there is.
 pub const ANALYSIS_NICE: i32 = 19;

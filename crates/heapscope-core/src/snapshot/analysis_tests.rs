@@ -4,11 +4,14 @@
 
 use super::analysis::Analysis;
 use super::test_graph::TestGraph;
+use super::Graph;
+use crate::priority::Threads;
 
 const NONE: i32 = -5;
 const SYSTEM: i32 = 100_000_000;
 
 /// What the analysis says of each node, by ordinal.
+#[derive(Debug, PartialEq)]
 struct Seen {
     dominator: Vec<u32>,
     retained: Vec<f64>,
@@ -22,8 +25,18 @@ fn analyse(name: &str, t: &TestGraph) -> Seen {
     if let Ok(dir) = std::env::var("HEAPSCOPE_TEST_GRAPHS") {
         std::fs::write(std::path::Path::new(&dir).join(format!("{name}.heapsnapshot")), t.json()).unwrap();
     }
-    let g = t.graph();
-    let a = Analysis::run(&g, &mut |_| {});
+    // On one thread and on two (the phases split, the edges checked in
+    // halves): the same answers.
+    let json = t.json();
+    let [one, two] = [Threads::ONE, Threads::new(2).unwrap()].map(|threads| {
+        let g = Graph::read_with(json.as_bytes(), threads, &mut |_| {}).unwrap();
+        seen(&Analysis::run_with(&g, None, threads, &mut |_| {}))
+    });
+    assert_eq!(one, two, "{name}: one thread and two disagree");
+    two
+}
+
+fn seen(a: &Analysis) -> Seen {
     let mut rows: Vec<_> =
         a.classes().into_iter().map(|r| (r.name, r.count, r.self_size, r.retained_size, r.distance)).collect();
     rows.sort_by(|x, y| x.0.cmp(&y.0));

@@ -18,6 +18,7 @@ mod analysis_tests;
 pub(crate) mod test_graph;
 
 use crate::allocator::KeepFreedPages;
+use crate::priority::Threads;
 use std::io::Read;
 use std::path::Path;
 
@@ -139,8 +140,14 @@ fn type_names(types: &[serde_json::Value], at: usize, what: &str, header: u64) -
 }
 
 impl Graph {
-    /// Reads a `.heapsnapshot` or `.heapsnapshot.gz` (detected by its magic bytes).
+    /// Reads a `.heapsnapshot` or `.heapsnapshot.gz` (detected by its magic
+    /// bytes), on the threads this process may use.
     pub fn open(path: &Path, progress: parse::Progress) -> Result<Graph, ParseError> {
+        Graph::open_with(path, Threads::available(), progress)
+    }
+
+    /// [`Graph::open`] on at most `threads` threads.
+    pub fn open_with(path: &Path, threads: Threads, progress: parse::Progress) -> Result<Graph, ParseError> {
         use std::io::BufRead;
         use std::os::unix::fs::FileExt;
         // A FIFO with no writer must not hang the open: it reads as empty.
@@ -151,27 +158,35 @@ impl Graph {
             let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
             let head = reader.fill_buf().map_err(|source| ParseError::Io { offset: 0, source })?;
             return if head.starts_with(&[0x1f, 0x8b]) {
-                Graph::read(flate2::bufread::MultiGzDecoder::new(reader), progress)
+                Graph::read_with(flate2::bufread::MultiGzDecoder::new(reader), threads, progress)
             } else {
-                Graph::read(reader, progress)
+                Graph::read_with(reader, threads, progress)
             };
         }
         let mut magic = [0u8; 2];
         let n = file.read_at(&mut magic, 0).map_err(|source| ParseError::Io { offset: 0, source })?;
         if n == 2 && magic == [0x1f, 0x8b] {
             let reader = std::io::BufReader::with_capacity(1 << 20, file);
-            Graph::read(flate2::bufread::MultiGzDecoder::new(reader), progress)
+            Graph::read_with(flate2::bufread::MultiGzDecoder::new(reader), threads, progress)
+        } else if threads.split() {
+            Graph::build(parse::read_file(file, progress)?, threads)
         } else {
-            Graph::build(parse::read_file(file, progress)?)
+            Graph::read_with(std::io::BufReader::with_capacity(1 << 20, file), threads, progress)
         }
     }
 
+    /// Reads a snapshot from a stream, on the threads this process may use.
     pub fn read(input: impl Read, progress: parse::Progress) -> Result<Graph, ParseError> {
-        Graph::build(parse::read(input, progress)?)
+        Graph::read_with(input, Threads::available(), progress)
+    }
+
+    /// [`Graph::read`] on at most `threads` threads.
+    pub fn read_with(input: impl Read, threads: Threads, progress: parse::Progress) -> Result<Graph, ParseError> {
+        Graph::build(parse::read(input, progress)?, threads)
     }
 
     /// Checks the sections against `meta` and each other, and finishes the indexes.
-    pub fn build(raw: Raw) -> Result<Graph, ParseError> {
+    pub fn build(raw: Raw, threads: Threads) -> Result<Graph, ParseError> {
         let reuse = KeepFreedPages::new();
         let Raw { header, nodes, edges, edges_declared, locations, mut strings, edges_at, locations_at, end } = raw;
         let header = header.ok_or_else(|| ParseError::Syntax {
@@ -223,7 +238,7 @@ impl Graph {
         let kind = |name: &str| u8::try_from(layout.edge_type_id(name)).unwrap_or(u8::MAX);
         let (element, hidden) = (kind("element"), kind("hidden"));
         let mut targets = EdgeTargets::new(edges.to, edges.kind, layout.edge_types.len(), node_count);
-        let names = Names { string_count, element, hidden };
+        let names = Names { string_count, element, hidden, split: threads.split() };
         let checked = match nf {
             // Division by a constant is a multiply: V8 writes 6 or 7 fields.
             6 => names.targets::<6>(&mut targets, &edges.name, node_count),
@@ -357,6 +372,8 @@ struct Names {
     string_count: usize,
     element: u8,
     hidden: u8,
+    /// Check the two halves of the edges on two threads.
+    split: bool,
 }
 
 enum BadEdge {
@@ -366,7 +383,7 @@ enum BadEdge {
 
 impl Names {
     /// Turns V8's node indexes into ordinals, checks every edge and packs
-    /// the names into three bytes each, on two threads.
+    /// the names into three bytes each, on two threads when it may split.
     fn targets<const NF: usize>(
         &self,
         targets: &mut EdgeTargets,
@@ -408,10 +425,14 @@ impl Names {
             }
             Ok(wide)
         };
-        let (a, b) = std::thread::scope(|scope| {
-            let b = scope.spawn(|| check(second, narrow_second, half));
-            (check(first, narrow_first, 0), b.join())
-        });
+        let (a, b) = if self.split {
+            std::thread::scope(|scope| {
+                let b = scope.spawn(|| check(second, narrow_second, half));
+                (check(first, narrow_first, 0), b.join())
+            })
+        } else {
+            (check(first, narrow_first, 0), Ok(check(second, narrow_second, half)))
+        };
         let mut wide = a?;
         // The check only computes; a panic there is a bug to surface.
         wide.extend(b.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);

@@ -24,14 +24,16 @@
 //!    sums the class's topmost members in the dominator tree, once that is
 //!    built ([`Analysis::classes`]).
 //!
-//! [`Analysis::run_with`] runs 2, 5, 6 and 7 on a second thread while 1, 3
-//! and 4 run on the calling one, and builds the [`Analysis`] from both
-//! results; `analysis_tests.rs` checks each phase on graphs small enough to
-//! follow by hand.
+//! [`Analysis::run_with`], when it may use two threads, runs 2, 5, 6 and 7
+//! on a second one while 1, 3 and 4 run on the calling one (with one, all
+//! in turn), and builds the [`Analysis`] from the results;
+//! `analysis_tests.rs` checks each phase on graphs small enough to follow by
+//! hand, on one thread and on two.
 
 use std::sync::{mpsc, OnceLock};
 
 use super::{EdgeKind, Graph, NodeId};
+use crate::priority::Threads;
 
 mod bits;
 mod classes;
@@ -47,7 +49,7 @@ use classes::{key_classes, name_classes};
 pub use classes::{Classes, Interface, InterfaceMatcher};
 use distances::distances;
 pub use dominators::DominatorTree;
-use dominators::{dominated_nodes, dominators};
+use dominators::{dominated_nodes, dominators, Dominators};
 use essential::essential_edges;
 pub use essential::retaining_edges;
 use page::page_owned;
@@ -104,6 +106,14 @@ pub struct Analysis<'g> {
     types: Types,
 }
 
+/// The second thread's half of the essential edges: it waits for the page's
+/// nodes, then sends what it found for `nodes`.
+struct EssentialHalf<'p> {
+    page_known: mpsc::Receiver<&'p Bits>,
+    half_found: mpsc::Sender<(Bits, Bits)>,
+    nodes: std::ops::Range<u32>,
+}
+
 /// What the second thread computes while the first builds the dominator
 /// tree: phases 2, 5, 6 and 7.
 struct Beside {
@@ -117,20 +127,73 @@ struct Beside {
 pub const PHASES: [&str; 3] = ["dominators", "distances and classes", "aggregates"];
 
 impl<'g> Analysis<'g> {
+    /// Every phase, on the threads this process may use.
     pub fn run(graph: &'g Graph, progress: &mut dyn FnMut(&'static str)) -> Analysis<'g> {
-        Analysis::run_with(graph, None, progress)
+        Analysis::run_with(graph, None, Threads::available(), progress)
     }
 
-    /// Like [`Analysis::run`], naming plain objects with the given interface
-    /// definitions instead of inferring them: DevTools' Comparison view names
-    /// the base snapshot's objects with the later snapshot's definitions.
+    /// Like [`Analysis::run`], on at most `threads` threads, and naming
+    /// plain objects with the given interface definitions instead of
+    /// inferring them (DevTools' Comparison view names the base snapshot's
+    /// objects with the later snapshot's definitions).
     pub fn run_with(
         graph: &'g Graph,
         interfaces: Option<&[Interface]>,
+        threads: Threads,
         progress: &mut dyn FnMut(&'static str),
     ) -> Analysis<'g> {
         let t = Types::of(graph);
         progress(PHASES[0]);
+        let (beside, tree) = if threads.split() {
+            Analysis::phases_on_two_threads(graph, &t, interfaces)
+        } else {
+            let page = page_owned(graph, &t);
+            let (mut essential, retained_at_all) = essential_edges(graph, &t, &page, 0..graph.node_count as u32);
+            drop(page);
+            let tree = dominators(graph, &mut essential, &retained_at_all);
+            drop((essential, retained_at_all));
+            (Analysis::phases_beside(graph, &t, interfaces, None), tree)
+        };
+        progress(PHASES[1]);
+        let retained = tree.retained_sizes(&beside.self_sizes);
+        progress(PHASES[2]);
+        Analysis {
+            graph,
+            retained,
+            dominator: tree.dominator,
+            self_sizes: beside.self_sizes,
+            distance: beside.distance,
+            parent_edge: beside.parent_edge,
+            class_keys: beside.classes,
+            types: t,
+        }
+    }
+
+    /// Phases 2, 5, 6 and 7, which need no dominator tree. `essential`, when
+    /// given, has this thread also find the essential edges of the later
+    /// half of the nodes once the page's nodes are known.
+    fn phases_beside(
+        graph: &Graph,
+        t: &Types,
+        interfaces: Option<&[Interface]>,
+        essential: Option<EssentialHalf<'_>>,
+    ) -> Beside {
+        let self_sizes = shallow_sizes(graph, t);
+        if let Some(EssentialHalf { page_known, half_found, nodes }) = essential {
+            if let Ok(page) = page_known.recv() {
+                let _ = half_found.send(essential_edges(graph, t, page, nodes));
+            }
+        }
+        let (distance, parent_edge) = distances(graph, t);
+        let names = name_classes(graph, t, interfaces);
+        let classes = key_classes(graph, t, names, &self_sizes, &distance);
+        Beside { self_sizes, distance, parent_edge, classes }
+    }
+
+    /// Phases 1, 3 and 4 on the calling thread, the others beside them on a
+    /// second one (on two cores they cost no wall time), which also finds
+    /// the essential edges of the later half of the nodes.
+    fn phases_on_two_threads(graph: &Graph, t: &Types, interfaces: Option<&[Interface]>) -> (Beside, Dominators) {
         // Shallow sizes, distances and class names do not depend on the
         // dominator tree: on a second core they cost no wall time. That
         // core also finds the essential edges of the later half of the
@@ -147,22 +210,16 @@ impl<'g> Analysis<'g> {
             let page_found = page_found;
             let side_nodes = later_nodes.clone();
             let side = scope.spawn(move || {
-                let self_sizes = shallow_sizes(graph, &t);
-                if let Ok(page) = page_known.recv() {
-                    let _ = half_found.send(essential_edges(graph, &t, page, side_nodes));
-                }
-                let (distance, parent_edge) = distances(graph, &t);
-                let names = name_classes(graph, &t, interfaces);
-                let classes = key_classes(graph, &t, names, &self_sizes, &distance);
-                Beside { self_sizes, distance, parent_edge, classes }
+                let half = EssentialHalf { page_known, half_found, nodes: side_nodes };
+                Analysis::phases_beside(graph, t, interfaces, Some(half))
             });
-            let page = page.get_or_init(|| page_owned(graph, &t));
+            let page = page.get_or_init(|| page_owned(graph, t));
             let _ = page_found.send(page);
-            let (mut essential, mut retained_at_all) = essential_edges(graph, &t, page, 0..half as u32);
+            let (mut essential, mut retained_at_all) = essential_edges(graph, t, page, 0..half as u32);
             let (later_essential, later_retained) = match half_known.recv() {
                 Ok(found) => found,
                 // The side thread is gone (its panic surfaces at the join).
-                Err(_) => essential_edges(graph, &t, page, later_nodes),
+                Err(_) => essential_edges(graph, t, page, later_nodes),
             };
             essential.or(&later_essential);
             retained_at_all.or(&later_retained);
@@ -171,24 +228,12 @@ impl<'g> Analysis<'g> {
             let tree = dominators(graph, &mut essential, &retained_at_all);
             (side.join(), tree)
         });
-        progress(PHASES[1]);
         // The side thread only computes; a panic there is a bug to surface.
         let beside = match side {
             Ok(beside) => beside,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        let retained = tree.retained_sizes(&beside.self_sizes);
-        progress(PHASES[2]);
-        Analysis {
-            graph,
-            retained,
-            dominator: tree.dominator,
-            self_sizes: beside.self_sizes,
-            distance: beside.distance,
-            parent_edge: beside.parent_edge,
-            class_keys: beside.classes,
-            types: t,
-        }
+        (beside, tree)
     }
 
     pub fn total_size(&self) -> f64 {
