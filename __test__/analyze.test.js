@@ -262,7 +262,8 @@ test('analysis runs on threads of the lowest priority; the JS and libuv threads 
       try {
         const stat = fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return { name: fs.readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').trim(), nice: Number(fields[16]) };
+        // nice (field 19) and scheduling policy (field 41; 5 is SCHED_IDLE), as nice:policy
+        return { name: fs.readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').trim(), nice: fields[16] + ':' + fields[38] };
       } catch { return null; } // ended meanwhile
     }).filter(Boolean);
     globalThis.bulk = Array.from({ length: 400000 }, (_, i) => ({ i, s: 'x' + i, next: null }));
@@ -281,19 +282,19 @@ test('analysis runs on threads of the lowest priority; the JS and libuv threads 
     })();
   `, { timeout: 120_000 });
   const analysing = (list) => list.filter((th) => /^heapscope-analy/.test(th.name));
-  // A file is analysed at nice 19 from the start.
+  // A file is analysed in SCHED_IDLE at nice 19 from the start.
   const fileNice = new Set(value.file.flatMap((at) => analysing(at).map((th) => th.nice)));
-  assert.deepEqual([...fileNice], [19], JSON.stringify(value.file.at(-1)));
+  assert.deepEqual([...fileNice], ['19:5'], JSON.stringify(value.file.at(-1)));
   // A stream is read at normal priority while V8 produces it (V8 must not
-  // wait on it), then analysed at 19: the last look finds it lowered.
+  // wait on it), then analysed at the lowest: the last look finds it lowered.
   const lastLook = value.stream.filter((at) => analysing(at).length > 0).at(-1);
   assert.ok(lastLook, 'the stream analysis was seen');
-  assert.deepEqual([...new Set(analysing(lastLook).map((th) => th.nice))], [19], JSON.stringify(lastLook));
+  assert.deepEqual([...new Set(analysing(lastLook).map((th) => th.nice))], ['19:5'], JSON.stringify(lastLook));
   // The JS thread and libuv's pool threads are never lowered.
   for (const list of [...value.file, value.afterFile, ...value.stream, value.after]) {
     const others = list.filter((th) => !/^heapscope-/.test(th.name));
     assert.ok(others.length > 0);
-    assert.deepEqual([...new Set(others.map((th) => th.nice))], [0], JSON.stringify(others));
+    assert.deepEqual([...new Set(others.map((th) => th.nice))], ['0:0'], JSON.stringify(others));
   }
 });
 
