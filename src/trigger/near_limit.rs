@@ -111,7 +111,7 @@ impl NearLimit {
 
     fn run(&self, current: usize) -> usize {
         let isolate = self.isolate;
-        let new_limit = current.saturating_add(isolate.young_generation_size().max(MIN_RAISE));
+        let new_limit = raised_limit(isolate, current);
         if self.in_callback.load(Ordering::Acquire) || crate::capture::capturing_on_this_thread() {
             return new_limit;
         }
@@ -164,6 +164,19 @@ impl NearLimit {
         self.in_callback.store(false, Ordering::Release);
         new_limit
     }
+}
+
+/// The limit to answer V8 with: room for a young generation's worth (at
+/// least [`MIN_RAISE`]) above the heap as it is. V8 checks after every full
+/// GC that the old generation fits the limit, asks once if it does not, and
+/// aborts ("Reached heap limit") when the answer still does not cover it; the
+/// heap can already be past the limit by far (large objects are admitted
+/// whatever the limit and promoted by the next GC, the snapshot's own GCs
+/// among them), so the raise starts from the committed heap when that is
+/// higher than the current limit.
+fn raised_limit(isolate: Isolate, current: usize) -> usize {
+    let committed = isolate.heap_statistics().total_heap_size as usize;
+    current.max(committed).saturating_add(isolate.young_generation_size().max(MIN_RAISE))
 }
 
 unsafe extern "C" fn on_near_limit(data: *mut c_void, current: usize, _initial: usize) -> usize {
