@@ -342,8 +342,8 @@ export interface LeakReport extends Omit<native.LeakReport, 'suspects'> {
 }
 
 export interface LeakOptions {
-  /** Least growth of retained size, in bytes. Default 64 KiB. */
-  minGrowth?: number;
+  /** Least growth of retained size for a suspect: bytes or a size such as `"4KB"`; 0 allowed. Default 64 KiB. */
+  minGrowth?: number | string;
   /** Most suspects. Default 10. */
   limit?: number;
   /**

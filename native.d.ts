@@ -167,6 +167,8 @@ export interface LeakReport {
   newObjects: Array<NewObjectGroup>
   /** DevTools' total of each snapshot, oldest first. */
   totalSizes: Array<number>
+  /** The least growth a suspect needed, in bytes (the `minGrowth` used). */
+  minGrowth: number
 }
 
 /** An object whose retained size grew, and the path that holds it. */

@@ -68,6 +68,11 @@ test('a mistyped command gets the nearest one suggested, exit 2; a bad option na
     assert.equal(none.status, 2, command[0]);
     assert.match(none.stderr, /--threads needs a whole number of at least 1, not "0"/);
   }
+  for (const command of [['leaks', 'x', 'y'], ['report', 'x']]) {
+    const floor = run(...command, '--min-growth', '1x');
+    assert.equal(floor.status, 2, command[0]);
+    assert.match(floor.stderr, /--min-growth needs a size such as 4KB, 1\.5MB or 0, not "1x"/);
+  }
 });
 
 test('--threads 1 gives the same answer as the default', () => {

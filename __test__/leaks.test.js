@@ -10,7 +10,7 @@ const path = require('node:path');
 const { scratch, runNodeJson } = require('./helpers');
 
 // Runs `setup` then the three-mark workflow around `step()` (awaited), and prints the report.
-function leakReport(setup, { before = 20, between = 200, after = 200 } = {}) {
+function leakReport(setup, { before = 20, between = 200, after = 200, options = {} } = {}) {
   const { value } = runNodeJson(`
     ${setup}
     (async () => {
@@ -21,7 +21,7 @@ function leakReport(setup, { before = 20, between = 200, after = 200 } = {}) {
       await run(${between});
       await session.mark('target');
       await run(${after});
-      const report = await session.leaks();
+      const report = await session.leaks(${JSON.stringify(options)});
       console.log(JSON.stringify(report));
       process.exit(0);
     })();
@@ -125,6 +125,30 @@ test('control: a large but stable structure is not reported', () => {
   assert.ok(grown < 1_000_000, `nothing large reported: ${describe(report)}`);
 });
 
+test('a dozen small objects a step: no suspect at the default floor and a report that says what grew; with minGrowth 0 the holder is named', () => {
+  const setup = `
+    globalThis.pendingJobs = [];
+    let n = 0;
+    async function step(i) {
+      if (i % 10 === 0) for (let k = 0; k < 12; k++) pendingJobs.push({ job: n++, state: 'queued' });
+    }
+  `;
+  const { formatLeaks } = require('../lib/format');
+  const floor = leakReport(setup);
+  assert.equal(floor.minGrowth, 64 * 1024);
+  assert.deepEqual(floor.suspects, [], describe(floor));
+  const text = formatLeaks(floor);
+  assert.match(text, /^No leak suspects: no object's retained size grew by 64\.0 KB or more \(minGrowth\)/);
+  // The truth about what grew: the new objects still alive, counted from the class diff.
+  const added = floor.diff.reduce((n, r) => n + r.addedCount, 0);
+  assert.ok(added >= 480, `at least the 480 jobs are new: ${added}`);
+  assert.match(text, new RegExp(`${added.toLocaleString('en-US')} objects \\([^)]+\\) added are still alive`));
+  assert.match(text, /--min-growth 0/);
+  const all = leakReport(setup, { options: { minGrowth: 0 } });
+  assert.equal(all.minGrowth, 0);
+  assert.match(all.suspects[0]?.pathText ?? '', /→ pendingJobs \(Array\)$/, describe(all));
+});
+
 test('diff() and findLeaks() of files; CLI diff and leaks', (t) => {
   const dir = scratch(t);
   const { value } = runNodeJson(`
@@ -161,6 +185,10 @@ test('diff() and findLeaks() of files; CLI diff and leaks', (t) => {
   assert.match(leaks.stdout, /global → cache \(Map\)/);
   const json = JSON.parse(cli('leaks', ...files, '--json').stdout);
   assert.equal(json.suspects[0].pathText, 'global → cache (Map)');
+  // The floor goes through: at 1 GB nothing is a suspect, and the text says which floor.
+  const high = cli('leaks', ...files, '--min-growth', '1GB');
+  assert.equal(high.status, 0, high.stderr);
+  assert.match(high.stdout, /^No leak suspects: no object's retained size grew by 1\.0 GB or more/);
   const d = cli('diff', files[0], files[1]);
   assert.equal(d.status, 0, d.stderr);
   assert.match(d.stdout, /\+5,0\d\d/);

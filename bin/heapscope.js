@@ -12,7 +12,7 @@ const { parseArgs } = require('node:util');
 if (require.main === module) process.env.HEAPSCOPE_SIGNAL = 'off';
 const heapscope = require('..');
 const { formatDiff, formatLeaks, formatSummary } = require('../lib/format');
-const { formatSize: size } = require('../lib/units');
+const { formatSize: size, parseSize } = require('../lib/units');
 const { version } = require('../package.json');
 
 const COMMANDS = {
@@ -40,18 +40,19 @@ numbers (count, self size, retained size) and retainer paths`,
     },
   },
   leaks: {
-    usage: 'heapscope leaks <baseline> [<target>] <final> [--json] [--force] [--threads N]',
+    usage: 'heapscope leaks <baseline> [<target>] <final> [--json] [--force] [--min-growth SIZE] [--threads N]',
     about: `what grew from baseline to final and the retainer path that holds it
 (memlab's three snapshots: new after the baseline, alive at the end)`,
     files: [2, 3],
     options: {
       json: { type: 'boolean', help: 'the whole report as JSON on stdout' },
       force: { type: 'boolean', help: 'compare even when the node ids say the files are of two processes' },
+      'min-growth': { type: 'string', help: 'least growth of retained size for a suspect, e.g. 4KB or 0 (default 64KB)' },
       threads: { type: 'string', help: 'most threads the analysis keeps busy (default: what the process may use: cores, affinity, cgroup CPU quota)' },
     },
   },
   report: {
-    usage: 'heapscope report <file> [--vs <older>] [-o report.html] [--top N] [--force] [--threads N]',
+    usage: 'heapscope report <file> [--vs <older>] [-o report.html] [--top N] [--force] [--min-growth SIZE] [--threads N]',
     about: `one self-contained HTML page with charts: retained size by class, the
 largest objects and their paths; with --vs, growth by class and the leak
 suspects since the older snapshot (of the same process)`,
@@ -61,6 +62,7 @@ suspects since the older snapshot (of the same process)`,
       output: { type: 'string', short: 'o', help: 'the page to write (default heapscope-report.html)' },
       top: { type: 'string', help: 'class rows (default 30)' },
       force: { type: 'boolean', help: 'compare even when the node ids say the files are of two processes' },
+      'min-growth': { type: 'string', help: 'least growth of retained size for a suspect, e.g. 4KB or 0 (default 64KB)' },
       threads: { type: 'string', help: 'most threads the analysis keeps busy (default: what the process may use: cores, affinity, cgroup CPU quota)' },
     },
   },
@@ -150,6 +152,16 @@ function count(name, option, value, fallback, min = 0) {
   return n;
 }
 
+/** A --min-growth value: a size such as 4KB, 1.5MB or 0, or exit 2. */
+function growthFloor(name, value) {
+  if (value === undefined) return undefined;
+  try {
+    return parseSize('min-growth', value, { zero: true });
+  } catch {
+    return usage(`--min-growth needs a size such as 4KB, 1.5MB or 0, not ${JSON.stringify(value)}`, name);
+  }
+}
+
 /** Phase and percent on stderr while analysing, on a terminal only. */
 function progress() {
   if (!process.stderr.isTTY) return { onProgress: undefined, done() {} };
@@ -212,8 +224,9 @@ async function leaks(args) {
   const { json, force } = values;
   const [baseline, target, last] = files.length === 3 ? files : [files[0], undefined, files[1]];
   const threads = count('leaks', 'threads', values.threads, undefined, 1);
+  const minGrowth = growthFloor('leaks', values['min-growth']);
   await fail(async () => {
-    const report = await heapscope.findLeaks({ baseline, target, final: last, force, threads });
+    const report = await heapscope.findLeaks({ baseline, target, final: last, force, threads, minGrowth });
     if (json) return process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${formatLeaks(report)}\n`);
   });
@@ -226,12 +239,13 @@ async function report(args) {
   const out = values.output ?? 'heapscope-report.html';
   const top = count('report', 'top', values.top, 30, 1);
   const threads = count('report', 'threads', values.threads, undefined, 1);
+  const minGrowth = growthFloor('report', values['min-growth']);
   await fail(async () => {
     const summary = await heapscope.analyze(file, { topClasses: top, topObjects: 20, threads });
     const input = { title: `heapscope report — ${path.basename(file)}`, summary };
     if (older !== undefined) {
       input.diff = await heapscope.diff(older, file, { force: values.force, threads });
-      input.leaks = await heapscope.findLeaks({ baseline: older, final: file, force: values.force, threads });
+      input.leaks = await heapscope.findLeaks({ baseline: older, final: file, force: values.force, threads, minGrowth });
     }
     const html = heapscope.renderReport(input);
     // Written whole to a temporary name, fsynced, then renamed: never a half

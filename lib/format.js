@@ -75,8 +75,30 @@ function formatGroups(groups) {
 }
 
 /** A leak report as text: each suspect, what it retains and holds, and through what. */
+/**
+ * Why a report has no suspect, truthfully: the floor a suspect needed, what
+ * the heap did meanwhile, the new objects still alive (every class of the
+ * diff: none left out) and where most of them hang.
+ */
+function noSuspects(report) {
+  const floor = report.minGrowth ?? 64 * 1024;
+  const out = [`No leak suspects: no object's retained size grew by ${size(floor)} or more (minGrowth) while holding new objects.`];
+  const [first, last] = [report.totalSizes[0], report.totalSizes.at(-1)];
+  if (first !== undefined && last !== undefined) {
+    const added = report.diff.reduce((a, r) => ({ count: a.count + r.addedCount, size: a.size + r.addedSize }), { count: 0, size: 0 });
+    const removed = report.diff.reduce((a, r) => ({ count: a.count + r.removedCount, size: a.size + r.removedSize }), { count: 0, size: 0 });
+    const counted = (c) => `${c.count.toLocaleString('en-US')} object${c.count === 1 ? '' : 's'} (${size(c.size)})`;
+    let line = `Since the baseline the heap went from ${size(first)} to ${size(last)} (${signed(last - first, size)}); ${counted(added)} added are still alive, ${counted(removed)} were removed`;
+    const [most] = report.newObjects || [];
+    if (most && most.size > 0) line += `; the most new memory hangs from ${most.pathText} (${size(most.size)} in ${most.objects.toLocaleString('en-US')} objects)`;
+    out.push(`${line}.`);
+  }
+  if (floor > 0) out.push('To see smaller growth, lower the floor: --min-growth 0 (API: minGrowth: 0).');
+  return out.join('\n');
+}
+
 function formatLeaks(report) {
-  if (report.suspects.length === 0) return 'No leak suspects: nothing grew that holds new objects.';
+  if (report.suspects.length === 0) return noSuspects(report);
   const out = ['Leak suspects, largest growth first:'];
   report.suspects.forEach((s, i) => {
     const growth = s.retained.map(size).join(' → ');

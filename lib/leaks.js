@@ -7,6 +7,7 @@ const path = require('node:path');
 const { binding } = require('./native');
 const { analysisError, invalidArg, systemError } = require('./errors');
 const { snapshotRequest, threadsOption } = require('./request');
+const { parseSize } = require('./units');
 
 function checkFile(name, file) {
   if (typeof file !== 'string' || file === '') throw invalidArg(name, 'a path', file);
@@ -15,11 +16,9 @@ function checkFile(name, file) {
 
 function leakOptions(options = {}) {
   if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
-  const { minGrowth, limit } = options;
+  const { limit } = options;
   const threads = threadsOption(options.threads);
-  if (minGrowth !== undefined && !(typeof minGrowth === 'number' && minGrowth >= 0)) {
-    throw invalidArg('minGrowth', 'a number of bytes', minGrowth);
-  }
+  const minGrowth = options.minGrowth === undefined ? undefined : parseSize('minGrowth', options.minGrowth, { zero: true });
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw invalidArg('limit', 'a positive integer', limit);
   return { minGrowth, limit, threads };
 }

@@ -8,7 +8,9 @@ const { invalidArg } = require('./errors');
 
 const SCALE = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 
-function parseSize(name, value) {
+/** A size in bytes from a number or a string such as "512MB"; 0 only when `zero` allows it. */
+function parseSize(name, value, { zero = false } = {}) {
+  if (zero && (value === 0 || (typeof value === 'string' && /^\s*0+(?:\.0+)?\s*([kmgt]i?b?|b)?\s*$/i.test(value)))) return 0;
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return Math.floor(value);
   if (typeof value === 'string') {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b?)|(b))?\s*$/i.exec(value);
@@ -18,7 +20,7 @@ function parseSize(name, value) {
       if (bytes > 0) return bytes;
     }
   }
-  throw invalidArg(name, 'a positive number of bytes or a size such as "512MB"', value);
+  throw invalidArg(name, `a ${zero ? 'non-negative' : 'positive'} number of bytes or a size such as "512MB"`, value);
 }
 
 /**

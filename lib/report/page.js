@@ -193,7 +193,8 @@
   }
 
   function renderLeaks(root, leaks) {
-    const s = section('leaks', 'Leak suspects', leaks.suspects.length ? 'Ranked by growth: the retainer path that holds it, its retained size in each snapshot, and what it holds that is new.' : 'No leak suspects: nothing grew that holds new objects.');
+    const floor = formatSize(leaks.minGrowth ?? 64 * 1024);
+    const s = section('leaks', 'Leak suspects', leaks.suspects.length ? 'Ranked by growth: the retainer path that holds it, its retained size in each snapshot, and what it holds that is new.' : `No leak suspects: no object's retained size grew by ${floor} or more (minGrowth) while holding new objects. The growth by class and the new objects below show what changed.`);
     leaks.suspects.forEach((x, i) => {
       const card = el('div', { class: 'suspect', 'data-value': String(x.growth) });
       card.append(el('h3', { text: `${i + 1}. ${x.className}: ${signed(x.growth, size)}` }));

@@ -181,6 +181,8 @@ pub struct LeakReport {
     pub new_objects: Vec<NewObjectGroup>,
     /// DevTools' total of each snapshot, oldest first.
     pub total_sizes: Vec<f64>,
+    /// The least growth a suspect needed, in bytes (the `minGrowth` used).
+    pub min_growth: f64,
 }
 
 /// A result or the error that stopped it (file path and byte offset in the message).
@@ -237,7 +239,13 @@ fn report(earlier: &[&Digest], Last { analysis, digest: last }: Last, options: L
     let new_objects = groups.into_iter().take(NEW_GROUPS).map(new_group).collect();
     let mut total_sizes: Vec<f64> = earlier.iter().map(|d| d.total_size).collect();
     total_sizes.push(last.total_size);
-    LeakReport { suspects, diff: diff.into_iter().map(diff_row).collect(), new_objects, total_sizes }
+    LeakReport {
+        suspects,
+        diff: diff.into_iter().map(diff_row).collect(),
+        new_objects,
+        total_sizes,
+        min_growth: options.min_growth,
+    }
 }
 
 /// The diff of an earlier digest and a later snapshot.
