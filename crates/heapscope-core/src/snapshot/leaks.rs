@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use super::analysis::{Analysis, DominatorTree, Interface, InterfaceMatcher, PathStep};
+use super::analysis::{Analysis, DominatorTree, Interface, InterfaceMatcher, PathStep, ShapeLookup};
 use super::NodeId;
 
 /// What later steps need of an earlier snapshot.
@@ -74,10 +74,10 @@ impl Digest {
         // Each shape's class, found when its first object (by id) comes.
         let mut by_shape: HashMap<u32, u32> = HashMap::new();
         let mut class = Vec::with_capacity(order.len());
-        let mut scratch = Vec::new();
+        let mut lookup = ShapeLookup::default();
         for &n in &order {
             let next = classes.len() as u32;
-            let id = match a.plain_shape(n, &mut scratch) {
+            let id = match a.plain_shape(n, &mut lookup) {
                 Some(shape) => *by_shape.entry(shape).or_insert_with(|| {
                     *by_properties.entry(a.shape_properties(shape)).or_insert_with_key(|props| {
                         let properties = Some(props.iter().map(|p| p.to_string()).collect());

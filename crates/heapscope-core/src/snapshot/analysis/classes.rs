@@ -105,9 +105,9 @@ fn apply_interfaces(
             Some(*names.entry(index).or_insert_with(|| added.id(definitions[index].name.clone())))
         })
         .collect();
-    let mut scratch = Vec::new();
+    let mut lookup = ShapeLookup::default();
     for n in 0..g.node_count as u32 {
-        let Some(shape) = shapes.shape(g, t, n, &mut scratch) else { continue };
+        let Some(shape) = shapes.shape(g, t, n, &mut lookup) else { continue };
         // Unmatched: the plain object's own name, `Object`.
         class_of[n as usize] = shape_class[shape as usize].unwrap_or_else(|| g.node_name_index(n));
     }
@@ -119,6 +119,9 @@ fn apply_interfaces(
 /// worked out once per shape rather than once per object. No per-node
 /// array: an object's shape is looked up from its edges when asked.
 pub(super) struct PlainShapes {
+    /// Which string indices spell `Object`: a plain object is an `object`
+    /// node so named, and comparing indices costs less than comparing text.
+    object_name: Vec<bool>,
     index: HashMap<Box<[u32]>, u32>,
     /// Each shape's property names (string indices, edge order), and how
     /// many objects have it; in the order shapes are first met.
@@ -127,22 +130,24 @@ pub(super) struct PlainShapes {
 
 impl PlainShapes {
     fn of(g: &Graph, t: &Types) -> PlainShapes {
-        let mut shapes = PlainShapes { index: HashMap::new(), shapes: Vec::new() };
-        let mut names: Vec<u32> = Vec::new();
+        let object_name = (0..g.strings.len()).map(|i| g.string(i) == "Object").collect();
+        let mut shapes = PlainShapes { object_name, index: HashMap::new(), shapes: Vec::new() };
+        let mut lookup = ShapeLookup::default();
         for n in 0..g.node_count as u32 {
-            if !is_plain_object(g, t, n) {
+            if !shapes.is_plain_object(g, t, n) {
                 continue;
             }
-            property_names(g, t, n, &mut names);
-            let shape = match shapes.index.get(names.as_slice()) {
-                Some(&shape) => shape,
+            property_names(g, t, n, &mut lookup.names);
+            let shape = match lookup.repeat().or_else(|| shapes.index.get(lookup.names.as_slice()).copied()) {
+                Some(shape) => shape,
                 None => {
                     let shape = shapes.shapes.len() as u32;
-                    shapes.shapes.push((names.clone().into_boxed_slice(), 0));
-                    shapes.index.insert(names.clone().into_boxed_slice(), shape);
+                    shapes.shapes.push((lookup.names.clone().into_boxed_slice(), 0));
+                    shapes.index.insert(lookup.names.clone().into_boxed_slice(), shape);
                     shape
                 }
             };
+            lookup.remember(shape);
             shapes.shapes[shape as usize].1 += 1;
         }
         shapes
@@ -152,14 +157,21 @@ impl PlainShapes {
         self.shapes.len()
     }
 
-    /// The shape of node `n`, if it is a plain object (`scratch`: a buffer
-    /// the caller keeps, so that no lookup allocates).
-    pub(super) fn shape(&self, g: &Graph, t: &Types, n: u32, scratch: &mut Vec<u32>) -> Option<u32> {
-        if !is_plain_object(g, t, n) {
+    fn is_plain_object(&self, g: &Graph, t: &Types, n: u32) -> bool {
+        g.node_type(n) == t.object && self.object_name[g.node_name_index(n) as usize]
+    }
+
+    /// The shape of node `n`, if it is a plain object (`lookup`: the
+    /// caller's, kept across calls, so that no lookup allocates and runs of
+    /// objects of one shape need no hashing).
+    pub(super) fn shape(&self, g: &Graph, t: &Types, n: u32, lookup: &mut ShapeLookup) -> Option<u32> {
+        if !self.is_plain_object(g, t, n) {
             return None;
         }
-        property_names(g, t, n, scratch);
-        self.index.get(scratch.as_slice()).copied()
+        property_names(g, t, n, &mut lookup.names);
+        let shape = lookup.repeat().or_else(|| self.index.get(lookup.names.as_slice()).copied())?;
+        lookup.remember(shape);
+        Some(shape)
     }
 
     /// A shape's property names, sorted as JavaScript sorts strings: what an
@@ -168,6 +180,33 @@ impl PlainShapes {
         let mut props: Vec<&str> = self.shapes[shape as usize].0.iter().map(|&name| g.string(name as usize)).collect();
         props.sort_by(|a, b| js_cmp(a, b));
         props
+    }
+}
+
+/// Buffers for looking shapes up, and the last shape found: objects of one
+/// shape tend to come in runs (an array's entries), which then need no hashing.
+#[derive(Default)]
+pub struct ShapeLookup {
+    names: Vec<u32>,
+    last_names: Vec<u32>,
+    last_shape: Option<u32>,
+}
+
+impl ShapeLookup {
+    /// The last shape, when `names` are the last names again. Compared by
+    /// hand: these lists are short, and a libc `memcmp` call per object
+    /// (AVX-512 on some machines) cost more than the rest of the naming.
+    fn repeat(&self) -> Option<u32> {
+        let same =
+            self.names.len() == self.last_names.len() && self.names.iter().zip(&self.last_names).all(|(a, b)| a == b);
+        self.last_shape.filter(|_| same)
+    }
+
+    fn remember(&mut self, shape: u32) {
+        if self.last_shape != Some(shape) {
+            self.last_names.clone_from(&self.names);
+            self.last_shape = Some(shape);
+        }
     }
 }
 
@@ -352,10 +391,6 @@ fn dom_tag_class(name: &str) -> Option<String> {
 /// JS string comparison (UTF-16 code units), as `Array.prototype.sort` uses.
 fn js_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
-}
-
-fn is_plain_object(g: &Graph, t: &Types, n: u32) -> bool {
-    g.node_type(n) == t.object && g.node_name(n) == "Object"
 }
 
 /// A name such as `{a, b}` for plain objects with these properties.

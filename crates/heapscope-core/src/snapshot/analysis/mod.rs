@@ -46,7 +46,7 @@ mod types;
 
 use bits::Bits;
 use classes::{key_classes, name_classes};
-pub use classes::{Classes, Interface, InterfaceMatcher};
+pub use classes::{Classes, Interface, InterfaceMatcher, ShapeLookup};
 use distances::distances;
 pub use dominators::DominatorTree;
 use dominators::{dominated_nodes, dominators, Dominators};
@@ -266,9 +266,9 @@ impl<'g> Analysis<'g> {
 
     /// The shape of a plain object (`None` for other nodes): plain objects
     /// with the same property names in the same order share one.
-    /// `scratch` is a buffer the caller keeps across calls.
-    pub fn plain_shape(&self, n: u32, scratch: &mut Vec<u32>) -> Option<u32> {
-        self.class_keys.shapes.shape(self.graph, &self.types, n, scratch)
+    /// `lookup` is the caller's, kept across calls.
+    pub fn plain_shape(&self, n: u32, lookup: &mut ShapeLookup) -> Option<u32> {
+        self.class_keys.shapes.shape(self.graph, &self.types, n, lookup)
     }
 
     /// A shape's property names, sorted as JavaScript sorts strings: what an
