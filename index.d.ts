@@ -305,6 +305,13 @@ export interface AnalyzeOptions {
    * lowest CPU priority (nice 19) either way.
    */
   threads?: number;
+  /**
+   * Whose CPU the analysis takes: `'idle'` (default) only what nobody else
+   * wants (SCHED_IDLE), so that the application never waits on it;
+   * `'normal'` a fair share, for a process whose job is the analysis (the
+   * CLI uses it).
+   */
+  priority?: 'idle' | 'normal';
   /** Called now and then with the phase (`reading` with a fraction, then `dominators`, `distances and classes`, `aggregates`). */
   onProgress?: (progress: AnalyzeProgress) => void;
 }
@@ -353,6 +360,13 @@ export interface LeakOptions {
    * lowest CPU priority (nice 19) either way.
    */
   threads?: number;
+  /**
+   * Whose CPU the analysis takes: `'idle'` (default) only what nobody else
+   * wants (SCHED_IDLE), so that the application never waits on it;
+   * `'normal'` a fair share, for a process whose job is the analysis (the
+   * CLI uses it).
+   */
+  priority?: 'idle' | 'normal';
 }
 
 /** Options of comparisons of files. */
@@ -370,6 +384,13 @@ export interface CompareOptions {
    * lowest CPU priority (nice 19) either way.
    */
   threads?: number;
+  /**
+   * Whose CPU the analysis takes: `'idle'` (default) only what nobody else
+   * wants (SCHED_IDLE), so that the application never waits on it;
+   * `'normal'` a fair share, for a process whose job is the analysis (the
+   * CLI uses it).
+   */
+  priority?: 'idle' | 'normal';
 }
 
 /** Two snapshot files of one process: classes as DevTools' Comparison view, and the new objects by where they hang. */

@@ -25,6 +25,8 @@ export interface AnalyzeOptions {
    * process may use (its cores, CPU affinity and cgroup CPU quota).
    */
   threads?: number
+  /** `"idle"` (default: only CPU time nobody else wants) or `"normal"`. */
+  priority?: string
 }
 
 export interface AnalyzeOutcome {
@@ -148,6 +150,8 @@ export interface LeakOptionsJs {
   force?: boolean
   /** Most threads the comparison keeps busy at once (as `AnalyzeOptions`'). */
   threads?: number
+  /** As `AnalyzeOptions`' (files only: a live snapshot's analysis is always idle). */
+  priority?: string
 }
 
 /** A result or the error that stopped it (file path and byte offset in the message). */
@@ -434,7 +438,7 @@ export declare function diffDigests(before: SnapshotDigest, after: SnapshotDiges
  * `diff(before, after)` of two files of one process (`force`: even if they
  * seem to be of two; `threads`: as analyzeFile's).
  */
-export declare function diffFiles(before: string, after: string, force: boolean, threads?: number | undefined | null): Promise<LeakOutcome>
+export declare function diffFiles(before: string, after: string, force: boolean, threads?: number | undefined | null, priority?: string | undefined | null): Promise<LeakOutcome>
 
 /** Restores the signal's previous handler. */
 export declare function disarmSignal(): void

@@ -278,7 +278,11 @@ test('analysis runs on threads of the lowest priority; the JS and libuv threads 
       const afterFile = threads();
       const stream = [];
       await watch(heapscope.snapshot({ analyze: true, write: false }), stream);
-      console.log(JSON.stringify({ file, afterFile, stream, after: threads() }));
+      const normal = [];
+      await watch(heapscope.analyze(path, { priority: 'normal' }), normal);
+      let rejected = null;
+      await heapscope.analyze(path, { priority: 'high' }).catch((e) => (rejected = e.code));
+      console.log(JSON.stringify({ file, afterFile, stream, normal, rejected, after: threads() }));
     })();
   `, { timeout: 120_000 });
   const analysing = (list) => list.filter((th) => /^heapscope-analy/.test(th.name));
@@ -290,6 +294,10 @@ test('analysis runs on threads of the lowest priority; the JS and libuv threads 
   const lastLook = value.stream.filter((at) => analysing(at).length > 0).at(-1);
   assert.ok(lastLook, 'the stream analysis was seen');
   assert.deepEqual([...new Set(analysing(lastLook).map((th) => th.nice))], ['19:5'], JSON.stringify(lastLook));
+  // priority: 'normal' (the CLI's) leaves the analysis at the caller's priority.
+  const normalNice = new Set(value.normal.flatMap((at) => analysing(at).map((th) => th.nice)));
+  assert.deepEqual([...normalNice], ['0:0'], JSON.stringify(value.normal.at(-1)));
+  assert.equal(value.rejected, 'ERR_INVALID_ARG_TYPE');
   // The JS thread and libuv's pool threads are never lowered.
   for (const list of [...value.file, value.afterFile, ...value.stream, value.after]) {
     const others = list.filter((th) => !/^heapscope-/.test(th.name));

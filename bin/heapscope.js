@@ -68,6 +68,9 @@ suspects since the older snapshot (of the same process)`,
   },
 };
 
+/** The CLI's own process has no application to yield to: the analysis is its job. */
+const PRIORITY = 'normal';
+
 const EXIT_CODES = `exit codes: 0 done, 1 a snapshot could not be read, analysed or compared, 2 usage`;
 
 function mainHelp() {
@@ -189,7 +192,7 @@ async function summary(args) {
   const shown = progress();
   await fail(async () => {
     try {
-      const result = await heapscope.analyze(input(files[0]), { topClasses: top, topObjects: objects, threads, onProgress: shown.onProgress });
+      const result = await heapscope.analyze(input(files[0]), { topClasses: top, topObjects: objects, threads, priority: PRIORITY, onProgress: shown.onProgress });
       shown.done();
       process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSummary(result)}\n`);
     } finally {
@@ -213,7 +216,7 @@ async function diff(args) {
   const top = count('diff', 'top', values.top, 20);
   const threads = count('diff', 'threads', values.threads, undefined, 1);
   await fail(async () => {
-    const result = await heapscope.diff(files[0], files[1], { force, threads });
+    const result = await heapscope.diff(files[0], files[1], { force, threads, priority: PRIORITY });
     if (json) return process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`${formatDiff(result, files, top)}\n`);
   });
@@ -226,7 +229,7 @@ async function leaks(args) {
   const threads = count('leaks', 'threads', values.threads, undefined, 1);
   const minGrowth = growthFloor('leaks', values['min-growth']);
   await fail(async () => {
-    const report = await heapscope.findLeaks({ baseline, target, final: last, force, threads, minGrowth });
+    const report = await heapscope.findLeaks({ baseline, target, final: last, force, threads, minGrowth, priority: PRIORITY });
     if (json) return process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${formatLeaks(report)}\n`);
   });
@@ -241,11 +244,11 @@ async function report(args) {
   const threads = count('report', 'threads', values.threads, undefined, 1);
   const minGrowth = growthFloor('report', values['min-growth']);
   await fail(async () => {
-    const summary = await heapscope.analyze(file, { topClasses: top, topObjects: 20, threads });
+    const summary = await heapscope.analyze(file, { topClasses: top, topObjects: 20, threads, priority: PRIORITY });
     const input = { title: `heapscope report — ${path.basename(file)}`, summary };
     if (older !== undefined) {
-      input.diff = await heapscope.diff(older, file, { force: values.force, threads });
-      input.leaks = await heapscope.findLeaks({ baseline: older, final: file, force: values.force, threads, minGrowth });
+      input.diff = await heapscope.diff(older, file, { force: values.force, threads, priority: PRIORITY });
+      input.leaks = await heapscope.findLeaks({ baseline: older, final: file, force: values.force, threads, minGrowth, priority: PRIORITY });
     }
     const html = heapscope.renderReport(input);
     // Written whole to a temporary name, fsynced, then renamed: never a half

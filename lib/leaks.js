@@ -6,7 +6,7 @@
 const path = require('node:path');
 const { binding } = require('./native');
 const { analysisError, invalidArg, systemError } = require('./errors');
-const { snapshotRequest, threadsOption } = require('./request');
+const { snapshotRequest, threadsOption, priorityOption } = require('./request');
 const { parseSize } = require('./units');
 
 function checkFile(name, file) {
@@ -18,9 +18,10 @@ function leakOptions(options = {}) {
   if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
   const { limit } = options;
   const threads = threadsOption(options.threads);
+  const priority = priorityOption(options.priority);
   const minGrowth = options.minGrowth === undefined ? undefined : parseSize('minGrowth', options.minGrowth, { zero: true });
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw invalidArg('limit', 'a positive integer', limit);
-  return { minGrowth, limit, threads };
+  return { minGrowth, limit, threads, priority };
 }
 
 function checkForce(force) {
@@ -43,7 +44,8 @@ async function diff(before, after, options = {}) {
   const { force = false } = options;
   checkForce(force);
   const threads = threadsOption(options.threads);
-  return { ...unwrap(await binding.diffFiles(...files, force, threads), 'snapshots').diff, files };
+  const priority = priorityOption(options.priority);
+  return { ...unwrap(await binding.diffFiles(...files, force, threads, priority), 'snapshots').diff, files };
 }
 
 /**

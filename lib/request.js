@@ -43,10 +43,20 @@ function threadsOption(threads) {
   return threads;
 }
 
-/** `{ topClasses, topObjects, threads, onProgress }` of analyze() and snapshot({ analyze: true }). */
+/**
+ * `priority`: 'idle' (the default: the analysis takes only CPU time nobody
+ * else wants) or 'normal' (a process whose job is the analysis, as the CLI).
+ */
+function priorityOption(priority) {
+  if (priority !== undefined && priority !== 'idle' && priority !== 'normal') throw invalidArg('priority', "'idle' or 'normal'", priority);
+  return priority;
+}
+
+/** `{ topClasses, topObjects, threads, priority, onProgress }` of analyze() and snapshot({ analyze: true }). */
 function summaryOptions(options) {
   const { topClasses, topObjects, onProgress } = options;
   const threads = threadsOption(options.threads);
+  const priority = priorityOption(options.priority);
   for (const [name, value] of [['topClasses', topClasses], ['topObjects', topObjects]]) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
       throw invalidArg(name, 'a non-negative integer', value);
@@ -55,7 +65,7 @@ function summaryOptions(options) {
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw invalidArg('onProgress', 'a function', onProgress);
   }
-  return { topClasses, topObjects, threads, onProgress };
+  return { topClasses, topObjects, threads, priority, onProgress };
 }
 
 /** A number option: `fallback` when absent, else positive (or non-negative), and an integer when asked. */
@@ -76,4 +86,4 @@ function retention(retain) {
   };
 }
 
-module.exports = { snapshotRequest, summaryOptions, threadsOption, positive, retention };
+module.exports = { snapshotRequest, summaryOptions, threadsOption, priorityOption, positive, retention };

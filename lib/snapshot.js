@@ -114,9 +114,11 @@ function analyze(file, options = {}) {
   } catch (e) {
     return Promise.reject(e);
   }
-  const { topClasses, topObjects, threads, onProgress } = checked;
+  const { topClasses, topObjects, threads, priority, onProgress } = checked;
   const absolute = path.resolve(file);
-  const task = withProgress(onProgress, (progress) => binding.analyzeFile(absolute, { topClasses, topObjects, threads }, progress));
+  const task = withProgress(onProgress, (progress) =>
+    binding.analyzeFile(absolute, { topClasses, topObjects, threads, priority }, progress),
+  );
   return task.then((outcome) => {
     if (outcome.error) {
       const err = analysisError('analyse', absolute, outcome.error);

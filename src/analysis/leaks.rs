@@ -12,11 +12,11 @@ use heapscope_core::snapshot::Graph;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use heapscope_core::priority::{at_low_priority, Threads};
+use heapscope_core::priority::{on_analysis_thread, Priority, Threads};
 
 use crate::pool::{on_pool, PoolWork};
 
-use super::{step, threads_option, AnalyzeFailure, RetainerStep};
+use super::{priority_option, step, threads_option, AnalyzeFailure, RetainerStep};
 
 /// What an earlier snapshot leaves for later comparisons (ids, classes, sizes
 /// and its largest objects by path), without its graph.
@@ -164,6 +164,8 @@ pub struct LeakOptionsJs {
     pub force: Option<bool>,
     /// Most threads the comparison keeps busy at once (as `AnalyzeOptions`').
     pub threads: Option<u32>,
+    /// As `AnalyzeOptions`' (files only: a live snapshot's analysis is always idle).
+    pub priority: Option<String>,
 }
 
 pub(crate) fn leak_options(o: &LeakOptionsJs) -> LeakOptions {
@@ -274,12 +276,13 @@ struct FileComparison {
     /// Compare even when the ids say the files are of two processes.
     force: bool,
     threads: Threads,
+    priority: Priority,
 }
 
 impl FileComparison {
-    /// On a thread of the lowest priority, not the pool thread itself.
-    fn run_at_low_priority(self) -> LeakOutcome {
-        at_low_priority("heapscope-compare", move || self.run())
+    /// On a thread of its own at its priority, not the pool thread itself.
+    fn run_on_own_thread(self) -> LeakOutcome {
+        on_analysis_thread("heapscope-compare", self.priority, move || self.run())
             .unwrap_or_else(|e| LeakOutcome::failed(AnalyzeFailure::no_thread(&e)))
     }
 
@@ -323,6 +326,7 @@ pub fn diff_files(
     after: String,
     force: bool,
     threads: Option<u32>,
+    priority: Option<String>,
 ) -> AsyncTask<PoolWork<LeakOutcome>> {
     let comparison = FileComparison {
         files: vec![before, after],
@@ -330,8 +334,9 @@ pub fn diff_files(
         diff_only: true,
         force,
         threads: threads_option(threads),
+        priority: priority_option(priority.as_deref()),
     };
-    on_pool(move || comparison.run_at_low_priority())
+    on_pool(move || comparison.run_on_own_thread())
 }
 
 /// `findLeaks({ baseline, target, final })` of files of one process (target optional).
@@ -342,8 +347,10 @@ pub fn find_leaks_in_files(files: Vec<String>, options: LeakOptionsJs) -> Result
     }
     let force = options.force.unwrap_or(false);
     let threads = threads_option(options.threads);
-    let comparison = FileComparison { files, options: leak_options(&options), diff_only: false, force, threads };
-    Ok(on_pool(move || comparison.run_at_low_priority()))
+    let priority = priority_option(options.priority.as_deref());
+    let comparison =
+        FileComparison { files, options: leak_options(&options), diff_only: false, force, threads, priority };
+    Ok(on_pool(move || comparison.run_on_own_thread()))
 }
 
 /// Class diff of two digests (of one process); quick, on the calling thread.

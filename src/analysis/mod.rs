@@ -12,7 +12,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
-use heapscope_core::priority::{at_low_priority, Threads};
+use heapscope_core::priority::{on_analysis_thread, Priority, Threads};
 
 use crate::pool::{on_pool, PoolWork};
 
@@ -25,6 +25,16 @@ pub struct AnalyzeOptions {
     /// Most threads the analysis keeps busy at once. Default: what this
     /// process may use (its cores, CPU affinity and cgroup CPU quota).
     pub threads: Option<u32>,
+    /// `"idle"` (default: only CPU time nobody else wants) or `"normal"`.
+    pub priority: Option<String>,
+}
+
+/// The `priority` option (checked by the JS side): idle unless `"normal"`.
+pub(crate) fn priority_option(priority: Option<&str>) -> Priority {
+    match priority {
+        Some("normal") => Priority::Normal,
+        _ => Priority::Idle,
+    }
 }
 
 /// The `threads` option: the given count, else what the process may use.
@@ -155,6 +165,7 @@ pub(crate) struct Summarizer {
     top_classes: usize,
     top_objects: usize,
     pub(crate) threads: Threads,
+    priority: Priority,
     progress: Option<ProgressFn>,
 }
 
@@ -174,6 +185,7 @@ impl Summarizer {
             top_classes: options.top_classes.unwrap_or(50) as usize,
             top_objects: options.top_objects.unwrap_or(20) as usize,
             threads: threads_option(options.threads),
+            priority: priority_option(options.priority.as_deref()),
             progress,
         })
     }
@@ -320,7 +332,7 @@ pub fn analyze_file(
         let total = std::fs::metadata(&path).map(|m| m.len()).ok();
         let name = path.to_string_lossy().into_owned();
         let threads = summarizer.threads;
-        at_low_priority("heapscope-analyze", || {
+        on_analysis_thread("heapscope-analyze", summarizer.priority, || {
             summarizer.run(&name, total, |progress| Graph::open_with(&path, threads, progress))
         })
         .unwrap_or_else(|e| AnalyzeOutcome { summary: None, error: Some(AnalyzeFailure::no_thread(&e)) })

@@ -45,15 +45,26 @@ impl Threads {
 /// The nice value of analysis threads: the lowest priority there is.
 pub const ANALYSIS_NICE: i32 = 19;
 
-/// Runs `work` on a new thread at the lowest priority and waits for it. A
-/// panic in `work` resumes on the caller, which reports it. Fails only when
-/// no thread can be started.
-pub fn at_low_priority<T: Send>(name: &str, work: impl FnOnce() -> T + Send) -> io::Result<T> {
+/// Whose CPU an analysis takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// Only what nobody else wants: inside an application, the default.
+    Idle,
+    /// A fair share: for a process whose job is the analysis (the CLI).
+    Normal,
+}
+
+/// Runs `work` on a new thread at `priority` and waits for it. A panic in
+/// `work` resumes on the caller, which reports it. Fails only when no thread
+/// can be started.
+pub fn on_analysis_thread<T: Send>(name: &str, priority: Priority, work: impl FnOnce() -> T + Send) -> io::Result<T> {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new().name(name.to_string()).spawn_scoped(scope, || {
             // Lower priority is a courtesy: when the kernel refuses, the
             // work still runs, at the priority it was given.
-            let _ = lower_this_thread(ANALYSIS_NICE);
+            if priority == Priority::Idle {
+                let _ = lower_this_thread(ANALYSIS_NICE);
+            }
             work()
         })?;
         match worker.join() {
@@ -141,7 +152,7 @@ mod tests {
     #[test]
     fn work_runs_lowered_and_its_threads_inherit_it() {
         let before = this_thread_nice().unwrap();
-        let (inside, child) = at_low_priority("test-low", || {
+        let (inside, child) = on_analysis_thread("test-low", Priority::Idle, || {
             let child = std::thread::spawn(|| (this_thread_nice().unwrap(), this_thread_idle_class())).join().unwrap();
             ((this_thread_nice().unwrap(), this_thread_idle_class()), child)
         })
@@ -151,6 +162,11 @@ mod tests {
         // The caller keeps its own priority.
         assert_eq!(this_thread_nice().unwrap(), before);
         assert!(!this_thread_idle_class());
+        // At normal priority it keeps the caller's.
+        let normal = on_analysis_thread("test-normal", Priority::Normal, || {
+            (this_thread_nice().unwrap(), this_thread_idle_class())
+        });
+        assert_eq!(normal.unwrap(), (before, false));
     }
 
     #[test]
@@ -172,7 +188,7 @@ mod tests {
 
     #[test]
     fn a_panic_reaches_the_caller() {
-        let caught = std::panic::catch_unwind(|| at_low_priority("test-panic", || panic!("boom")));
+        let caught = std::panic::catch_unwind(|| on_analysis_thread("test-panic", Priority::Idle, || panic!("boom")));
         assert!(caught.is_err());
     }
 }
