@@ -114,7 +114,9 @@ pub fn lower_this_thread(nice: i32) -> io::Result<()> {
     if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: sched_param is plain data (musl's has more fields than
+    // glibc's); all zeroes is priority 0, the only one SCHED_IDLE takes.
+    let param: libc::sched_param = unsafe { std::mem::zeroed() };
     // SAFETY: `param` is a valid sched_param for the call; with a thread id
     // sched_setscheduler addresses that one thread on Linux.
     if unsafe { libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param) } != 0 {
