@@ -85,8 +85,13 @@ function noSuspects(report) {
   const out = [`No leak suspects: no object's retained size grew by ${size(floor)} or more (minGrowth) while holding new objects.`];
   const [first, last] = [report.totalSizes[0], report.totalSizes.at(-1)];
   if (first !== undefined && last !== undefined) {
-    const added = report.diff.reduce((a, r) => ({ count: a.count + r.addedCount, size: a.size + r.addedSize }), { count: 0, size: 0 });
-    const removed = report.diff.reduce((a, r) => ({ count: a.count + r.removedCount, size: a.size + r.removedSize }), { count: 0, size: 0 });
+    const [added, removed] = [{ count: 0, size: 0 }, { count: 0, size: 0 }];
+    for (const r of report.diff) {
+      added.count += r.addedCount;
+      added.size += r.addedSize;
+      removed.count += r.removedCount;
+      removed.size += r.removedSize;
+    }
     const counted = (c) => `${c.count.toLocaleString('en-US')} object${c.count === 1 ? '' : 's'} (${size(c.size)})`;
     let line = `Since the baseline the heap went from ${size(first)} to ${size(last)} (${signed(last - first, size)}); ${counted(added)} added are still alive, ${counted(removed)} were removed`;
     const [most] = report.newObjects || [];

@@ -293,28 +293,19 @@ impl AnalyzeFailure {
         }
     }
 
+    /// A failure of the process, not of any file: no path, no place in one.
+    fn unplaced(message: String, code: &str) -> AnalyzeFailure {
+        AnalyzeFailure { message, code: code.into(), path: None, offset: None, node: None, edge: None }
+    }
+
     /// A panic or a lost thread: a bug, reported instead of crashing the host.
     pub(crate) fn internal(what: &str) -> AnalyzeFailure {
-        AnalyzeFailure {
-            message: format!("internal error while {what}"),
-            code: "ERR_HEAPSCOPE_INTERNAL".into(),
-            path: None,
-            offset: None,
-            node: None,
-            edge: None,
-        }
+        AnalyzeFailure::unplaced(format!("internal error while {what}"), "ERR_HEAPSCOPE_INTERNAL")
     }
 
     /// No thread could be started for the analysis (a process at its limit).
     pub(crate) fn no_thread(e: &std::io::Error) -> AnalyzeFailure {
-        AnalyzeFailure {
-            message: format!("cannot start an analysis thread: {e}"),
-            code: "ERR_HEAPSCOPE_THREAD".into(),
-            path: None,
-            offset: None,
-            node: None,
-            edge: None,
-        }
+        AnalyzeFailure::unplaced(format!("cannot start an analysis thread: {e}"), "ERR_HEAPSCOPE_THREAD")
     }
 }
 

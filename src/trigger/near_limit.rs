@@ -111,12 +111,13 @@ impl NearLimit {
 
     fn run(&self, current: usize) -> usize {
         let isolate = self.isolate;
-        let new_limit = raised_limit(isolate, current);
+        let heap = isolate.heap_statistics();
+        let new_limit = raised_limit(isolate, current, heap.total_heap_size as usize);
         if self.in_callback.load(Ordering::Acquire) || crate::capture::capturing_on_this_thread() {
             return new_limit;
         }
         let Some(station) = self.station.upgrade() else { return new_limit };
-        let used = isolate.heap_statistics().used_heap_size;
+        let used = heap.used_heap_size;
         let needed = (used as f64 * self.memory_factor) as u64;
         let crossing = Crossing { metric: "heapLimit".into(), value: used as f64, limit: current as f64 };
         if let Some(available) = memory::available(self.cgroup.as_ref()) {
@@ -174,8 +175,7 @@ impl NearLimit {
 /// whatever the limit and promoted by the next GC, the snapshot's own GCs
 /// among them), so the raise starts from the committed heap when that is
 /// higher than the current limit.
-fn raised_limit(isolate: Isolate, current: usize) -> usize {
-    let committed = isolate.heap_statistics().total_heap_size as usize;
+fn raised_limit(isolate: Isolate, current: usize, committed: usize) -> usize {
     current.max(committed).saturating_add(isolate.young_generation_size().max(MIN_RAISE))
 }
 

@@ -1,8 +1,7 @@
 //! How analysis shares the CPU with the application it runs in: at the
 //! lowest priority, on threads of its own in the SCHED_IDLE class at nice 19
 //! (on Linux both are a thread's own, and the threads it starts inherit
-//! them), and on at
-//! most [`Threads`] at once. The calling thread is never lowered: it may be
+//! them), and on at most [`Threads`] at once. The calling thread is never lowered: it may be
 //! one of libuv's pool threads, which the application's file I/O also uses,
 //! and an unprivileged thread cannot raise its priority back.
 
@@ -30,10 +29,6 @@ impl Threads {
     /// `None` for 0.
     pub fn new(count: usize) -> Option<Threads> {
         NonZeroUsize::new(count).map(Threads)
-    }
-
-    pub fn get(self) -> usize {
-        self.0.get()
     }
 
     /// Whether work may go to a second thread.
@@ -107,8 +102,7 @@ impl<R: Read> Read for LowerAtEnd<R> {
 /// scheduler's next tick (4 ms at 250 Hz) behind a nice 19 one, measured in
 /// bench/RESULTS.md. It is not starved: CFS still gives it a small share.
 pub fn lower_this_thread(nice: i32) -> io::Result<()> {
-    // SAFETY: gettid has no preconditions and returns this thread's id.
-    let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::pid_t;
+    let tid = this_tid();
     // SAFETY: setpriority only reads its arguments; PRIO_PROCESS with a
     // thread id addresses that one thread on Linux.
     if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) } != 0 {
@@ -125,6 +119,12 @@ pub fn lower_this_thread(nice: i32) -> io::Result<()> {
     Ok(())
 }
 
+/// The calling thread's id, which the priority calls take to address one thread.
+fn this_tid() -> libc::pid_t {
+    // SAFETY: gettid has no preconditions and returns this thread's id.
+    unsafe { libc::syscall(libc::SYS_gettid) as libc::pid_t }
+}
+
 /// Whether the calling thread is in the SCHED_IDLE class.
 pub fn this_thread_idle_class() -> bool {
     // SAFETY: 0 is the calling thread; sched_getscheduler only reads.
@@ -133,8 +133,7 @@ pub fn this_thread_idle_class() -> bool {
 
 /// The calling thread's nice value.
 pub fn this_thread_nice() -> io::Result<i32> {
-    // SAFETY: as in `lower_this_thread`.
-    let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
+    let tid = this_tid() as libc::id_t;
     // getpriority may return -1 as a value: errno tells an error apart.
     // SAFETY: errno is thread-local; clearing it first is how getpriority is read.
     unsafe { *libc::__errno_location() = 0 };

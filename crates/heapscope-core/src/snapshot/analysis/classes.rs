@@ -138,15 +138,12 @@ impl PlainShapes {
                 continue;
             }
             property_names(g, t, n, &mut lookup.names);
-            let shape = match lookup.repeat().or_else(|| shapes.index.get(lookup.names.as_slice()).copied()) {
-                Some(shape) => shape,
-                None => {
-                    let shape = shapes.shapes.len() as u32;
-                    shapes.shapes.push((lookup.names.clone().into_boxed_slice(), 0));
-                    shapes.index.insert(lookup.names.clone().into_boxed_slice(), shape);
-                    shape
-                }
-            };
+            let shape = shapes.known(&lookup).unwrap_or_else(|| {
+                let shape = shapes.shapes.len() as u32;
+                shapes.shapes.push((lookup.names.clone().into_boxed_slice(), 0));
+                shapes.index.insert(lookup.names.clone().into_boxed_slice(), shape);
+                shape
+            });
             lookup.remember(shape);
             shapes.shapes[shape as usize].1 += 1;
         }
@@ -169,9 +166,15 @@ impl PlainShapes {
             return None;
         }
         property_names(g, t, n, &mut lookup.names);
-        let shape = lookup.repeat().or_else(|| self.index.get(lookup.names.as_slice()).copied())?;
+        let shape = self.known(lookup)?;
         lookup.remember(shape);
         Some(shape)
+    }
+
+    /// The shape with `lookup`'s names, if there is one: the last one found
+    /// when the names repeat, else by hashing them.
+    fn known(&self, lookup: &ShapeLookup) -> Option<u32> {
+        lookup.repeat().or_else(|| self.index.get(lookup.names.as_slice()).copied())
     }
 
     /// A shape's property names, sorted as JavaScript sorts strings: what an
