@@ -30,11 +30,7 @@ function once(method) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
+const { median } = require('./common');
 const mb = (n) => (n / 1024 / 1024).toFixed(0);
 
 try {

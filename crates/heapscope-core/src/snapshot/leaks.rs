@@ -17,7 +17,9 @@
 
 use std::collections::HashMap;
 
-use super::analysis::{Analysis, DominatorTree, Interface, InterfaceMatcher, PathStep, ShapeLookup};
+use super::analysis::{
+    Analysis, Census, DominatorTree, Interface, InterfaceMatcher, PathShapes, PathStep, ShapeLookup,
+};
 use super::NodeId;
 
 /// What later steps need of an earlier snapshot.
@@ -52,7 +54,7 @@ pub const FOLLOWED: usize = 20_000;
 impl Digest {
     /// Everything later snapshots are compared with, paths included.
     pub fn of(a: &Analysis) -> Digest {
-        let mut digest = Digest::for_diff(a);
+        let mut digest = Digest::for_diff(&a.census);
         for n in a.largest(FOLLOWED) {
             digest.by_path.insert(path_key(&a.path(n)), a.retained[n as usize]);
             digest.by_id.insert(a.graph.node_id(n), a.retained[n as usize]);
@@ -62,7 +64,7 @@ impl Digest {
 
     /// Only what a class diff needs: no retainer paths (those cost a path
     /// walk for each of the largest objects).
-    pub fn for_diff(a: &Analysis) -> Digest {
+    pub fn for_diff(a: &Census) -> Digest {
         let g = a.graph;
         let mut order: Vec<u32> = (0..g.node_count as u32).collect();
         order.sort_unstable_by_key(|&n| g.node_id(n));
@@ -572,32 +574,17 @@ pub struct NewGroup {
     pub held: Vec<HeldClass>,
 }
 
-/// A path as a grouping key: [`path_key`] with indexes dropped, both element
-/// edges (`[12]`) and the numbered internal edges of hash tables (`11349`).
-fn path_shape(path: &[PathStep]) -> String {
-    let mut key = String::new();
-    for step in path {
-        key.push('/');
-        let indexed =
-            step.edge.starts_with('[') || (!step.edge.is_empty() && step.edge.bytes().all(|b| b.is_ascii_digit()));
-        key.push_str(if indexed { "[]" } else { &step.edge });
-    }
-    key
-}
-
 /// New objects in `after` (ids absent from `before`) that are still alive,
 /// grouped by where they hang, largest first.
 pub fn new_objects_by_path(before: &Digest, after: &Analysis, tree: &DominatorTree, limit: usize) -> Vec<NewGroup> {
     const NONE: u32 = u32::MAX;
     let g = after.graph;
-    // Outermost new ancestor (itself included) of each node, by a walk of
-    // the dominator tree from the root; per outermost node, what it holds.
-    struct Hanging {
-        objects: u64,
-        size: f64,
-        classes: HashMap<u32, (u64, f64)>,
-    }
-    let mut hanging: HashMap<u32, Hanging> = HashMap::new();
+    let mut shapes = PathShapes::new(after);
+    // Each outermost new object (its own first new ancestor, by a walk of
+    // the dominator tree from the root): its group (where it hangs), and
+    // the objects and bytes it holds; per group and class, what they hold.
+    let mut tops: HashMap<u32, (u32, u64, f64)> = HashMap::new();
+    let mut held: HashMap<(u32, u32), (u64, f64)> = HashMap::new();
     let mut stack: Vec<(u32, u32)> = vec![(g.root, NONE)];
     while let Some((n, above)) = stack.pop() {
         let new = !before.contains(g.node_id(n));
@@ -606,12 +593,12 @@ pub fn new_objects_by_path(before: &Digest, after: &Analysis, tree: &DominatorTr
             (true, NONE) => n,
             (true, above) => above,
         };
-        let size = after.self_sizes[n as usize];
+        let size = after.census.self_sizes[n as usize];
         if top != NONE && size > 0 && !after.is_synthetic(n) {
-            let h = hanging.entry(top).or_insert_with(|| Hanging { objects: 0, size: 0.0, classes: HashMap::new() });
-            h.objects += 1;
-            h.size += size as f64;
-            let c = h.classes.entry(after.class_id(n)).or_default();
+            let entry = tops.entry(top).or_insert_with(|| (shapes.of(top), 0, 0.0));
+            entry.1 += 1;
+            entry.2 += size as f64;
+            let c = held.entry((entry.0, after.class_id(n))).or_default();
             c.0 += 1;
             c.1 += size as f64;
         }
@@ -627,10 +614,9 @@ pub fn new_objects_by_path(before: &Digest, after: &Analysis, tree: &DominatorTr
         size: f64,
         classes: HashMap<u32, (u64, f64)>,
     }
-    let mut groups: HashMap<String, Group> = HashMap::new();
-    for (top, h) in hanging {
-        let key = path_shape(&after.path(top));
-        let grp = groups.entry(key).or_insert_with(|| Group {
+    let mut groups: HashMap<u32, Group> = HashMap::new();
+    for (top, (shape, objects, size)) in tops {
+        let grp = groups.entry(shape).or_insert_with(|| Group {
             top,
             top_size: -1.0,
             roots: 0,
@@ -638,17 +624,17 @@ pub fn new_objects_by_path(before: &Digest, after: &Analysis, tree: &DominatorTr
             size: 0.0,
             classes: HashMap::new(),
         });
-        if h.size > grp.top_size || (h.size == grp.top_size && top < grp.top) {
+        if size > grp.top_size || (size == grp.top_size && top < grp.top) {
             grp.top = top;
-            grp.top_size = h.size;
+            grp.top_size = size;
         }
         grp.roots += 1;
-        grp.objects += h.objects;
-        grp.size += h.size;
-        for (class, (count, size)) in h.classes {
-            let c = grp.classes.entry(class).or_default();
-            c.0 += count;
-            c.1 += size;
+        grp.objects += objects;
+        grp.size += size;
+    }
+    for ((shape, class), counted) in held {
+        if let Some(grp) = groups.get_mut(&shape) {
+            grp.classes.insert(class, counted);
         }
     }
     let mut groups: Vec<Group> = groups.into_values().collect();
@@ -697,7 +683,7 @@ mod tests {
     }
 
     fn digest(objects: &[(u32, &str)]) -> Digest {
-        Digest::for_diff(&Analysis::run(&snapshot(objects), &mut |_| {}))
+        Digest::for_diff(&Analysis::run(&snapshot(objects), &mut |_| {}).census)
     }
 
     #[test]

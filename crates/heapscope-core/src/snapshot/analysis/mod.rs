@@ -30,6 +30,7 @@
 //! `analysis_tests.rs` checks each phase on graphs small enough to follow by
 //! hand, on one thread and on two.
 
+use std::collections::HashMap;
 use std::sync::{mpsc, OnceLock};
 
 use super::{EdgeKind, Graph, NodeId};
@@ -95,12 +96,22 @@ pub struct ObjectRow {
 /// Everything computed for a snapshot, built once all phases are done.
 pub struct Analysis<'g> {
     pub graph: &'g Graph,
-    pub self_sizes: Vec<u32>,
+    /// Every node's shallow size and class (phases 2, 6 and 7).
+    pub census: Census<'g>,
     pub retained: Vec<f64>,
     pub dominator: Vec<u32>,
     pub distance: Vec<i32>,
     /// BFS parent edge of each node (u32::MAX: none), for retainer paths.
     parent_edge: Vec<u32>,
+}
+
+/// Each node's shallow size and class, without the dominator tree: all that
+/// DevTools' Comparison view reads of a snapshot (it compares objects by id
+/// and class, never by retained size), at about half the cost of an
+/// [`Analysis`].
+pub struct Census<'g> {
+    pub graph: &'g Graph,
+    pub self_sizes: Vec<u32>,
     /// Every node's class and class key (phases 6–7).
     pub class_keys: Classes,
     types: Types,
@@ -159,13 +170,11 @@ impl<'g> Analysis<'g> {
         progress(PHASES[2]);
         Analysis {
             graph,
+            census: Census { graph, self_sizes: beside.self_sizes, class_keys: beside.classes, types: t },
             retained,
             dominator: tree.dominator,
-            self_sizes: beside.self_sizes,
             distance: beside.distance,
             parent_edge: beside.parent_edge,
-            class_keys: beside.classes,
-            types: t,
         }
     }
 
@@ -241,40 +250,27 @@ impl<'g> Analysis<'g> {
     }
 
     pub fn class_name(&self, n: u32) -> &str {
-        self.class_name_of_id(self.class_keys.class_id(n))
+        self.census.class_name(n)
     }
 
     /// The id of `n`'s class (its name, without the location that may split it).
     pub fn class_id(&self, n: u32) -> u32 {
-        self.class_keys.class_id(n)
+        self.census.class_keys.class_id(n)
     }
 
     /// The name of a class id.
     pub fn class_name_of_id(&self, class: u32) -> &str {
-        self.class_keys.name_of(self.graph, class)
+        self.census.class_keys.name_of(self.graph, class)
     }
 
     /// DevTools' public class key.
     pub fn class_key(&self, n: u32) -> String {
-        classes::class_key_text(self.class_keys.split_location(n), self.class_name(n))
+        self.census.class_key(n)
     }
 
     /// Summary-view rows, in DevTools' definition.
     pub fn classes(&self) -> Vec<ClassRow> {
-        self.class_keys.rows(self.graph, &self.self_sizes, &self.retained, &self.dominated())
-    }
-
-    /// The shape of a plain object (`None` for other nodes): plain objects
-    /// with the same property names in the same order share one.
-    /// `lookup` is the caller's, kept across calls.
-    pub fn plain_shape(&self, n: u32, lookup: &mut ShapeLookup) -> Option<u32> {
-        self.class_keys.shapes.shape(self.graph, &self.types, n, lookup)
-    }
-
-    /// A shape's property names, sorted as JavaScript sorts strings: what an
-    /// interface definition matches.
-    pub fn shape_properties(&self, shape: u32) -> Vec<&'g str> {
-        self.class_keys.shapes.sorted_properties(self.graph, shape)
+        self.census.class_keys.rows(self.graph, &self.census.self_sizes, &self.retained, &self.dominated())
     }
 
     /// The `limit` nodes with the largest retained sizes (not the root, not
@@ -288,7 +284,7 @@ impl<'g> Analysis<'g> {
                 name: g.node_name(n).to_string(),
                 class_name: self.class_name(n).to_string(),
                 node_type: g.layout.node_types[g.node_type(n) as usize].clone(),
-                self_size: self.self_sizes[n as usize] as f64,
+                self_size: self.census.self_sizes[n as usize] as f64,
                 retained_size: self.retained[n as usize],
                 distance: self.distance[n as usize],
                 path: self.path(n),
@@ -300,7 +296,7 @@ impl<'g> Analysis<'g> {
     /// synthetic nodes), largest first.
     pub fn largest(&self, limit: usize) -> Vec<u32> {
         let g = self.graph;
-        let t = &self.types;
+        let t = &self.census.types;
         let mut order: Vec<u32> =
             (0..g.node_count as u32).filter(|&n| n != g.root && g.node_type(n) != t.synthetic).collect();
         let cut = limit.min(order.len());
@@ -319,7 +315,7 @@ impl<'g> Analysis<'g> {
     }
 
     pub fn is_synthetic(&self, n: u32) -> bool {
-        self.graph.node_type(n) == self.types.synthetic
+        self.graph.node_type(n) == self.census.types.synthetic
     }
 
     /// The BFS path from a user root (or the root) to `n`.
@@ -335,7 +331,7 @@ impl<'g> Analysis<'g> {
             }
             let edge_type = g.layout.edge_types[g.edge_type(e as usize) as usize].clone();
             steps.push(PathStep {
-                edge: edge_label(g, &self.types, e as usize),
+                edge: edge_label(g, &self.census.types, e as usize),
                 edge_kind: EdgeKind::of(&edge_type),
                 edge_type,
                 node_name: g.node_name(at).to_string(),
@@ -347,6 +343,128 @@ impl<'g> Analysis<'g> {
         }
         steps.reverse();
         steps
+    }
+}
+
+impl<'g> Census<'g> {
+    /// Phases 2, 5, 6 and 7 (distances only for the classes' own), on at
+    /// most `threads` threads: class names beside the sizes and distances.
+    pub fn run_with(graph: &'g Graph, interfaces: Option<&[Interface]>, threads: Threads) -> Census<'g> {
+        let types = Types::of(graph);
+        let t = &types;
+        let sizes_and_distances = || (shallow_sizes(graph, t), distances(graph, t).0);
+        let (self_sizes, distance, names) = if threads.split() {
+            std::thread::scope(|scope| {
+                let names = scope.spawn(|| name_classes(graph, t, interfaces));
+                let (self_sizes, distance) = sizes_and_distances();
+                // The naming thread only computes; a panic there is a bug to surface.
+                let names = names.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (self_sizes, distance, names)
+            })
+        } else {
+            let (self_sizes, distance) = sizes_and_distances();
+            (self_sizes, distance, name_classes(graph, t, interfaces))
+        };
+        let class_keys = key_classes(graph, t, names, &self_sizes, &distance);
+        Census { graph, self_sizes, class_keys, types }
+    }
+
+    /// The root's retained size as DevTools counts it: every node ends in the
+    /// dominator tree, so it is the sum of all shallow sizes.
+    pub fn total_size(&self) -> f64 {
+        self.self_sizes.iter().map(|&s| s as f64).sum::<f64>() + self.graph.extra_native_bytes
+    }
+
+    pub fn class_name(&self, n: u32) -> &str {
+        self.class_keys.name_of(self.graph, self.class_keys.class_id(n))
+    }
+
+    /// DevTools' public class key.
+    pub fn class_key(&self, n: u32) -> String {
+        classes::class_key_text(self.class_keys.split_location(n), self.class_name(n))
+    }
+
+    /// The shape of a plain object (`None` for other nodes): plain objects
+    /// with the same property names in the same order share one.
+    /// `lookup` is the caller's, kept across calls.
+    pub fn plain_shape(&self, n: u32, lookup: &mut ShapeLookup) -> Option<u32> {
+        self.class_keys.shapes.shape(self.graph, &self.types, n, lookup)
+    }
+
+    /// A shape's property names, sorted as JavaScript sorts strings: what an
+    /// interface definition matches.
+    pub fn shape_properties(&self, shape: u32) -> Vec<&'g str> {
+        self.class_keys.shapes.sorted_properties(self.graph, shape)
+    }
+}
+
+/// Where nodes hang: the shape of each one's retainer path ([`Analysis::path`])
+/// with indexes dropped, element edges (`[12]`) and the numbered slots of
+/// hash tables (`11349`) alike, so that the entries of one array or one Map
+/// share a shape. A node's shape is its BFS parent's plus one edge: a walk
+/// up stops at the first node already known, and siblings cost a step each
+/// (where building each path would cost its whole length, and its strings).
+pub struct PathShapes<'a, 'g> {
+    analysis: &'a Analysis<'g>,
+    /// Shapes found so far, by node.
+    of_node: HashMap<u32, u32>,
+    /// (shape, step) → the shape one edge longer.
+    longer: HashMap<(u32, u32), u32>,
+    /// Edge names as steps (`INDEXED` for indexes).
+    steps: HashMap<&'g str, u32>,
+}
+
+impl<'a, 'g> PathShapes<'a, 'g> {
+    /// The shape of the root's path, and of nodes with no path.
+    pub const EMPTY: u32 = 0;
+    const INDEXED: u32 = 0;
+
+    pub fn new(analysis: &'a Analysis<'g>) -> PathShapes<'a, 'g> {
+        PathShapes { analysis, of_node: HashMap::new(), longer: HashMap::new(), steps: HashMap::new() }
+    }
+
+    /// `n`'s shape: equal numbers for equal shapes.
+    pub fn of(&mut self, n: u32) -> u32 {
+        let g = self.analysis.graph;
+        // Up to the first node whose shape is known, then down again.
+        let mut below: Vec<(u32, u32)> = Vec::new();
+        let mut at = n;
+        let mut shape = loop {
+            if at == g.root {
+                break Self::EMPTY;
+            }
+            if let Some(&known) = self.of_node.get(&at) {
+                break known;
+            }
+            let e = self.analysis.parent_edge[at as usize];
+            if e == u32::MAX {
+                break Self::EMPTY;
+            }
+            below.push((at, e));
+            at = g.edge_source(e as usize);
+        };
+        while let Some((node, e)) = below.pop() {
+            let step = self.step(e as usize);
+            let next = self.longer.len() as u32 + 1;
+            shape = *self.longer.entry((shape, step)).or_insert(next);
+            self.of_node.insert(node, shape);
+        }
+        shape
+    }
+
+    fn step(&mut self, e: usize) -> u32 {
+        let g: &'g Graph = self.analysis.graph;
+        let t = &self.analysis.census.types;
+        let kind = g.edge_type(e);
+        if kind == t.e_element || kind == t.e_hidden {
+            return Self::INDEXED;
+        }
+        let name = g.string(g.edge_name_index(e) as usize);
+        if name.starts_with('[') || (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit())) {
+            return Self::INDEXED;
+        }
+        let next = self.steps.len() as u32 + 1;
+        *self.steps.entry(name).or_insert(next)
     }
 }
 
