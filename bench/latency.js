@@ -109,7 +109,7 @@ async function run(priority) {
       const r = await run(p);
       runs[p].push(r);
       console.error(
-        `round ${round + 1} ${p}: analysis ${r.ms.toFixed(0)} ms; p99 ${r.busy.p99.toFixed(2)} ms during (${r.busy.n} requests), ${r.quiet.p99.toFixed(2)} ms after`,
+        `round ${round + 1} ${p}: analysis ${r.ms.toFixed(0)} ms; p99 ${r.busy.p99.toFixed(2)} ms during (${r.busy.n} requests), ${r.quiet.p99.toFixed(2)} ms quiet`,
       );
     }
   }

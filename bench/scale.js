@@ -16,6 +16,7 @@
 // --devtools-max  DevTools' worker needs 3.5–4× the file in memory and ~60 s per
 //   GB: it runs only on snapshots up to this many MB.
 // --big-rounds    rounds for snapshots of 2 GB and more.
+// --sizes '' --real-mb 0: only the diff and leaks rows.
 // Snapshots are made once into bench/out/ with Node 22 (whose writer is fast).
 const fs = require('node:fs');
 const path = require('node:path');
@@ -133,7 +134,8 @@ function record(label, file, runs) {
   rows.perRun = [...(rows.perRun || []), `${label} ${(bytes / 1e6).toFixed(0)} MB: ${perRun.join('; ')}`];
 }
 
-const jobs = [['real program (TypeScript AST)', realSnapshot(Number(opt['real-mb']))], ...sizes.map((mb) => ['service', serviceSnapshot(mb)])];
+const realMb = Number(opt['real-mb']);
+const jobs = [...(realMb > 0 ? [['real program (TypeScript AST)', realSnapshot(realMb)]] : []), ...sizes.map((mb) => ['service', serviceSnapshot(mb)])];
 for (const [label, file] of jobs) {
   const n = fs.statSync(file).size >= 2e9 ? bigRounds : rounds;
   record(label, file, compare(`${label} ${path.basename(file)}`, analysers(file), n));
@@ -156,15 +158,15 @@ const twoRow = (name) =>
 const mb = (f) => (fs.statSync(f).size / 1e6).toFixed(0);
 console.log(`### ${new Date().toISOString().slice(0, 10)} — Node ${process.version}, ${machine()}
 
-Command: \`node bench/scale.js ${process.argv.slice(2).join(' ')}\`${peer ? ` (heap-snapshot ${PEER_VERSION})` : ''}
+Command: \`node bench/scale.js ${process.argv.slice(2).map((a) => a || "''").join(' ')}\`${peer ? ` (heap-snapshot ${PEER_VERSION})` : ''}
 
-| snapshot | heapscope \`analyze()\` | heap-snapshot \`summary\` | DevTools' worker | heap-snapshot ÷ heapscope | DevTools ÷ heapscope | rounds |
+${rows.length ? `| snapshot | heapscope \`analyze()\` | heap-snapshot \`summary\` | DevTools' worker | heap-snapshot ÷ heapscope | DevTools ÷ heapscope | rounds |
 |---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Wall time and peak RSS, medians. Per run (s): ${rows.perRun.join('. ')}.
 
-One heap grown through ${leakFiles.map(mb).join(', ')} MB snapshots; diff of the first two, leaks of all three:
+` : ''}One heap grown through ${leakFiles.map(mb).join(', ')} MB snapshots; diff of the first two, leaks of all three:
 
 | | heapscope | heap-snapshot \`diff\` ÷ heapscope |
 |---|---|---|
