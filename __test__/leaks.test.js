@@ -108,6 +108,39 @@ test('an unbounded Map cache keyed by request id: that Map', () => {
   assert.ok(top.newObjects >= 20_000, describe(report));
 });
 
+test('large entries pushed into one global array: one suspect, the array, never one per entry', () => {
+  const report = leakReport(`
+    globalThis.responses = [];
+    async function step(i) { responses.push({ status: 200, body: new Array(20000).fill(i) }); }
+  `, { before: 2, between: 20, after: 20 });
+  const top = report.suspects[0];
+  assert.ok(top, 'a suspect');
+  assert.equal(top.pathText, 'global → responses (Array)', describe(report));
+  // 40 entries of ~156 KB each, all held through the one array.
+  assert.ok(top.growth > 5_000_000, describe(report));
+  const entries = report.suspects.filter((s) => s.pathText.startsWith('global → responses (Array) → '));
+  assert.deepEqual(entries, [], `the entries are not suspects of their own: ${describe(report)}`);
+  assert.ok(top.through[0]?.roots >= 40, JSON.stringify(top.through[0]));
+});
+
+test('listeners on a long-lived emitter, each closure holding a big array: the listener list, once', () => {
+  const report = leakReport(`
+    const { EventEmitter } = require('node:events');
+    globalThis.windowEvents = new EventEmitter();
+    windowEvents.setMaxListeners(0);
+    async function step(i) {
+      const lookupTable = new Array(20000).fill(i);
+      windowEvents.on('resize', () => lookupTable.length);
+    }
+  `, { before: 2, between: 20, after: 20 });
+  const top = report.suspects[0];
+  assert.ok(top, 'a suspect');
+  assert.match(top.pathText, /^global → windowEvents \(EventEmitter\) → _events \([^)]*\) → resize \(Array\)$/, describe(report));
+  const listeners = report.suspects.filter((s) => s.pathText.startsWith(`${top.pathText} → `));
+  assert.deepEqual(listeners, [], `one suspect, not one per listener: ${describe(report)}`);
+  assert.ok(top.classes.some((c) => c.name === 'Function'), JSON.stringify(top.classes));
+});
+
 test('control: a large but stable structure is not reported', () => {
   const report = leakReport(`
     globalThis.stable = Array.from({ length: 100_000 }, (_, i) => ({ id: i, label: 'row ' + i }));

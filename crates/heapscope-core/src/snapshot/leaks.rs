@@ -465,20 +465,43 @@ pub fn suspects(
         candidates.push(Candidate { node: n, path, key, retained });
     }
     let growth = |c: &Candidate| c.retained[c.retained.len() - 1] - c.retained[0];
-    // The deepest paths that explain the growth: drop a candidate when the
-    // candidates right below it (a cache and a listener list in one scope,
-    // say) account for most of its growth. BFS paths form a tree, so a
-    // candidate's nearest candidate ancestor is its longest candidate prefix.
+    // The deepest paths that explain the growth, but a collection rather
+    // than its entries. BFS paths form a tree, so a candidate's nearest
+    // candidate ancestor is its longest candidate prefix. A candidate
+    // reached from it through an index (`[7]`, a hash table's slot) is an
+    // entry of that collection, or hangs from one: the collection is the
+    // holder, and its entries are not suspects of their own (40 responses
+    // pushed into one array are one suspect, the array). Otherwise the
+    // candidates right below explain their ancestor (a cache and a listener
+    // list in one scope, say) when they account for most of its growth.
     let index: HashMap<&str, usize> = candidates.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect();
+    let nearest: Vec<Option<(usize, bool)>> = candidates
+        .iter()
+        .map(|c| {
+            (1..c.path.len()).rev().find_map(|k| {
+                let p = index.get(path_key(&c.path[..k]).as_str()).copied()?;
+                Some((p, c.path[k..].iter().any(is_indexed)))
+            })
+        })
+        .collect();
     let mut below = vec![0.0f64; candidates.len()];
-    for c in &candidates {
-        let parent = (1..c.path.len()).rev().find_map(|k| index.get(path_key(&c.path[..k]).as_str()).copied());
-        if let Some(p) = parent {
+    for (c, up) in candidates.iter().zip(&nearest) {
+        if let Some((p, false)) = *up {
             below[p] += growth(c);
         }
     }
-    let mut kept: Vec<&Candidate> =
-        candidates.iter().zip(below).filter(|(c, below)| *below < 0.8 * growth(c)).map(|(c, _)| c).collect();
+    // Ancestors first (shorter paths), so that a fold carries down.
+    let mut by_depth: Vec<usize> = (0..candidates.len()).collect();
+    by_depth.sort_by_key(|&i| candidates[i].path.len());
+    let (mut held_by, mut kept_at) = (vec![false; candidates.len()], vec![false; candidates.len()]);
+    for i in by_depth {
+        held_by[i] = match nearest[i] {
+            Some((p, entry)) => (kept_at[p] && entry) || held_by[p],
+            None => false,
+        };
+        kept_at[i] = !held_by[i] && below[i] < 0.8 * growth(&candidates[i]);
+    }
+    let mut kept: Vec<&Candidate> = candidates.iter().zip(kept_at).filter(|(_, kept)| *kept).map(|(c, _)| c).collect();
     kept.sort_by(|a, b| growth(b).total_cmp(&growth(a)).then(a.node.cmp(&b.node)));
     if kept.is_empty() {
         return Vec::new();
@@ -515,6 +538,11 @@ pub fn suspects(
         })
         .take(options.limit)
         .collect()
+}
+
+/// An index into a collection: an element (`[7]`) or a hash table's numbered slot.
+fn is_indexed(step: &PathStep) -> bool {
+    step.edge.starts_with('[') || (!step.edge.is_empty() && step.edge.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// New objects in a node's dominator subtree, by class.
