@@ -190,8 +190,13 @@ export interface LeakSuspect {
   /** Objects it retains that are new since the baseline. */
   newObjects: number
   newSize: number
-  /** Of those, the ones already there at the target (memlab's leak set). */
+  /**
+   * Of those, the ones already there at the target (memlab's leak set:
+   * suspects rank by its size; what came after the target may be work in
+   * flight). 0 with two snapshots.
+   */
   leakedObjects: number
+  leakedSize: number
   classes: Array<HeldClass>
   /** The largest groups of new objects it holds, by where they hang (up to 3). */
   through: Array<NewObjectGroup>

@@ -19,7 +19,7 @@ test('npm run demo: the analysis and the leak report name the emitter whose list
   // The session's leak report names the emitter's listeners, on every Node:
   // also when V8 reaches the emitter from its stack roots in one snapshot
   // and from a context in another (followed by id, not only by path).
-  assert.match(r.stdout, /session\.leaks\(\) — baseline, target, now:\nLeak suspects, largest growth first:\n\n1\. .*\(EventEmitter\) → _events \(Object\) → message \(Array\)/);
+  assert.match(r.stdout, /session\.leaks\(\) — baseline, target, now:\nLeak suspects, most leaked first \(new objects already there at the target\):\n\n1\. .*\(EventEmitter\) → _events \(Object\) → message \(Array\)/);
   const page = (r.stdout.match(/The report as a page: (\S+)/) || [])[1];
   assert.ok(page && fs.statSync(page).size > 10_000, 'the report page');
   const snapshots = fs.readdirSync(dir).filter((f) => /\.heapsnapshot(\.gz)?$/.test(f));

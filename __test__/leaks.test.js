@@ -141,6 +141,30 @@ test('listeners on a long-lived emitter, each closure holding a big array: the l
   assert.ok(top.classes.some((c) => c.name === 'Function'), JSON.stringify(top.classes));
 });
 
+test('growth only after the target ranks below a steady leak, and the report says it is outside the leak set', () => {
+  // 20 steps before the baseline, 200 between baseline and target, 200 after.
+  const report = leakReport(`
+    globalThis.steady = [];
+    globalThis.burst = [];
+    let calls = 0;
+    async function step() {
+      calls++;
+      steady.push({ n: calls, pad: 'x'.repeat(400) + calls });
+      if (calls > 220) for (let k = 0; k < 20; k++) burst.push({ n: calls, k, pad: 'y'.repeat(400) + calls });
+    }
+  `);
+  const names = report.suspects.map((s) => s.pathText);
+  const [steady, burst] = ['global → steady (Array)', 'global → burst (Array)'].map((p) => report.suspects.find((s) => s.pathText === p));
+  assert.ok(steady && burst, describe(report));
+  assert.ok(burst.growth > 5 * steady.growth, 'the burst grew far more');
+  assert.ok(names.indexOf(steady.pathText) < names.indexOf(burst.pathText), `the leak set ranks: ${describe(report)}`);
+  assert.ok(steady.leakedObjects >= 200 && steady.leakedSize > 0, JSON.stringify(steady));
+  assert.equal(burst.leakedObjects, 0);
+  assert.equal(burst.leakedSize, 0);
+  const { formatLeaks } = require('../lib/format');
+  assert.match(formatLeaks(report), /burst \(Array\)\n.*none of them there at the target \(allocated after it: outside the leak set/);
+});
+
 test('control: a large but stable structure is not reported', () => {
   const report = leakReport(`
     globalThis.stable = Array.from({ length: 100_000 }, (_, i) => ({ id: i, label: 'row ' + i }));

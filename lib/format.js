@@ -104,13 +104,18 @@ function noSuspects(report) {
 
 function formatLeaks(report) {
   if (report.suspects.length === 0) return noSuspects(report);
-  const out = ['Leak suspects, largest growth first:'];
+  // With a target, memlab's leak set ranks (see LeakSuspect.leakedSize).
+  const withTarget = report.suspects[0].retained.length >= 3;
+  const out = [withTarget ? 'Leak suspects, most leaked first (new objects already there at the target):' : 'Leak suspects, largest growth first:'];
   report.suspects.forEach((s, i) => {
     const growth = s.retained.map(size).join(' → ');
     const rate = s.growthPerMinute ? `, ${signed(s.growthPerMinute, size)} a minute` : '';
+    let held = `holds ${s.newObjects.toLocaleString('en-US')} new objects (${size(s.newSize)})`;
+    if (withTarget && s.leakedObjects > 0) held += `, ${s.leakedObjects.toLocaleString('en-US')} (${size(s.leakedSize)}) of them already there at the target`;
+    else if (withTarget && s.newObjects > 0) held += ', none of them there at the target (allocated after it: outside the leak set, or a table replaced by a larger one)';
     out.push('');
     out.push(`${i + 1}. ${s.pathText}`);
-    out.push(`   retains ${growth} (${signed(s.growth, size)}${rate}); holds ${s.newObjects.toLocaleString('en-US')} new objects (${size(s.newSize)}), ${s.leakedObjects.toLocaleString('en-US')} of them already there at the target`);
+    out.push(`   retains ${growth} (${signed(s.growth, size)}${rate}); ${held}`);
     out.push(`   mostly: ${s.classes.slice(0, 4).map((c) => `${c.name} ×${c.count.toLocaleString('en-US')}`).join(', ')}`);
     for (const g of s.through) {
       // Below the suspect: its path is already printed.

@@ -194,13 +194,14 @@
 
   function renderLeaks(root, leaks) {
     const floor = formatSize(leaks.minGrowth ?? 64 * 1024);
-    const s = section('leaks', 'Leak suspects', leaks.suspects.length ? 'Ranked by growth: the retainer path that holds it, its retained size in each snapshot, and what it holds that is new.' : `No leak suspects: no object's retained size grew by ${floor} or more (minGrowth) while holding new objects. The growth by class and the new objects below show what changed.`);
+    const s = section('leaks', 'Leak suspects', leaks.suspects.length ? `Ranked by ${leaks.suspects[0].retained.length >= 3 ? 'memory leaked (new objects already there at the target), then ' : ''}growth: the retainer path that holds it, its retained size in each snapshot, and what it holds that is new.` : `No leak suspects: no object's retained size grew by ${floor} or more (minGrowth) while holding new objects. The growth by class and the new objects below show what changed.`);
     leaks.suspects.forEach((x, i) => {
       const card = el('div', { class: 'suspect', 'data-value': String(x.growth) });
       card.append(el('h3', { text: `${i + 1}. ${x.className}: ${signed(x.growth, size)}` }));
       card.append(el('div', { class: 'series' }, sparkline(x.retained), el('span', { text: x.retained.map(size).join(' → ') })));
       card.append(pathDetails(x.path, x.pathText, 'path'));
-      card.append(el('p', { text: `holds ${count(x.newObjects)} new objects (${size(x.newSize)}), ${count(x.leakedObjects)} already there at the target; mostly ${x.classes.slice(0, 4).map((c) => `${c.name} ×${count(c.count)}`).join(', ')}` }));
+      const atTarget = x.retained.length < 3 ? '' : x.leakedObjects > 0 ? `, ${count(x.leakedObjects)} (${size(x.leakedSize)}) already there at the target` : ', none there at the target (all allocated after it)';
+      card.append(el('p', { text: `holds ${count(x.newObjects)} new objects (${size(x.newSize)})${atTarget}; mostly ${x.classes.slice(0, 4).map((c) => `${c.name} ×${count(c.count)}`).join(', ')}` }));
       for (const g of x.through || []) card.append(pathDetails(g.path, g.pathText, `${size(g.size)} through`));
       s.append(card);
     });

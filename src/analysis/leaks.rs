@@ -89,8 +89,11 @@ pub struct LeakSuspect {
     /// Objects it retains that are new since the baseline.
     pub new_objects: f64,
     pub new_size: f64,
-    /// Of those, the ones already there at the target (memlab's leak set).
+    /// Of those, the ones already there at the target (memlab's leak set:
+    /// suspects rank by its size; what came after the target may be work in
+    /// flight). 0 with two snapshots.
     pub leaked_objects: f64,
+    pub leaked_size: f64,
     pub classes: Vec<HeldClassRow>,
     /// The largest groups of new objects it holds, by where they hang (up to 3).
     pub through: Vec<NewObjectGroup>,
@@ -107,6 +110,7 @@ fn suspect(s: Suspect) -> LeakSuspect {
         new_objects: s.new_objects as f64,
         new_size: s.new_size,
         leaked_objects: s.leaked_objects as f64,
+        leaked_size: s.leaked_size,
         classes: held_rows(s.held),
         through: s.through.into_iter().map(new_group).collect(),
     }

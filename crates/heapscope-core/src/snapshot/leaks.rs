@@ -390,8 +390,10 @@ pub struct Suspect {
     /// Objects it retains that are new since the baseline…
     pub new_objects: u64,
     pub new_size: f64,
-    /// …and of those, the ones that already existed at the target (memlab's leak set).
+    /// …and of those, the ones that already existed at the target (memlab's
+    /// leak set), which rank the suspects.
     pub leaked_objects: u64,
+    pub leaked_size: f64,
     pub held: Vec<HeldClass>,
     /// The largest groups of new objects it holds, by where they hang: a
     /// scope shared by a cache and a listener list names both.
@@ -502,11 +504,18 @@ pub fn suspects(
         kept_at[i] = !held_by[i] && below[i] < 0.8 * growth(&candidates[i]);
     }
     let mut kept: Vec<&Candidate> = candidates.iter().zip(kept_at).filter(|(_, kept)| *kept).map(|(c, _)| c).collect();
-    kept.sort_by(|a, b| growth(b).total_cmp(&growth(a)).then(a.node.cmp(&b.node)));
     if kept.is_empty() {
         return Vec::new();
     }
     let target = earlier.get(1).copied();
+    // With a target, memlab's leak set ranks: what was allocated after the
+    // target may be a request in flight, not evidence of a leak. Growth
+    // breaks ties (and ranks alone with two snapshots).
+    let leak_set = target.map(|target| leak_set_retained(last, dominated, baseline, target));
+    let leaked = |c: &Candidate| leak_set.as_ref().map_or(0.0, |sizes| sizes[c.node as usize]);
+    kept.sort_by(|a, b| {
+        leaked(b).total_cmp(&leaked(a)).then(growth(b).total_cmp(&growth(a))).then(a.node.cmp(&b.node))
+    });
     let holds = |holder: u32, mut n: u32| loop {
         if n == holder {
             return true;
@@ -532,12 +541,37 @@ pub fn suspects(
                 new_objects: held.new_objects,
                 new_size: held.new_size,
                 leaked_objects: held.leaked_objects,
+                leaked_size: held.leaked_size,
                 held: held.classes,
                 through: groups.iter().filter(|grp| holds(c.node, grp.node)).take(THROUGH).cloned().collect(),
             })
         })
         .take(options.limit)
         .collect()
+}
+
+/// By node: the bytes of memlab's leak set it retains (objects new since the
+/// baseline and already there at the target, by V8's own sizes as
+/// [`Held::tally`] counts them), summed up the dominator tree in one pass.
+fn leak_set_retained(last: &Analysis, tree: &DominatorTree, baseline: &Digest, target: &Digest) -> Vec<f64> {
+    let g = last.graph;
+    let mut preorder = Vec::with_capacity(g.node_count);
+    let mut stack = vec![g.root];
+    while let Some(n) = stack.pop() {
+        preorder.push(n);
+        stack.extend_from_slice(tree.children(n));
+    }
+    let mut sizes = vec![0.0f64; g.node_count];
+    for &n in preorder.iter().rev() {
+        let id = g.node_id(n);
+        if !last.is_synthetic(n) && !baseline.contains(id) && target.contains(id) {
+            sizes[n as usize] += g.self_size(n) as f64;
+        }
+        if n != g.root {
+            sizes[last.dominator[n as usize] as usize] += sizes[n as usize];
+        }
+    }
+    sizes
 }
 
 /// An index into a collection: an element (`[7]`) or a hash table's numbered slot.
@@ -550,6 +584,7 @@ struct Held {
     new_objects: u64,
     new_size: f64,
     leaked_objects: u64,
+    leaked_size: f64,
     classes: Vec<HeldClass>,
 }
 
@@ -557,7 +592,7 @@ impl Held {
     fn tally(last: &Analysis, tree: &DominatorTree, node: u32, baseline: &Digest, target: Option<&Digest>) -> Held {
         let g = last.graph;
         let mut by_class: HashMap<&str, (u64, f64)> = HashMap::new();
-        let (mut new_objects, mut new_size, mut leaked_objects) = (0u64, 0.0f64, 0u64);
+        let (mut new_objects, mut new_size, mut leaked_objects, mut leaked_size) = (0u64, 0.0f64, 0u64, 0.0f64);
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
             let id = g.node_id(n);
@@ -569,6 +604,7 @@ impl Held {
                 new_size += size;
                 if target.is_some_and(|t| t.contains(id)) {
                     leaked_objects += 1;
+                    leaked_size += size;
                 }
                 let e = by_class.entry(last.class_name(n)).or_default();
                 e.0 += 1;
@@ -582,7 +618,7 @@ impl Held {
             .collect();
         classes.sort_by(|a, b| b.size.total_cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
         classes.truncate(8);
-        Held { new_objects, new_size, leaked_objects, classes }
+        Held { new_objects, new_size, leaked_objects, leaked_size, classes }
     }
 }
 
