@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 
 use super::analysis::{
-    Analysis, Census, DominatorTree, Interface, InterfaceMatcher, PathShapes, PathStep, ShapeLookup,
+    is_index_label, Analysis, Census, DominatorTree, Interface, InterfaceMatcher, PathShapes, PathStep, ShapeLookup,
 };
 use super::NodeId;
 
@@ -482,7 +482,7 @@ pub fn suspects(
         .map(|c| {
             (1..c.path.len()).rev().find_map(|k| {
                 let p = index.get(path_key(&c.path[..k]).as_str()).copied()?;
-                Some((p, c.path[k..].iter().any(is_indexed)))
+                Some((p, c.path[k..].iter().any(|step| is_index_label(&step.edge))))
             })
         })
         .collect();
@@ -572,11 +572,6 @@ fn leak_set_retained(last: &Analysis, tree: &DominatorTree, baseline: &Digest, t
         }
     }
     sizes
-}
-
-/// An index into a collection: an element (`[7]`) or a hash table's numbered slot.
-fn is_indexed(step: &PathStep) -> bool {
-    step.edge.starts_with('[') || (!step.edge.is_empty() && step.edge.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// New objects in a node's dominator subtree, by class.

@@ -460,12 +460,18 @@ impl<'a, 'g> PathShapes<'a, 'g> {
             return Self::INDEXED;
         }
         let name = g.string(g.edge_name_index(e) as usize);
-        if name.starts_with('[') || (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit())) {
+        if is_index_label(name) {
             return Self::INDEXED;
         }
         let next = self.steps.len() as u32 + 1;
         *self.steps.entry(name).or_insert(next)
     }
+}
+
+/// Whether an edge's label (as [`PathStep::edge`] reads) is an index into a
+/// collection: an element (`[7]`) or a hash table's numbered slot (`11349`).
+pub fn is_index_label(label: &str) -> bool {
+    label.starts_with('[') || (!label.is_empty() && label.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn edge_label(g: &Graph, t: &Types, e: usize) -> String {
