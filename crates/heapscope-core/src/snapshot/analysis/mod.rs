@@ -352,19 +352,18 @@ impl<'g> Census<'g> {
     pub fn run_with(graph: &'g Graph, interfaces: Option<&[Interface]>, threads: Threads) -> Census<'g> {
         let types = Types::of(graph);
         let t = &types;
-        let sizes_and_distances = || (shallow_sizes(graph, t), distances(graph, t).0);
-        let (self_sizes, distance, names) = if threads.split() {
-            std::thread::scope(|scope| {
-                let names = scope.spawn(|| name_classes(graph, t, interfaces));
-                let (self_sizes, distance) = sizes_and_distances();
-                // The naming thread only computes; a panic there is a bug to surface.
-                let names = names.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (self_sizes, distance, names)
-            })
-        } else {
-            let (self_sizes, distance) = sizes_and_distances();
-            (self_sizes, distance, name_classes(graph, t, interfaces))
-        };
+        if !threads.split() {
+            // The same phases as beside a full analysis, in turn.
+            let beside = Analysis::phases_beside(graph, t, interfaces, None);
+            return Census { graph, self_sizes: beside.self_sizes, class_keys: beside.classes, types };
+        }
+        let (self_sizes, distance, names) = std::thread::scope(|scope| {
+            let names = scope.spawn(|| name_classes(graph, t, interfaces));
+            let (self_sizes, distance) = (shallow_sizes(graph, t), distances(graph, t).0);
+            // The naming thread only computes; a panic there is a bug to surface.
+            let names = names.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (self_sizes, distance, names)
+        });
         let class_keys = key_classes(graph, t, names, &self_sizes, &distance);
         Census { graph, self_sizes, class_keys, types }
     }
