@@ -6,8 +6,8 @@ import type * as native from './native';
 // Result shapes made by the native addon are declared once, from the Rust
 // source (native.d.ts, written by napi-rs' macros); this file adds what the
 // JavaScript layer changes and everything that exists only in JavaScript.
-import type { ClassSummary, RetainerStep, ObjectSummary, ClassDiff, HeldClass, NewObjectGroup, HeapStatistics } from './native';
-export type { ClassSummary, RetainerStep, ObjectSummary, ClassDiff, HeldClass, NewObjectGroup, HeapStatistics };
+import type { ClassSummary, RetainerStep, ObjectSummary, ClassDiff, HeldClass, NewObjectGroup, HeapStatistics, Redacted } from './native';
+export type { ClassSummary, RetainerStep, ObjectSummary, ClassDiff, HeldClass, NewObjectGroup, HeapStatistics, Redacted };
 
 /** Error passed to writeSnapshot's callback: message `heapdump write error <CODE>`. */
 export interface HeapdumpWriteError extends Error {
@@ -58,7 +58,9 @@ export interface SnapshotOptions {
   dir?: string;
   /**
    * File name template with `{pid}`, `{tid}` (worker threadId, 0 on the main
-   * thread), `{seq}` (per-process counter) and `{date}` (UTC, `20261121T033105Z`).
+   * thread), `{seq}` (per-process counter), `{date}` (UTC, `20261121T033105Z`),
+   * `{hostname}` (the machine's or pod's name, made safe in a file name) and
+   * `{trigger}` (`api`, `signal`, `threshold`, `near-limit`, `timer`).
    * Default: `heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot` (`.gz` added with gzip).
    */
   filename?: string;
@@ -68,9 +70,25 @@ export interface SnapshotOptions {
   exposeInternals?: boolean;
   /** Show numeric values (heap numbers) in the snapshot. Default: false. */
   exposeNumericValues?: boolean;
+  /**
+   * Replace the heap's strings in the file while V8 streams it: string
+   * values, dictionary and Map keys become `<redacted:…>` tokens; class,
+   * function and property names, script URLs, sizes and edges stay (README,
+   * "Sharing a snapshot safely"). Default: `HEAPSCOPE_REDACT=1` in the
+   * environment, else false.
+   */
+  redact?: boolean;
+  /**
+   * Check first that about `memoryFactor` × the used heap of memory is left
+   * (machine and container), and reject with `ENOMEM` when not. Default:
+   * `HEAPSCOPE_PREFLIGHT=on` in the environment, else false.
+   */
+  preflight?: boolean;
+  /** The preflight's estimate of a snapshot's extra memory, × the used heap. Default 12. */
+  memoryFactor?: number;
 }
 
-export type SnapshotTrigger = 'api' | 'signal' | 'threshold' | 'near-limit';
+export type SnapshotTrigger = 'api' | 'signal' | 'threshold' | 'near-limit' | 'timer';
 
 export type ThresholdMetric = 'heapUsed' | 'heapLimit' | 'rss' | 'containerLimit';
 
@@ -109,6 +127,8 @@ export interface SnapshotInfo {
    * killer) left in the directory, removed before this file was written.
    */
   reclaimed: string[];
+  /** A redacted file: how many string-table entries (and bytes, and keys) were replaced. */
+  redacted?: Redacted;
 }
 
 /**
@@ -142,9 +162,15 @@ export function snapshot(options: AnalyzedSnapshotOptions): Promise<AnalyzedSnap
 export interface HeapscopeEvents extends EventEmitter {
   on(event: 'snapshot', listener: (info: SnapshotInfo) => void): this;
   on(event: 'error', listener: (err: SnapshotError) => void): this;
+  /** A signal snapshot the memory check refused. */
+  on(event: 'skipped', listener: (info: SkippedInfo & { trigger: 'signal' }) => void): this;
 }
 
-/** Module-level events: `snapshot` after every snapshot written (whatever triggered it), `error` on failures. */
+/**
+ * Module-level events: `snapshot` after every snapshot written (whatever
+ * triggered it), `error` on failures, `skipped` for a signal snapshot the
+ * memory check refused.
+ */
 export const events: HeapscopeEvents;
 
 /** V8's heap statistics for the calling thread's isolate. */
@@ -158,6 +184,16 @@ export interface SignalOptions {
   /** File name template (see SnapshotOptions). Default: node-heapdump's `heapdump-<sec>.<usec>.heapsnapshot`. */
   filename?: string;
   gzip?: boolean | number;
+  /** Redact the file (see SnapshotOptions.redact). Default: `HEAPSCOPE_REDACT`, else false. */
+  redact?: boolean;
+  /**
+   * The memory check before each signal snapshot: skipped (a stderr line,
+   * `'skipped'` on `events`) when it would not fit. Default: true unless
+   * `HEAPSCOPE_PREFLIGHT=off`.
+   */
+  preflight?: boolean;
+  /** See SnapshotOptions.memoryFactor. Default 12. */
+  memoryFactor?: number;
   /** No line on stderr for each snapshot. Default: false. */
   quiet?: boolean;
   /** Keep at most this many of heapscope's snapshots in `dir` (see WatchOptions.retain). */
@@ -211,11 +247,17 @@ export interface WatchOptions {
   containerLimitRatio?: number;
   /** Write a snapshot when V8 is about to die of OOM; `true` = 1, or how many. */
   nearHeapLimit?: boolean | number;
+  /**
+   * A snapshot every so many milliseconds, from a native thread (a stuck
+   * event loop does not stop it). With it, `maxSnapshots` and `cooldownMs`
+   * default to none and `retain` to `{ files: 5 }`.
+   */
+  everyMs?: number;
   /** A threshold fires again only after its metric fell below this share of it. Default 0.9. */
   rearmRatio?: number;
-  /** Least time from the end of one snapshot to the next. Default 300000 (5 min). */
+  /** Least time from the end of one snapshot to the next. Default 300000 (5 min); 0 with `everyMs`. */
   cooldownMs?: number;
-  /** Snapshots this watcher may write in all. Default 3. */
+  /** Snapshots this watcher may write in all. Default 3; none with `everyMs`. */
   maxSnapshots?: number;
   /** RSS and container polling period. Default 1000. */
   intervalMs?: number;
@@ -228,6 +270,8 @@ export interface WatchOptions {
   dir?: string;
   filename?: string;
   gzip?: boolean | number;
+  /** Redact the files (see SnapshotOptions.redact). Default: `HEAPSCOPE_REDACT`, else false. */
+  redact?: boolean;
   /** No line on stderr per snapshot. */
   quiet?: boolean;
   retain?: RetainOptions;
@@ -265,6 +309,8 @@ export interface Watcher extends EventEmitter {
   readonly snapshots: number;
   /** Snapshots to write near the heap limit (0: none). */
   readonly nearHeapLimit: number;
+  /** The timer's period in milliseconds, null without one. */
+  readonly everyMs: number | null;
   /** Temporary files of writers that died, removed from the directory when the watcher started. */
   readonly reclaimed: string[];
   /** Whether stop() was called. */

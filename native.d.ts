@@ -102,6 +102,11 @@ export interface DumpOptions {
   retainFiles?: number
   /** Keep at most this many bytes of snapshots in the directory. */
   retainBytes?: number
+  /**
+   * Check, before each snapshot, that about this many times the used heap
+   * of memory is left (the signal's preflight); absent: no check.
+   */
+  memoryFactor?: number
 }
 
 /** A failure, with what Node's own errors carry. */
@@ -202,6 +207,13 @@ export interface LeakSuspect {
   through: Array<NewObjectGroup>
 }
 
+/** A snapshot the preflight refuses: why, what it would need, what is left. */
+export interface MemoryShortfall {
+  message: string
+  needed: number
+  available: number
+}
+
 /**
  * New objects hanging from one place: grouped by the retainer path of the
  * outermost new object above them in the dominator tree, element indexes
@@ -230,6 +242,16 @@ export interface ObjectSummary {
   distance: number
   /** From a GC root down to this object. */
   path: Array<RetainerStep>
+}
+
+/**
+ * What redaction replaced in a file: entries of its string table, the bytes
+ * they held, and how many of them were keys (dictionaries', Maps').
+ */
+export interface Redacted {
+  strings: number
+  bytes: number
+  keys: number
 }
 
 /** One step of a retainer path: the edge taken and the node it reaches. */
@@ -325,6 +347,8 @@ export interface SnapshotOutcome {
    * the directory before this one was written.
    */
   reclaimed: Array<string>
+  /** Set when the file was redacted. */
+  redacted?: Redacted
 }
 
 /** Where to write and what to ask V8 for. */
@@ -341,6 +365,10 @@ export interface SnapshotRequest {
   exposeNumericValues?: boolean
   /** Use node-heapdump's default file name when no path is given. */
   heapdumpName?: boolean
+  /** Replace the heap's strings in the file as V8 streams it. */
+  redact?: boolean
+  /** What asked for the snapshot, for `{trigger}`: `api` when absent. */
+  trigger?: string
 }
 
 /** What Chrome DevTools' Summary view shows of one snapshot. */
@@ -407,6 +435,8 @@ export interface WatchOptions {
   memoryFactor: number
   /** Snapshots to write near the heap limit (0: off). */
   nearHeapLimit: number
+  /** A snapshot every this many milliseconds (the timer), if set. */
+  everyMs?: number
 }
 
 /**
@@ -460,6 +490,13 @@ export declare function heapStatistics(): HeapStatistics
  * cannot be used; a second call returns the shim already loaded.
  */
 export declare function loadShim(path: string, abi: number): ShimLoaded
+
+/**
+ * The preflight before a snapshot of a heap with `heap_used` bytes in use:
+ * `null` when about `memory_factor` × that is left on the machine and in
+ * the container, else why not. Reads /proc and the cgroup filesystem.
+ */
+export declare function preflight(heapUsed: number, memoryFactor: number): MemoryShortfall | null
 
 /** Puts heapscope's handler back in front after libuv changed the signal's action. */
 export declare function rearmSignal(): void

@@ -39,10 +39,12 @@ function runNodeJson(source, options) {
   return { ...r, value };
 }
 
-/** A long-running child; killed when the test ends. */
-function spawnNode(t, source, { cwd, env, args = [] } = {}) {
+/** A long-running child (started through `wrap` when given, as runNode); killed when the test ends. */
+function spawnNode(t, source, { cwd, env, args = [], wrap = [] } = {}) {
   const script = `const heapscope = require(${JSON.stringify(root)});\n${source}`;
-  const child = spawn(process.execPath, [...args, '-e', script], {
+  const argv = [...wrap, ...(wrap.length ? [process.execPath] : []), ...args, '-e', script];
+  const cmd = wrap.length ? argv.shift() : process.execPath;
+  const child = spawn(cmd, argv, {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -96,8 +98,51 @@ async function waitForSnapshots(dir, count, timeoutMs, suffix = '.heapsnapshot')
   }
 }
 
+/** A memory cgroup (v1 or v2) with a limit, for this test only; null when this machine does not allow one. */
+function makeCgroup(t, limitBytes) {
+  const candidates = [
+    { version: 'v2', root: '/sys/fs/cgroup', limit: 'memory.max' },
+    { version: 'v2', root: '/sys/fs/cgroup/unified', limit: 'memory.max' },
+    { version: 'v1', root: '/sys/fs/cgroup/memory', limit: 'memory.limit_in_bytes' },
+  ];
+  for (const c of candidates) {
+    const dir = path.join(c.root, `heapscope-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+    try {
+      fs.mkdirSync(dir);
+    } catch {
+      continue;
+    }
+    // A real cgroup directory comes with its control files; anything else
+    // (a tmpfs at /sys/fs/cgroup, v2 without the memory controller) does not.
+    const cgroupfs = fs.existsSync(path.join(dir, 'cgroup.procs'));
+    try {
+      if (!cgroupfs || !fs.existsSync(path.join(dir, c.limit))) throw new Error('not a memory cgroup');
+      fs.writeFileSync(path.join(dir, c.limit), String(limitBytes));
+    } catch {
+      // A cgroup directory is removed with rmdir (its control files cannot be unlinked).
+      if (cgroupfs) fs.rmdirSync(dir);
+      else fs.rmSync(dir, { recursive: true, force: true });
+      continue;
+    }
+    t.after(() => {
+      for (let i = 0; i < 50; i++) {
+        try {
+          fs.rmdirSync(dir);
+          return;
+        } catch {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+        }
+      }
+    });
+    return { ...c, dir };
+  }
+  return null;
+}
+
 module.exports = {
   root,
+  makeCgroup,
+
   scratch,
   runNode,
   runNodeJson,

@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const os = require('node:os');
 const zlib = require('node:zlib');
 const { scratch, runNode, runNodeJson, readSnapshot, listDir } = require('./helpers');
 
@@ -27,6 +28,26 @@ test('resolves with path, sizes and pause; expands {pid} {tid} {seq} {date}', (t
   assert.equal(fs.statSync(info.path).mode & 0o777, 0o600);
   readSnapshot(info.path);
   assert.deepEqual(listDir(dir), [path.basename(info.path)]);
+});
+
+test('{hostname} and {trigger}: names a fleet can sort, from the API and from the signal', (t) => {
+  const dir = scratch(t);
+  const { value } = runNodeJson(`
+    const template = '{hostname}-{trigger}-{pid}-{seq}.heapsnapshot';
+    heapscope.armSignal({ dir: ${JSON.stringify(dir)}, filename: template, quiet: true });
+    heapscope.snapshot({ dir: ${JSON.stringify(dir)}, filename: template }).then((api) => {
+      heapscope.events.once('snapshot', (signal) => {
+        console.log(JSON.stringify({ api: api.path, signal: signal.path, pid: process.pid }));
+        process.exit(0);
+      });
+      process.kill(process.pid, 'SIGUSR2');
+    });
+    setTimeout(() => {}, 10_000);
+  `);
+  const host = os.hostname();
+  assert.match(host, /^[A-Za-z0-9._-]+$/, 'this machine\'s name is file-safe, so it appears as is');
+  assert.equal(path.basename(value.api), `${host}-api-${value.pid}-1.heapsnapshot`);
+  assert.equal(path.basename(value.signal), `${host}-signal-${value.pid}-2.heapsnapshot`);
 });
 
 test('gzip: true streams a .heapsnapshot.gz that decompresses to a valid snapshot', (t) => {

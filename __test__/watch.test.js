@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { scratch, spawnNode, runNode, runNodeJson, readSnapshot, listDir, sleep, waitForOutput, waitForSnapshots } = require('./helpers');
+const { scratch, makeCgroup, spawnNode, runNode, runNodeJson, readSnapshot, listDir, sleep, waitForOutput, waitForSnapshots } = require('./helpers');
 
 // Child-side helpers, prepended to each child's source.
 const CHILD = `
@@ -206,47 +206,6 @@ test('options: sizes in units, ratios, clear errors, inactive container threshol
   if (!container.active) assert.match(container.note, /^inactive: (no memory cgroup found|the cgroup sets no memory limit)$/);
 });
 
-/** A memory cgroup (v1 or v2) with a limit, for this test only; null when this machine does not allow one. */
-function makeCgroup(t, limitBytes) {
-  const candidates = [
-    { version: 'v2', root: '/sys/fs/cgroup', limit: 'memory.max' },
-    { version: 'v2', root: '/sys/fs/cgroup/unified', limit: 'memory.max' },
-    { version: 'v1', root: '/sys/fs/cgroup/memory', limit: 'memory.limit_in_bytes' },
-  ];
-  for (const c of candidates) {
-    const dir = path.join(c.root, `heapscope-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
-    try {
-      fs.mkdirSync(dir);
-    } catch {
-      continue;
-    }
-    // A real cgroup directory comes with its control files; anything else
-    // (a tmpfs at /sys/fs/cgroup, v2 without the memory controller) does not.
-    const cgroupfs = fs.existsSync(path.join(dir, 'cgroup.procs'));
-    try {
-      if (!cgroupfs || !fs.existsSync(path.join(dir, c.limit))) throw new Error('not a memory cgroup');
-      fs.writeFileSync(path.join(dir, c.limit), String(limitBytes));
-    } catch {
-      // A cgroup directory is removed with rmdir (its control files cannot be unlinked).
-      if (cgroupfs) fs.rmdirSync(dir);
-      else fs.rmSync(dir, { recursive: true, force: true });
-      continue;
-    }
-    t.after(() => {
-      for (let i = 0; i < 50; i++) {
-        try {
-          fs.rmdirSync(dir);
-          return;
-        } catch {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-        }
-      }
-    });
-    return { ...c, dir };
-  }
-  return null;
-}
-
 test('containerLimitRatio reads the real cgroup limit and fires on the working set', (t) => {
   const cgroup = makeCgroup(t, 1024 * 2 ** 20);
   if (!cgroup) return t.skip('this machine lets no process create a memory cgroup');
@@ -439,4 +398,41 @@ test("a worker's watcher dumps the worker's heap; its exit stops the watcher's t
   assert.ok(text.includes('"WorkerOnlyLeak"'), "the worker's class");
   assert.ok(!text.includes('"MainThreadOnly"'), "not the main thread's");
   assert.ok(value.after <= value.before, `threads before ${value.before}, after 10 workers with pollers ${value.after}`);
+});
+
+test('watch({ everyMs }): timed snapshots keep coming while JavaScript is stuck in a busy loop, up to maxSnapshots', async (t) => {
+  const dir = scratch(t);
+  const child = spawnNode(
+    t,
+    `${CHILD}
+    heapscope.watch({ everyMs: 300, intervalMs: 50, maxSnapshots: 3, dir: ${JSON.stringify(dir)}, filename: '{trigger}-{seq}.heapsnapshot' });
+    console.log('spinning');
+    const end = Date.now() + 60_000;
+    while (Date.now() < end) {}`,
+  );
+  await waitForOutput(child, 'spinning');
+  const files = await waitForSnapshots(dir, 3, 30_000);
+  assert.deepEqual(files, ['timer-1.heapsnapshot', 'timer-2.heapsnapshot', 'timer-3.heapsnapshot']);
+  await sleep(1500);
+  assert.deepEqual(snapshots(dir), files, 'no more than maxSnapshots');
+  assert.equal(child.exitCode, null, 'the loop never yielded, and the process lives');
+  for (const f of files) readSnapshot(path.join(dir, f));
+});
+
+test('HEAPSCOPE_INTERVAL=300ms: a timer from the environment keeps the 5 newest files; a period without a unit is a warning', async (t) => {
+  const dir = scratch(t);
+  const child = spawnNode(t, `console.log('spinning'); const end = Date.now() + 60_000; while (Date.now() < end) {}`, {
+    env: { HEAPSCOPE_INTERVAL: '300ms', HEAPSCOPE_DIR: dir, HEAPSCOPE_QUIET: '1' },
+  });
+  await waitForOutput(child, 'spinning');
+  await waitForSnapshots(dir, 5, 30_000);
+  await sleep(2000);
+  const files = snapshots(dir);
+  assert.equal(files.length, 5, `retention keeps 5: ${files}`);
+  const seqs = files.map((f) => Number(/-(\d+)\.heapsnapshot$/.exec(f)[1])).sort((a, b) => a - b);
+  assert.ok(seqs[0] > 1, `older files were removed: ${seqs}`);
+
+  const bad = runNode('console.log(JSON.stringify({ ok: true }))', { env: { HEAPSCOPE_INTERVAL: '30' } });
+  assert.equal(bad.status, 0);
+  assert.match(bad.stderr, /HEAPSCOPE_INTERVAL.*a period with a unit such as "30m"/);
 });

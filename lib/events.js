@@ -29,6 +29,9 @@ function dispatch(event) {
   if (event.kind === 'skipped') {
     if (watcher && watcher.listenerCount('skipped') > 0) {
       watcher.emit('skipped', { ...event.skipped, ...(crossing && { threshold: crossing }) });
+    } else if (!event.watcher && events.listenerCount('skipped') > 0) {
+      // The signal's preflight refused.
+      events.emit('skipped', { trigger: 'signal', ...event.skipped });
     }
     return;
   }
@@ -65,6 +68,7 @@ function describeOutcome(outcome, trigger) {
     pid: process.pid,
     threadId,
     reclaimed: outcome.reclaimed || [],
+    ...(outcome.redacted && { redacted: { ...outcome.redacted } }),
   };
 }
 

@@ -107,6 +107,14 @@ module.exports = function fallback(binding, { addonPath, problems }) {
     } catch (e) {
       return failed('', { message: e.message, code: 'ERR_INVALID_ARG_VALUE' });
     }
+    // Node's synchronous writer puts V8's text on disk before anyone could
+    // read it: redaction needs a stream.
+    if (request.redact) {
+      return failed(finalPath, {
+        message: 'a redacted writeSnapshot() needs the V8 shim for this Node version; use snapshot({ redact: true })',
+        code: 'ERR_HEAPSCOPE_NO_SHIM',
+      });
+    }
     const tmp = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${crypto.randomBytes(6).toString('hex')}.partial`);
     const heapUsed = v8.getHeapStatistics().used_heap_size;
     const started = performance.now();

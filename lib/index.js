@@ -7,12 +7,13 @@ const { binding, shim } = require('./native');
 const { events } = require('./events');
 const { writeSnapshot, snapshot, analyze } = require('./snapshot');
 const signal = require('./signal');
-const { watch, DEFAULTS: watchDefaults } = require('./watch');
+const { watch, DEFAULTS: watchDefaults, watchFromEnvironment } = require('./watch');
 const { diff, findLeaks, session } = require('./leaks');
 const { monitor } = require('./monitor');
 
 signal.keepInFront();
 signal.armFromEnvironment();
+watchFromEnvironment();
 
 module.exports = {
   armSignal: signal.armSignal,

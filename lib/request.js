@@ -7,12 +7,23 @@ const { threadId } = require('node:worker_threads');
 const { invalidArg } = require('./errors');
 const { parseSize } = require('./units');
 
-/** `{ dir, filename, gzip, exposeInternals, exposeNumericValues }` → a native snapshot request. */
+/**
+ * `redact`: replace the heap's strings in the file as V8 streams it. Absent,
+ * HEAPSCOPE_REDACT=1 turns it on for every snapshot of the process.
+ */
+function redactOption(redact) {
+  if (redact === undefined) return /^(1|true|yes|on)$/i.test(process.env.HEAPSCOPE_REDACT || '');
+  if (typeof redact !== 'boolean') throw invalidArg('redact', 'a boolean', redact);
+  return redact;
+}
+
+/** `{ dir, filename, gzip, exposeInternals, exposeNumericValues, redact }` → a native snapshot request. */
 function snapshotRequest(options) {
   if (options === undefined) options = {};
   // As Node's own v8.writeHeapSnapshot(): null and arrays are not options.
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArg('options', 'an object', options);
   const { dir, filename, gzip, exposeInternals, exposeNumericValues } = options;
+  const redact = redactOption(options.redact);
   if (dir !== undefined && typeof dir !== 'string') throw invalidArg('dir', 'a string', dir);
   if (filename !== undefined && typeof filename !== 'string') throw invalidArg('filename', 'a string', filename);
   if (exposeInternals !== undefined && typeof exposeInternals !== 'boolean') {
@@ -31,6 +42,7 @@ function snapshotRequest(options) {
     gzip: level,
     exposeInternals,
     exposeNumericValues,
+    redact,
     threadId,
   };
 }
@@ -76,6 +88,28 @@ function positive(name, value, fallback, { integer = false, zero = false } = {})
   return value;
 }
 
+/**
+ * The preflight's default: a snapshot needs about 12 × the used heap of extra
+ * memory (measured 8.7–11×: bench/estimate.js, README).
+ */
+const MEMORY_FACTOR = 12;
+
+/**
+ * `{ preflight, memoryFactor }` → the memory factor to check with before a
+ * snapshot, or undefined for no check. Without `preflight`, the check runs
+ * when `byDefault` (the signal) unless HEAPSCOPE_PREFLIGHT=off, and not
+ * (snapshot(), writeSnapshot()) unless HEAPSCOPE_PREFLIGHT=on.
+ */
+function preflightOption({ preflight, memoryFactor }, byDefault) {
+  if (preflight !== undefined && typeof preflight !== 'boolean') throw invalidArg('preflight', 'a boolean', preflight);
+  const factor = positive('memoryFactor', memoryFactor, MEMORY_FACTOR);
+  const env = (process.env.HEAPSCOPE_PREFLIGHT || '').toLowerCase();
+  let fromEnv = byDefault;
+  if (/^(1|on|true|yes)$/.test(env)) fromEnv = true;
+  else if (/^(0|off|false|no)$/.test(env)) fromEnv = false;
+  return preflight ?? fromEnv ? factor : undefined;
+}
+
 /** `retain: { files, bytes }` of the signal and watch() → the native fields. */
 function retention(retain) {
   if (retain === undefined) return {};
@@ -86,4 +120,4 @@ function retention(retain) {
   };
 }
 
-module.exports = { snapshotRequest, summaryOptions, threadsOption, priorityOption, positive, retention };
+module.exports = { MEMORY_FACTOR, preflightOption, snapshotRequest, redactOption, summaryOptions, threadsOption, priorityOption, positive, retention };

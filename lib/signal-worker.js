@@ -47,8 +47,16 @@ let running = false;
 
 async function takeSnapshot(signalName) {
   // The working directory of the moment of the signal, as node-heapdump's.
-  const request = { ...dump.request, dir: dump.request.dir ?? process.cwd() };
+  const request = { ...dump.request, dir: dump.request.dir ?? process.cwd(), trigger: 'signal' };
   const usage = await post('Runtime.getHeapUsage', {}).catch(() => ({ usedSize: 0 }));
+  const short = dump.memoryFactor ? binding.preflight(usage.usedSize, dump.memoryFactor) : null;
+  if (short) {
+    const message = `signal ${signalName}: ${short.message}`;
+    if (!dump.quiet) fs.writeSync(2, `heapscope[${process.pid}]: heap snapshot skipped on ${message}\n`);
+    const skipped = { reason: 'memory', message, needed: short.needed, available: short.available };
+    parentPort.postMessage({ kind: 'skipped', watcher: 0, skipped });
+    return;
+  }
   const file = binding.SnapshotFile.open(request);
   const stop = feedChunks(session, file);
   const started = performance.now();

@@ -9,7 +9,7 @@ const { isMainThread } = require('node:worker_threads');
 const { binding } = require('./native');
 const { invalidArg } = require('./errors');
 const { dispatch } = require('./events');
-const { snapshotRequest, retention } = require('./request');
+const { snapshotRequest, retention, preflightOption } = require('./request');
 
 /** The armed signal's name, null when none is armed. */
 let armedName = null;
@@ -39,7 +39,7 @@ function armSignal(options = {}) {
   }
   if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
   const number = signalNumber(options.signal === undefined ? 'SIGUSR2' : options.signal);
-  const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip });
+  const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip, redact: options.redact });
   // Without a directory, the working directory when the signal arrives.
   if (options.dir === undefined) request.dir = undefined;
   if (options.quiet !== undefined && typeof options.quiet !== 'boolean') throw invalidArg('quiet', 'a boolean', options.quiet);
@@ -47,6 +47,7 @@ function armSignal(options = {}) {
     request: { ...request, heapdumpName: options.filename === undefined },
     quiet: options.quiet === true,
     ...retention(options.retain),
+    memoryFactor: preflightOption(options, true),
   };
   try {
     binding.armSignal(number, dump, dispatch);
@@ -106,6 +107,7 @@ function armFromEnvironment() {
     armSignal({
       signal: wanted || 'SIGUSR2',
       dir: process.env.HEAPSCOPE_DIR || undefined,
+      filename: process.env.HEAPSCOPE_FILENAME || undefined,
       gzip: /^(1|true|yes)$/i.test(process.env.HEAPSCOPE_GZIP || '') || undefined,
       quiet: /^(1|true|yes)$/i.test(process.env.HEAPSCOPE_QUIET || ''),
       retain: retainFromEnvironment(),

@@ -3,11 +3,23 @@
 // (node-heapdump's, synchronous), snapshot() and analyze() (Promises).
 
 const path = require('node:path');
+const v8 = require('node:v8');
 const { threadId } = require('node:worker_threads');
 const { binding } = require('./native');
 const { systemError, heapdumpError, invalidArg, analysisError } = require('./errors');
 const { events, announce, describeOutcome } = require('./events');
-const { snapshotRequest, summaryOptions } = require('./request');
+const { snapshotRequest, summaryOptions, redactOption, preflightOption } = require('./request');
+
+/**
+ * The preflight, when `factor` asks for one: a failure record (ENOMEM, with
+ * what the snapshot would need and what is left) when it would not fit.
+ */
+function refusal(factor) {
+  if (factor === undefined) return null;
+  const short = binding.preflight(v8.getHeapStatistics().used_heap_size, factor);
+  if (!short) return null;
+  return { message: `ENOMEM: not enough memory for a heap snapshot: ${short.message}`, code: 'ENOMEM', errno: 12 };
+}
 
 /**
  * node-heapdump's API: synchronous; the callback runs before this returns.
@@ -19,7 +31,14 @@ function writeSnapshot(filename, callback) {
     filename = undefined;
   }
   // node-heapdump uses its default name for anything but a string.
-  const request = typeof filename !== 'string' ? { heapdumpName: true, threadId } : { path: filename, threadId };
+  // With HEAPSCOPE_PREFLIGHT=on, no snapshot that would not fit.
+  const refused = refusal(preflightOption({}, false));
+  if (refused) {
+    if (typeof callback === 'function') callback(heapdumpError(refused));
+    return false;
+  }
+  const redact = redactOption(undefined);
+  const request = typeof filename !== 'string' ? { heapdumpName: true, threadId, redact } : { path: filename, threadId, redact };
   const outcome = binding.writeSnapshotSync(request);
   if (outcome.ok) announce(outcome, 'api');
   if (typeof callback === 'function') {
@@ -43,13 +62,16 @@ function captureError(prefix, error) {
 function snapshot(options) {
   let request;
   let analysis;
+  let refused;
   try {
     request = snapshotRequest(options);
     const asked = options && (options.analyze !== undefined || options.write !== undefined);
     analysis = asked ? analysisOptions(options) : undefined;
+    refused = refusal(preflightOption(options || {}, false));
   } catch (e) {
     return Promise.reject(e);
   }
+  if (refused) return Promise.reject(captureError('heapscope: snapshot not written: ', refused));
   if (analysis) return snapshotAnalyzed(request, analysis);
   return binding.takeSnapshot(request).then((outcome) => {
     if (!outcome.ok) throw captureError('heapscope: snapshot not written: ', outcome.error);

@@ -23,6 +23,18 @@ function parseSize(name, value, { zero = false } = {}) {
   throw invalidArg(name, `a ${zero ? 'non-negative' : 'positive'} number of bytes or a size such as "512MB"`, value);
 }
 
+const PERIOD = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A period in milliseconds from a string such as "30m", "1h30m", "45s" or "250ms"; a unit is required. */
+function parseDuration(name, value) {
+  if (typeof value === 'string' && /^\s*(\d+(?:\.\d+)?\s*(ms|s|m|h|d)\s*)+$/i.test(value)) {
+    let ms = 0;
+    for (const [, n, unit] of value.matchAll(/(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/gi)) ms += Number(n) * PERIOD[unit.toLowerCase()];
+    if (ms > 0) return Math.round(ms);
+  }
+  throw invalidArg(name, 'a period with a unit such as "30m", "1h" or "45s"', value);
+}
+
 /**
  * Bytes as people read them: `512 B`, `1.5 MB`, binary units. The one rule
  * for sizes heapscope prints: the CLI and the report pages (whose script
@@ -40,4 +52,4 @@ function formatSize(bytes) {
   return bytes < 0 ? `-${text}` : text;
 }
 
-module.exports = { parseSize, formatSize };
+module.exports = { parseSize, parseDuration, formatSize };

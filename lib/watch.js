@@ -9,9 +9,9 @@ const { EventEmitter } = require('node:events');
 const { isMainThread } = require('node:worker_threads');
 const { binding } = require('./native');
 const { invalidArg } = require('./errors');
-const { parseSize } = require('./units');
+const { parseSize, parseDuration } = require('./units');
 const { watchers, dispatch } = require('./events');
-const { snapshotRequest, positive, retention } = require('./request');
+const { MEMORY_FACTOR, snapshotRequest, positive, retention } = require('./request');
 
 /**
  * Defaults, chosen for production. `memoryFactor` is measured: a snapshot
@@ -22,8 +22,12 @@ const DEFAULTS = Object.freeze({
   cooldownMs: 5 * 60 * 1000,
   maxSnapshots: 3,
   intervalMs: 1000,
-  memoryFactor: 12,
+  memoryFactor: MEMORY_FACTOR,
+  /** What a timer (`everyMs`) keeps when no `retain` is given: the 5 newest files. */
+  timerRetain: Object.freeze({ files: 5 }),
 });
+
+const MAX_U32 = 2 ** 32 - 1;
 
 function ratio(name, value) {
   if (value === undefined) return undefined;
@@ -47,6 +51,8 @@ class Watcher extends EventEmitter {
     this.heapLimit = info.heapLimit;
     this.containerLimit = info.containerLimit ?? null;
     this.nearHeapLimit = options.nearHeapLimit;
+    /** The timer's period in milliseconds, null without one. */
+    this.everyMs = options.everyMs ?? null;
     /** Temporary files of writers that died, removed from the directory when this watcher started. */
     this.reclaimed = info.reclaimed;
     /** Snapshots this watcher has written. */
@@ -74,32 +80,64 @@ function watch(options) {
   else if (options.nearHeapLimit !== undefined && options.nearHeapLimit !== false) {
     nearHeapLimit = positive('nearHeapLimit', options.nearHeapLimit, 0, { integer: true });
   }
-  if ([heapUsed, rss, heapLimitRatio, containerLimitRatio].every((t) => t === undefined) && !nearHeapLimit) {
+  const everyMs = options.everyMs === undefined ? undefined : positive('everyMs', options.everyMs, undefined);
+  if ([heapUsed, rss, heapLimitRatio, containerLimitRatio, everyMs].every((t) => t === undefined) && !nearHeapLimit) {
     const err = new TypeError(
-      'heapscope.watch() needs at least one of heapUsed, rss, heapLimitRatio, containerLimitRatio or nearHeapLimit',
+      'heapscope.watch() needs at least one of heapUsed, rss, heapLimitRatio, containerLimitRatio, nearHeapLimit or everyMs',
     );
     err.code = 'ERR_MISSING_OPTION';
     throw err;
   }
   if (options.quiet !== undefined && typeof options.quiet !== 'boolean') throw invalidArg('quiet', 'a boolean', options.quiet);
-  const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip });
+  const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip, redact: options.redact });
+  // A timer keeps going (no maximum, no cooldown beyond its period) and
+  // keeps the newest files, unless told otherwise.
+  const timed = everyMs !== undefined;
+  const retain = options.retain ?? (timed ? DEFAULTS.timerRetain : undefined);
+  const maxDefault = timed ? MAX_U32 : DEFAULTS.maxSnapshots;
   const settings = {
-    dump: { request, quiet: options.quiet === true, ...retention(options.retain) },
+    dump: { request, quiet: options.quiet === true, ...retention(retain) },
     heapUsed,
     rss,
     heapLimitRatio,
     containerLimitRatio,
     rearmRatio: ratio('rearmRatio', options.rearmRatio) ?? DEFAULTS.rearmRatio,
-    cooldownMs: positive('cooldownMs', options.cooldownMs, DEFAULTS.cooldownMs, { zero: true }),
-    maxSnapshots: positive('maxSnapshots', options.maxSnapshots, DEFAULTS.maxSnapshots, { integer: true }),
+    cooldownMs: positive('cooldownMs', options.cooldownMs, timed ? 0 : DEFAULTS.cooldownMs, { zero: true }),
+    maxSnapshots: Math.min(positive('maxSnapshots', options.maxSnapshots, maxDefault, { integer: true }), MAX_U32),
     intervalMs: positive('intervalMs', options.intervalMs, DEFAULTS.intervalMs),
     memoryFactor: positive('memoryFactor', options.memoryFactor, DEFAULTS.memoryFactor),
     nearHeapLimit,
+    everyMs,
   };
   const info = binding.watch(settings, isMainThread, dispatch);
-  const watcher = new Watcher(info, { nearHeapLimit });
+  const watcher = new Watcher(info, { nearHeapLimit, everyMs });
   watchers.set(watcher.id, watcher);
   return watcher;
 }
 
-module.exports = { watch, Watcher, DEFAULTS };
+/**
+ * HEAPSCOPE_INTERVAL=30m: a timer from the environment, on the main thread,
+ * writing where the signal writes (HEAPSCOPE_DIR, HEAPSCOPE_GZIP,
+ * HEAPSCOPE_REDACT, HEAPSCOPE_RETAIN_*). A bad value is a warning, never a
+ * crash at require().
+ */
+function watchFromEnvironment(env = process.env) {
+  if (!isMainThread || !env.HEAPSCOPE_INTERVAL) return null;
+  try {
+    const retainFiles = env.HEAPSCOPE_RETAIN_FILES;
+    const retainBytes = env.HEAPSCOPE_RETAIN_BYTES;
+    return watch({
+      everyMs: parseDuration('HEAPSCOPE_INTERVAL', env.HEAPSCOPE_INTERVAL),
+      dir: env.HEAPSCOPE_DIR || undefined,
+      filename: env.HEAPSCOPE_FILENAME || undefined,
+      gzip: /^(1|true|yes)$/i.test(env.HEAPSCOPE_GZIP || '') || undefined,
+      quiet: /^(1|true|yes)$/i.test(env.HEAPSCOPE_QUIET || ''),
+      retain: retainFiles || retainBytes ? { files: retainFiles ? Number(retainFiles) : undefined, bytes: retainBytes || undefined } : undefined,
+    });
+  } catch (e) {
+    process.emitWarning(`${e.message} (from HEAPSCOPE_INTERVAL); no timed snapshots`, { code: 'HEAPSCOPE_INTERVAL' });
+    return null;
+  }
+}
+
+module.exports = { watch, Watcher, DEFAULTS, watchFromEnvironment };

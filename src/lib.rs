@@ -68,6 +68,27 @@ pub fn load_shim(path: String, abi: u32) -> Result<ShimLoaded> {
     Ok(ShimLoaded { node_module_version: info.node_module_version, v8_version: info.v8_version })
 }
 
+/// A snapshot the preflight refuses: why, what it would need, what is left.
+#[napi(object)]
+pub struct MemoryShortfall {
+    pub message: String,
+    pub needed: f64,
+    pub available: f64,
+}
+
+/// The preflight before a snapshot of a heap with `heap_used` bytes in use:
+/// `null` when about `memory_factor` × that is left on the machine and in
+/// the container, else why not. Reads /proc and the cgroup filesystem.
+#[napi(catch_unwind)]
+pub fn preflight(heap_used: f64, memory_factor: f64) -> Option<MemoryShortfall> {
+    let short = heapscope_core::memory::preflight(heap_used as u64, memory_factor, Cgroup::detect().as_ref()).err()?;
+    Some(MemoryShortfall {
+        message: short.to_string(),
+        needed: short.needed as f64,
+        available: short.available.bytes as f64,
+    })
+}
+
 /// node-heapdump's path: everything, including fsync and rename, before return.
 #[napi(catch_unwind)]
 pub fn write_snapshot_sync(request: SnapshotRequest) -> SnapshotOutcome {
@@ -120,6 +141,9 @@ pub struct DumpOptions {
     pub retain_files: Option<u32>,
     /// Keep at most this many bytes of snapshots in the directory.
     pub retain_bytes: Option<f64>,
+    /// Check, before each snapshot, that about this many times the used heap
+    /// of memory is left (the signal's preflight); absent: no check.
+    pub memory_factor: Option<f64>,
 }
 
 impl DumpOptions {
@@ -127,7 +151,7 @@ impl DumpOptions {
         let mut request = self.request;
         request.path = None;
         let retain = Policy { max_files: self.retain_files, max_bytes: self.retain_bytes.map(|b| b as u64) };
-        DumpConfig { request, quiet: self.quiet.unwrap_or(false), retain }
+        DumpConfig { request, quiet: self.quiet.unwrap_or(false), retain, preflight: self.memory_factor }
     }
 }
 
@@ -234,6 +258,8 @@ pub struct WatchOptions {
     pub memory_factor: f64,
     /// Snapshots to write near the heap limit (0: off).
     pub near_heap_limit: u32,
+    /// A snapshot every this many milliseconds (the timer), if set.
+    pub every_ms: Option<f64>,
 }
 
 #[napi(object)]
@@ -265,6 +291,11 @@ pub fn watch(env: Env, options: WatchOptions, main: bool, notify: Function<Trigg
     let (_, epoch) = capture::activity();
     let gate =
         Gate::new(plan.thresholds, Duration::from_millis(options.cooldown_ms as u64), options.max_snapshots, epoch);
+    let every = options.every_ms.map(|ms| Duration::from_millis(ms.max(10.0) as u64));
+    let gate = match every {
+        Some(every) => gate.with_timer(every, std::time::Instant::now()),
+        None => gate,
+    };
     let id = WATCH_IDS.fetch_add(1, Ordering::Relaxed) + 1;
     let config = options.dump.into_config();
     let reclaimed = reclaim_where_armed(&config);
@@ -276,6 +307,7 @@ pub fn watch(env: Env, options: WatchOptions, main: bool, notify: Function<Trigg
         cgroup,
         container_dir: plan.container_dir,
         near_limit: options.near_heap_limit,
+        every,
     };
     let watch = trigger::watch::Watch::start(id, &station, settings).map_err(|e| Error::from_reason(e.to_string()))?;
     station.add_watcher(watch);
@@ -376,6 +408,7 @@ fn capture_feeding<T: Send + 'static>(
             trigger: None,
             error: None,
             reclaimed: Vec::new(),
+            redacted: None,
         }
     } else {
         SnapshotOutcome::failed(Path::new(""), 0, false, failure(&CaptureError::V8(fed.status)), ms(fed.pause))

@@ -12,12 +12,18 @@ const progress = (p: AnalyzeProgress): string => (p.fraction === null ? p.phase 
 
 async function main(): Promise<void> {
   const info = await snapshot({ dir: '/tmp', gzip: true });
+  const shared = await snapshot({ redact: true, preflight: true, memoryFactor: 10 });
+  heapscope.events.on('skipped', (s) => console.log(s.trigger, s.needed, s.available));
+  const replaced: number = shared.redacted ? shared.redacted.strings + shared.redacted.keys : 0;
+  console.log(replaced);
   const summary: Summary = await analyze(info.path, { topClasses: 5, onProgress: (p) => console.log(progress(p)) });
   const where: string | null = summary.path;
   for (const c of summary.classes) console.log(c.name, c.count, c.retainedSize);
   const streamed = await heapscope.snapshot({ analyze: true, write: false });
   console.log(streamed.summary.path === null, where, shim, ok);
-  const watcher = watch({ heapUsed: '1GB', nearHeapLimit: true });
+  const watcher = watch({ heapUsed: '1GB', nearHeapLimit: true, redact: true, everyMs: 30 * 60_000 });
+  const period: number | null = watcher.everyMs;
+  console.log(period);
   if (!watcher.stopped && watcher.nearHeapLimit > 0) watcher.stop();
   const session = heapscope.session();
   await session.mark('baseline');

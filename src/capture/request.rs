@@ -38,6 +38,10 @@ pub struct SnapshotRequest {
     pub expose_numeric_values: Option<bool>,
     /// Use node-heapdump's default file name when no path is given.
     pub heapdump_name: Option<bool>,
+    /// Replace the heap's strings in the file as V8 streams it.
+    pub redact: Option<bool>,
+    /// What asked for the snapshot, for `{trigger}`: `api` when absent.
+    pub trigger: Option<String>,
 }
 
 /// A failure, with what Node's own errors carry.
@@ -50,6 +54,16 @@ pub struct Failure {
     pub errno: i32,
     pub syscall: Option<String>,
     pub path: Option<String>,
+}
+
+/// What redaction replaced in a file: entries of its string table, the bytes
+/// they held, and how many of them were keys (dictionaries', Maps').
+#[napi(object)]
+#[derive(Clone)]
+pub struct Redacted {
+    pub strings: f64,
+    pub bytes: f64,
+    pub keys: f64,
 }
 
 /// The result of a snapshot request, success or failure.
@@ -71,6 +85,8 @@ pub struct SnapshotOutcome {
     /// Temporary files of writers that died (killed mid-write), removed from
     /// the directory before this one was written.
     pub reclaimed: Vec<String>,
+    /// Set when the file was redacted.
+    pub redacted: Option<Redacted>,
 }
 
 impl SnapshotOutcome {
@@ -88,6 +104,7 @@ impl SnapshotOutcome {
             trigger: None,
             error: Some(error),
             reclaimed: Vec::new(),
+            redacted: None,
         }
     }
 
@@ -108,6 +125,11 @@ impl SnapshotOutcome {
                 trigger: None,
                 error: None,
                 reclaimed: c.written.reclaimed.iter().map(|p| p.to_string_lossy().into_owned()).collect(),
+                redacted: c.written.redaction.map(|r| Redacted {
+                    strings: r.strings as f64,
+                    bytes: r.bytes as f64,
+                    keys: r.keys as f64,
+                }),
             },
             Err(e) => SnapshotOutcome::failed(path, seq, gzip, failure(&e), pause_ms),
         }
@@ -210,7 +232,7 @@ pub fn start_capture(
 /// default names (node-heapdump's, heapscope's, the signal's) never are.
 pub fn file_options(request: &SnapshotRequest) -> FileOptions {
     let named = request.path.is_some() || (request.filename.is_some() && !request.heapdump_name.unwrap_or(false));
-    FileOptions { gzip: request.gzip, explicit: named }
+    FileOptions { gzip: request.gzip, explicit: named, redact: request.redact.unwrap_or(false) }
 }
 
 pub fn capture_options(request: &SnapshotRequest) -> CaptureOptions {
@@ -244,7 +266,14 @@ pub fn resolve_path(request: &SnapshotRequest, seq: u64) -> std::result::Result<
         "heapscope-{date}-{pid}-{tid}-{seq}.heapsnapshot"
     };
     let template = request.filename.as_deref().unwrap_or(default);
-    let vars = NameVars { pid: std::process::id(), tid: request.thread_id.unwrap_or(0), seq, time: now };
+    let vars = NameVars {
+        pid: std::process::id(),
+        tid: request.thread_id.unwrap_or(0),
+        seq,
+        time: now,
+        hostname: naming::hostname(),
+        trigger: request.trigger.as_deref().unwrap_or("api"),
+    };
     let name = naming::expand(template, &vars)?;
     Ok(dir.join(name))
 }

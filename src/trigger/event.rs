@@ -1,6 +1,7 @@
 //! What triggers tell JavaScript: a snapshot taken (and which threshold
 //! asked for it), or one not taken, and why.
 
+use heapscope_core::memory::Shortfall;
 use napi_derive::napi;
 
 use crate::capture::SnapshotOutcome;
@@ -24,6 +25,23 @@ pub struct Skipped {
     pub message: String,
     pub needed: Option<f64>,
     pub available: Option<f64>,
+}
+
+impl Skipped {
+    /// Refused by the preflight: what the snapshot would need, what is left.
+    pub fn memory(message: String, short: &Shortfall) -> Skipped {
+        Skipped {
+            reason: "memory".into(),
+            message,
+            needed: Some(short.needed as f64),
+            available: Some(short.available.bytes as f64),
+        }
+    }
+
+    /// The watcher already wrote its `maxSnapshots`.
+    pub fn max_snapshots(message: String) -> Skipped {
+        Skipped { reason: "max-snapshots".into(), message, needed: None, available: None }
+    }
 }
 
 /// What native triggers tell JS.

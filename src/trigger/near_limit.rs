@@ -20,6 +20,7 @@ use heapscope_core::memory::{self, human, Cgroup};
 
 use super::event::{Crossing, Skipped};
 use super::station::{lock, log_line, DumpConfig, Request, Station, Trigger};
+use crate::capture::SnapshotRequest;
 use crate::v8::Isolate;
 
 /// The least a raised limit adds, when the young generation is tiny.
@@ -118,29 +119,17 @@ impl NearLimit {
         }
         let Some(station) = self.station.upgrade() else { return new_limit };
         let used = heap.used_heap_size;
-        let needed = (used as f64 * self.memory_factor) as u64;
         let crossing = Crossing { metric: "heapLimit".into(), value: used as f64, limit: current as f64 };
-        if let Some(available) = memory::available(self.cgroup.as_ref()) {
-            if needed > available.bytes {
-                self.uninstall();
-                let message = format!(
-                    "near the heap limit ({} used of {}) but a snapshot needs about {} and the {} has {} available; giving up",
-                    human(used),
-                    human(current as u64),
-                    human(needed),
-                    available.source,
-                    human(available.bytes)
-                );
-                log_line(&format!("no near-limit snapshot: {message}"));
-                let skipped = Skipped {
-                    reason: "memory".into(),
-                    message,
-                    needed: Some(needed as f64),
-                    available: Some(available.bytes as f64),
-                };
-                station.tell_skipped(self.watcher, crossing, skipped);
-                return new_limit;
-            }
+        if let Err(short) = memory::preflight(used, self.memory_factor, self.cgroup.as_ref()) {
+            self.uninstall();
+            let message = format!(
+                "near the heap limit ({} used of {}) but {short}; giving up",
+                human(used),
+                human(current as u64)
+            );
+            log_line(&format!("no near-limit snapshot: {message}"));
+            station.tell_skipped(self.watcher, Some(crossing), Skipped::memory(message, &short));
+            return new_limit;
         }
         self.in_callback.store(true, Ordering::Release);
         // A triggered snapshot whose file is still being finished on another
@@ -153,7 +142,8 @@ impl NearLimit {
             crossing: Some(crossing),
             config: self.config.clone(),
         };
-        let outcome = crate::capture::start_capture(isolate, &self.config.request, None).settle();
+        let asked = SnapshotRequest { trigger: Some(Trigger::NearLimit.name().into()), ..self.config.request.clone() };
+        let outcome = crate::capture::start_capture(isolate, &asked, None).settle();
         station.finish(&request, outcome);
         if claimed {
             station.release();

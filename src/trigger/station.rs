@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
+use heapscope_core::memory::{self, Cgroup, Shortfall};
 use heapscope_core::retention::{self, Policy};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
@@ -44,6 +45,7 @@ pub enum Trigger {
     Signal,
     Threshold,
     NearLimit,
+    Timer,
 }
 
 impl Trigger {
@@ -52,6 +54,7 @@ impl Trigger {
             Trigger::Signal => "signal",
             Trigger::Threshold => "threshold",
             Trigger::NearLimit => "near-limit",
+            Trigger::Timer => "timer",
         }
     }
 }
@@ -63,6 +66,9 @@ pub struct DumpConfig {
     /// Print no line to stderr.
     pub quiet: bool,
     pub retain: Policy,
+    /// The preflight's memory factor, when the snapshot is checked here
+    /// before it is taken (the signal's; watchers check before asking).
+    pub preflight: Option<f64>,
 }
 
 /// One request for a snapshot.
@@ -159,13 +165,13 @@ impl Station {
         }
     }
 
-    /// Tells JS that watcher `watcher` skipped a snapshot; any thread.
-    pub fn tell_skipped(&self, watcher: u32, crossing: Crossing, skipped: Skipped) {
+    /// Tells JS that a snapshot was skipped (`watcher` 0: the signal's); any thread.
+    pub fn tell_skipped(&self, watcher: u32, crossing: Option<Crossing>, skipped: Skipped) {
         self.tell(TriggerEvent {
             kind: "skipped".into(),
             watcher,
             outcome: None,
-            crossing: Some(crossing),
+            crossing,
             pruned: None,
             skipped: Some(skipped),
         });
@@ -247,7 +253,15 @@ impl Station {
             self.release();
             return;
         };
-        let capture = crate::capture::start_capture(self.isolate, &request.config.request, None);
+        if let Some(factor) = request.config.preflight {
+            let heap_used = self.isolate.heap_statistics().used_heap_size;
+            if let Err(short) = memory::preflight(heap_used, factor, Cgroup::detect().as_ref()) {
+                self.skip(&request, short);
+                return;
+            }
+        }
+        let asked = SnapshotRequest { trigger: Some(request.trigger.name().into()), ..request.config.request.clone() };
+        let capture = crate::capture::start_capture(self.isolate, &asked, None);
         if !capture.is_started() {
             self.finish(&request, capture.settle());
             return;
@@ -260,6 +274,17 @@ impl Station {
             // No thread to wait on: the write was abandoned with the closure.
             self.release();
         }
+    }
+
+    /// A request the preflight refused: one stderr line, `'skipped'` in JS.
+    fn skip(&self, request: &Request, short: Shortfall) {
+        let message = format!("{} {}: {short}", request.trigger.name(), request.reason);
+        if !request.config.quiet {
+            log_line(&format!("heap snapshot skipped on {message}"));
+        }
+        self.tell_skipped(request.watcher, request.crossing.clone(), Skipped::memory(message, &short));
+        self.watcher_finished(request.watcher);
+        self.release();
     }
 
     /// Retention, the stderr line, the watcher's bookkeeping and JS. Any thread.
@@ -326,8 +351,12 @@ fn report_line(request: &Request, outcome: &SnapshotOutcome, pruned: &[String]) 
     if outcome.ok {
         let path = absolute(&outcome.path);
         let removed = if pruned.is_empty() { String::new() } else { format!("; removed {} older", pruned.len()) };
+        let redacted = match &outcome.redacted {
+            Some(r) => format!(", {} strings redacted", r.strings),
+            None => String::new(),
+        };
         log_line(&format!(
-            "heap snapshot written to {} ({:.1} MB, paused {:.0} ms, on {why}{removed})",
+            "heap snapshot written to {} ({:.1} MB{redacted}, paused {:.0} ms, on {why}{removed})",
             path.display(),
             outcome.bytes / 1_048_576.0,
             outcome.pause_ms

@@ -15,7 +15,7 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use heapscope_core::gate::{Gate, Metric, Threshold, Verdict};
+use heapscope_core::gate::{Gate, Metric, Threshold, TimerVerdict, Verdict};
 use heapscope_core::memory::{self, human, Cgroup, CgroupVersion};
 
 use super::event::{Crossing, Skipped, ThresholdInfo};
@@ -36,6 +36,8 @@ pub struct WatchSettings {
     pub container_dir: Option<PathBuf>,
     /// Snapshots to write near the heap limit (0: none).
     pub near_limit: u32,
+    /// The timer's period, when the gate has one.
+    pub every: Option<Duration>,
 }
 
 /// The thresholds a watcher was asked for, before they are resolved to bytes.
@@ -114,6 +116,26 @@ pub fn plan(asked: &Asked, heap_limit: u64, cgroup: Option<&Cgroup>) -> Plan {
     plan
 }
 
+fn crossing(metric: Metric, value: u64, limit: u64) -> Crossing {
+    Crossing { metric: metric.name().into(), value: value as f64, limit: limit as f64 }
+}
+
+/// `30m`, `1h30m`, `45s`, `250ms`: a period as people write it.
+fn duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if !ms.is_multiple_of(1000) || ms == 0 {
+        return format!("{ms}ms");
+    }
+    let (h, m, s) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60);
+    let mut out = String::new();
+    for (n, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+        if n > 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    out
+}
+
 pub struct Watch {
     pub id: u32,
     isolate: Isolate,
@@ -125,6 +147,7 @@ pub struct Watch {
     cgroup: Option<Cgroup>,
     container_dir: Option<PathBuf>,
     last_heap_used: AtomicU64,
+    every: Option<Duration>,
     stopped: Mutex<bool>,
     wake: Condvar,
     poller: Mutex<Option<JoinHandle<()>>>,
@@ -146,6 +169,7 @@ impl Watch {
             cgroup: settings.cgroup.clone(),
             container_dir: settings.container_dir,
             last_heap_used: AtomicU64::new(isolate.heap_statistics().used_heap_size),
+            every: settings.every,
             stopped: Mutex::new(false),
             wake: Condvar::new(),
             poller: Mutex::new(None),
@@ -159,9 +183,10 @@ impl Watch {
             None => return Err(ArmError::GcCallback),
         }
         let resident = lock(&watch.gate).thresholds().iter().any(|t| t.metric.is_resident());
-        if resident {
+        if resident || settings.every.is_some() {
             let poller = watch.clone();
-            let interval = settings.interval;
+            // The timer is looked at as often as its period asks, at most.
+            let interval = settings.every.map_or(settings.interval, |every| every.min(settings.interval));
             let spawned = std::thread::Builder::new()
                 .name("heapscope-poller".into())
                 .spawn(move || poller.poll(interval))
@@ -205,6 +230,9 @@ impl Watch {
                     self.observe(Metric::ContainerLimit, working_set);
                 }
             }
+            if self.every.is_some() {
+                self.tick_timer();
+            }
         }
     }
 
@@ -225,38 +253,27 @@ impl Watch {
                     gate.taken()
                 );
                 drop(gate);
-                self.skip("max-snapshots", message, metric, value, limit, None, None);
+                self.tell(Some(crossing(metric, value, limit)), Skipped::max_snapshots(message));
             }
             Some(Verdict::Fire { index, value }) => {
                 let limit = gate.thresholds()[index].limit;
                 let heap_used = self.last_heap_used.load(Ordering::Relaxed);
-                let needed = (heap_used as f64 * self.memory_factor) as u64;
-                if let Some(available) = memory::available(self.cgroup.as_ref()) {
-                    if needed > available.bytes {
-                        gate.disarm(index);
-                        drop(gate);
-                        let message = format!(
-                            "{} reached {} (limit {}) but a snapshot of a {} heap needs about {} and the {} has {} available",
-                            metric.name(),
-                            human(value),
-                            human(limit),
-                            human(heap_used),
-                            human(needed),
-                            available.source,
-                            human(available.bytes)
-                        );
-                        if !self.config.quiet {
-                            log_line(&format!("snapshot skipped: {message}"));
-                        }
-                        self.skip("memory", message, metric, value, limit, Some(needed), Some(available.bytes));
-                        return;
+                if let Err(short) = memory::preflight(heap_used, self.memory_factor, self.cgroup.as_ref()) {
+                    gate.disarm(index);
+                    drop(gate);
+                    let message =
+                        format!("{} reached {} (limit {}) but {short}", metric.name(), human(value), human(limit));
+                    if !self.config.quiet {
+                        log_line(&format!("snapshot skipped: {message}"));
                     }
+                    self.tell(Some(crossing(metric, value, limit)), Skipped::memory(message, &short));
+                    return;
                 }
                 let request = Request {
                     trigger: Trigger::Threshold,
                     reason: format!("{} {} ≥ {}", metric.name(), human(value), human(limit)),
                     watcher: self.id,
-                    crossing: Some(Crossing { metric: metric.name().into(), value: value as f64, limit: limit as f64 }),
+                    crossing: Some(crossing(metric, value, limit)),
                     config: self.config.clone(),
                 };
                 if self.station.upgrade().is_some_and(|station| station.request(request)) {
@@ -266,28 +283,52 @@ impl Watch {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn skip(
-        &self,
-        reason: &str,
-        message: String,
-        metric: Metric,
-        value: u64,
-        limit: u64,
-        needed: Option<u64>,
-        available: Option<u64>,
-    ) {
-        let Some(station) = self.station.upgrade() else { return };
-        station.tell_skipped(
-            self.id,
-            Crossing { metric: metric.name().into(), value: value as f64, limit: limit as f64 },
-            Skipped {
-                reason: reason.into(),
-                message,
-                needed: needed.map(|n| n as f64),
-                available: available.map(|n| n as f64),
-            },
-        );
+    /// The timer's turn (`everyMs`), from the poller: the same maximum,
+    /// cooldown and preflight as a threshold's snapshot.
+    fn tick_timer(&self) {
+        let mut gate = lock(&self.gate);
+        let now = Instant::now();
+        match gate.timer(now) {
+            None => {}
+            Some(TimerVerdict::MaxReached) => {
+                let message = format!(
+                    "the timer is due but this watcher already wrote its maximum of {} snapshots; the timer stops",
+                    gate.taken()
+                );
+                drop(gate);
+                self.tell(None, Skipped::max_snapshots(message));
+            }
+            Some(TimerVerdict::Fire) => {
+                let heap_used = self.last_heap_used.load(Ordering::Relaxed);
+                if let Err(short) = memory::preflight(heap_used, self.memory_factor, self.cgroup.as_ref()) {
+                    gate.timer_skipped(now);
+                    drop(gate);
+                    let message = format!("the timer is due but {short}");
+                    if !self.config.quiet {
+                        log_line(&format!("snapshot skipped: {message}"));
+                    }
+                    self.tell(None, Skipped::memory(message, &short));
+                    return;
+                }
+                let request = Request {
+                    trigger: Trigger::Timer,
+                    reason: format!("every {}", duration(self.every.unwrap_or_default())),
+                    watcher: self.id,
+                    crossing: None,
+                    config: self.config.clone(),
+                };
+                if self.station.upgrade().is_some_and(|station| station.request(request)) {
+                    gate.timer_fired(now);
+                }
+            }
+        }
+    }
+
+    /// Tells JS this watcher skipped a snapshot.
+    fn tell(&self, crossing: Option<Crossing>, skipped: Skipped) {
+        if let Some(station) = self.station.upgrade() {
+            station.tell_skipped(self.id, crossing, skipped);
+        }
     }
 }
 

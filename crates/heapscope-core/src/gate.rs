@@ -7,6 +7,10 @@
 //! again and again). Per watcher: one snapshot in flight at a time, at least
 //! `cooldown` between the end of one and the next, at most `max` in all.
 //!
+//! A watcher may also have a timer (`every`): a snapshot each period, under
+//! the same rules (one in flight, the cooldown, the maximum); a period that
+//! comes due while they hold it back fires as soon as they allow.
+//!
 //! A snapshot inflates the process's resident memory (V8 builds the graph
 //! outside the JS heap). Readings of resident metrics are ignored while any
 //! snapshot runs, and the first reading after one ended disarms a resident
@@ -76,6 +80,15 @@ pub enum Verdict {
     MaxReached { index: usize, value: u64 },
 }
 
+/// What the timer says at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerVerdict {
+    /// Take a snapshot (then call [`Gate::timer_fired`] or [`Gate::timer_skipped`]).
+    Fire,
+    /// Due, but `max` snapshots were already taken: the timer stops.
+    MaxReached,
+}
+
 #[derive(Debug)]
 pub struct Gate {
     thresholds: Vec<Threshold>,
@@ -84,6 +97,9 @@ pub struct Gate {
     taken: u32,
     pending: bool,
     last_end: Option<Instant>,
+    /// The timer's period, and when it is next due (`None`: stopped).
+    every: Option<Duration>,
+    due: Option<Instant>,
 }
 
 impl Gate {
@@ -92,7 +108,45 @@ impl Gate {
         for t in &mut thresholds {
             t.epoch = epoch;
         }
-        Gate { thresholds, cooldown, max, taken: 0, pending: false, last_end: None }
+        Gate { thresholds, cooldown, max, taken: 0, pending: false, last_end: None, every: None, due: None }
+    }
+
+    /// Adds a timer: a snapshot every `every`, the first one period after `now`.
+    pub fn with_timer(mut self, every: Duration, now: Instant) -> Gate {
+        self.every = Some(every);
+        self.due = Some(now + every);
+        self
+    }
+
+    pub fn has_timer(&self) -> bool {
+        self.every.is_some()
+    }
+
+    /// The timer at `now`: due, and not held back by a snapshot in flight or
+    /// the cooldown.
+    pub fn timer(&mut self, now: Instant) -> Option<TimerVerdict> {
+        let due = self.due?;
+        if now < due || self.pending || self.last_end.is_some_and(|end| now < end + self.cooldown) {
+            return None;
+        }
+        if self.taken >= self.max {
+            self.due = None;
+            return Some(TimerVerdict::MaxReached);
+        }
+        Some(TimerVerdict::Fire)
+    }
+
+    /// The timer's snapshot was requested at `now`; the next is one period later.
+    pub fn timer_fired(&mut self, now: Instant) {
+        self.pending = true;
+        self.taken += 1;
+        self.due = self.every.map(|every| now + every);
+    }
+
+    /// The timer's snapshot was not taken (not enough memory): the next try
+    /// is one period later.
+    pub fn timer_skipped(&mut self, now: Instant) {
+        self.due = self.every.map(|every| now + every);
     }
 
     pub fn thresholds(&self) -> &[Threshold] {
@@ -214,6 +268,33 @@ mod tests {
         assert_eq!(g.observe(Metric::HeapUsed, 10, later, false, 0), Some(Verdict::MaxReached { index: 0, value: 10 }));
         assert_eq!(g.observe(Metric::HeapUsed, 10, later, false, 0), None, "reported once per crossing");
         assert_eq!(g.taken(), 2);
+    }
+
+    #[test]
+    fn the_timer_fires_each_period_under_the_cooldown_and_the_maximum() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut g = gate(vec![], 1500, 3).with_timer(Duration::from_millis(1000), t0);
+        assert_eq!(g.timer(ms(999)), None);
+        assert_eq!(g.timer(ms(1000)), Some(TimerVerdict::Fire));
+        g.timer_fired(ms(1000));
+        // In flight past the next period: held back.
+        assert_eq!(g.timer(ms(2100)), None);
+        g.finished(ms(2200));
+        // Due since 2000, but the cooldown runs to 3700.
+        assert_eq!(g.timer(ms(3000)), None);
+        assert_eq!(g.timer(ms(3700)), Some(TimerVerdict::Fire));
+        // Skipped (no memory): tried again a period later.
+        g.timer_skipped(ms(3700));
+        assert_eq!(g.timer(ms(4600)), None);
+        assert_eq!(g.timer(ms(4700)), Some(TimerVerdict::Fire));
+        g.timer_fired(ms(4700));
+        g.finished(ms(4800));
+        // A threshold's snapshot counts toward the same maximum.
+        g.taken += 1;
+        assert_eq!(g.timer(ms(7000)), Some(TimerVerdict::MaxReached));
+        assert_eq!(g.timer(ms(9000)), None, "stopped, reported once");
+        assert_eq!(g.taken(), 3);
     }
 
     #[test]

@@ -230,6 +230,37 @@ pub fn available(cgroup: Option<&Cgroup>) -> Option<Available> {
     }
 }
 
+/// A snapshot that would not fit: what it is estimated to need, and what is left.
+#[derive(Debug, Clone)]
+pub struct Shortfall {
+    pub heap_used: u64,
+    pub needed: u64,
+    pub available: Available,
+}
+
+impl std::fmt::Display for Shortfall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a snapshot of a {} heap needs about {} and the {} has {} available",
+            human(self.heap_used),
+            human(self.needed),
+            self.available.source,
+            human(self.available.bytes)
+        )
+    }
+}
+
+/// The preflight: a snapshot needs about `factor` × the used heap of extra
+/// memory; `Err` when less is left. Memory that cannot be read never refuses.
+pub fn preflight(heap_used: u64, factor: f64, cgroup: Option<&Cgroup>) -> Result<(), Shortfall> {
+    let needed = (heap_used as f64 * factor) as u64;
+    match available(cgroup) {
+        Some(available) if needed > available.bytes => Err(Shortfall { heap_used, needed, available }),
+        _ => Ok(()),
+    }
+}
+
 /// Sizes as people read them in logs.
 pub fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];

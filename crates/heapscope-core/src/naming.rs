@@ -1,17 +1,22 @@
 //! Snapshot file names: templates with placeholders, and node-heapdump's default.
 
 use std::fmt;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Values the placeholders of a template expand to.
 #[derive(Debug, Clone, Copy)]
-pub struct NameVars {
+pub struct NameVars<'a> {
     pub pid: u32,
     /// `worker_threads.threadId`: 0 on the main thread.
     pub tid: u32,
     /// Per-process snapshot counter.
     pub seq: u64,
     pub time: SystemTime,
+    /// The machine's name (in Kubernetes, the pod's), see [`hostname`].
+    pub hostname: &'a str,
+    /// What asked for the snapshot: `api`, `signal`, `threshold`, `near-limit`, `timer`.
+    pub trigger: &'a str,
 }
 
 /// A template named a placeholder that does not exist or was left open.
@@ -23,13 +28,18 @@ pub struct TemplateError {
 
 impl fmt::Display for TemplateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "filename template {:?}: {} (known: {{pid}} {{tid}} {{seq}} {{date}})", self.template, self.problem)
+        write!(
+            f,
+            "filename template {:?}: {} (known: {{pid}} {{tid}} {{seq}} {{date}} {{hostname}} {{trigger}})",
+            self.template, self.problem
+        )
     }
 }
 
 impl std::error::Error for TemplateError {}
 
-/// Expands `{pid}`, `{tid}`, `{seq}` and `{date}` (UTC, `20261121T033105Z`).
+/// Expands `{pid}`, `{tid}`, `{seq}`, `{date}` (UTC, `20261121T033105Z`),
+/// `{hostname}` and `{trigger}`.
 pub fn expand(template: &str, vars: &NameVars) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
@@ -45,6 +55,8 @@ pub fn expand(template: &str, vars: &NameVars) -> Result<String, TemplateError> 
             "tid" => out.push_str(&vars.tid.to_string()),
             "seq" => out.push_str(&vars.seq.to_string()),
             "date" => out.push_str(&utc_stamp(vars.time)),
+            "hostname" => out.push_str(vars.hostname),
+            "trigger" => out.push_str(vars.trigger),
             other => {
                 return Err(TemplateError {
                     template: template.to_string(),
@@ -56,6 +68,26 @@ pub fn expand(template: &str, vars: &NameVars) -> Result<String, TemplateError> 
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// This machine's name as the kernel has it for this process's UTS
+/// namespace (a container's or pod's own), made safe in a file name: any
+/// byte but letters, digits, `.`, `-` and `_` becomes `_`. Read once.
+pub fn hostname() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        file_safe(name.trim())
+    })
+}
+
+fn file_safe(name: &str) -> String {
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
+    match safe.as_str() {
+        "" | "." | ".." => "localhost".to_string(),
+        _ => safe,
+    }
 }
 
 /// node-heapdump's default name: `heapdump-<sec>.<usec>.heapsnapshot`.
@@ -89,15 +121,32 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
 
-    fn vars(secs: u64) -> NameVars {
-        NameVars { pid: 42, tid: 3, seq: 7, time: UNIX_EPOCH + Duration::from_secs(secs) }
+    fn vars(secs: u64) -> NameVars<'static> {
+        NameVars {
+            pid: 42,
+            tid: 3,
+            seq: 7,
+            time: UNIX_EPOCH + Duration::from_secs(secs),
+            hostname: "api-7d9f-x2",
+            trigger: "signal",
+        }
     }
 
     #[test]
     fn expands_every_placeholder() {
         // 2026-11-21 03:31:05 UTC
-        let name = expand("snap-{pid}-{tid}-{seq}-{date}.heapsnapshot", &vars(1_795_231_865)).unwrap();
-        assert_eq!(name, "snap-42-3-7-20261121T033105Z.heapsnapshot");
+        let template = "{hostname}-{trigger}-{pid}-{tid}-{seq}-{date}.heapsnapshot";
+        let name = expand(template, &vars(1_795_231_865)).unwrap();
+        assert_eq!(name, "api-7d9f-x2-signal-42-3-7-20261121T033105Z.heapsnapshot");
+    }
+
+    #[test]
+    fn host_names_are_made_safe_in_file_names() {
+        assert_eq!(file_safe("api-7d9f.cluster_1"), "api-7d9f.cluster_1");
+        assert_eq!(file_safe("a/b c\u{e9}"), "a_b_c_");
+        assert_eq!(file_safe(".."), "localhost");
+        assert_eq!(file_safe(""), "localhost");
+        assert!(!hostname().is_empty() && !hostname().contains('/'));
     }
 
     #[test]
@@ -111,6 +160,7 @@ mod tests {
     fn rejects_unknown_and_unclosed_placeholders() {
         let err = expand("a-{host}", &vars(0)).unwrap_err();
         assert!(err.to_string().contains("unknown placeholder {host}"), "{err}");
+        assert!(err.to_string().contains("{hostname} {trigger}"), "{err}");
         let err = expand("ab{pid", &vars(0)).unwrap_err();
         assert!(err.to_string().contains("unclosed '{' at byte 2"), "{err}");
     }

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use super::{Sink, SinkError, Step};
+use super::{Redaction, Redactor, Sink, SinkError, Step};
 
 /// How to write the file.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,6 +39,8 @@ pub struct FileOptions {
     /// file that the caller owns is then written in place. One planted by
     /// another user, or hit by a default name, is replaced by the rename.
     pub explicit: bool,
+    /// Replace the heap's strings as they stream by ([`Redactor`]).
+    pub redact: bool,
 }
 
 /// A file that reached its final name.
@@ -51,6 +53,8 @@ pub struct Written {
     pub raw_bytes: u64,
     /// Temporary files of dead writers removed from the directory first.
     pub reclaimed: Vec<PathBuf>,
+    /// What redaction replaced, when the file was redacted.
+    pub redaction: Option<Redaction>,
 }
 
 /// Counts what reaches the file, which for gzip differs from what was written.
@@ -83,6 +87,9 @@ pub struct FileSink {
     out: Option<Output>,
     raw_bytes: u64,
     reclaimed: Vec<PathBuf>,
+    /// Rewrites the stream before it reaches `out`, when redacting.
+    redactor: Option<Redactor>,
+    redacted: Vec<u8>,
 }
 
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -119,7 +126,15 @@ impl FileSink {
             Some(level) => Output::Gzip(GzEncoder::new(counted, Compression::new(level.min(9)))),
             None => Output::Plain(counted),
         };
-        Ok(FileSink { final_path: path.to_path_buf(), temp_path, out: Some(out), raw_bytes: 0, reclaimed })
+        Ok(FileSink {
+            final_path: path.to_path_buf(),
+            temp_path,
+            out: Some(out),
+            raw_bytes: 0,
+            reclaimed,
+            redactor: options.redact.then(Redactor::new),
+            redacted: Vec::new(),
+        })
     }
 
     /// The name the file will have once finished.
@@ -140,6 +155,11 @@ impl FileSink {
     }
 
     fn complete(&mut self) -> Result<Written, SinkError> {
+        let redaction = match self.redactor.take().map(Redactor::finish) {
+            Some(Err(e)) => return Err(self.fail(Step::Write, io::Error::new(io::ErrorKind::InvalidData, e))),
+            Some(Ok(redaction)) => Some(redaction),
+            None => None,
+        };
         let counted = match self.out.take() {
             Some(Output::Plain(counted)) => counted,
             Some(Output::Gzip(encoder)) => match encoder.finish() {
@@ -174,6 +194,7 @@ impl FileSink {
             bytes,
             raw_bytes: self.raw_bytes,
             reclaimed: std::mem::take(&mut self.reclaimed),
+            redaction,
         })
     }
 }
@@ -183,14 +204,27 @@ impl Sink for FileSink {
     type Error = SinkError;
 
     fn write(&mut self, chunk: &[u8]) -> Result<(), SinkError> {
+        let mut redacted = std::mem::take(&mut self.redacted);
+        let chunk = match self.redactor.as_mut() {
+            Some(redactor) => {
+                redacted.clear();
+                if let Err(e) = redactor.push(chunk, &mut redacted) {
+                    return Err(self.fail(Step::Write, io::Error::new(io::ErrorKind::InvalidData, e)));
+                }
+                &redacted[..]
+            }
+            None => chunk,
+        };
         let result = match self.out.as_mut() {
             Some(Output::Plain(counted)) => counted.write_all(chunk),
             Some(Output::Gzip(encoder)) => encoder.write_all(chunk),
             None => Err(io::Error::other("file already closed")),
         };
+        let written = chunk.len() as u64;
+        self.redacted = redacted;
         match result {
             Ok(()) => {
-                self.raw_bytes += chunk.len() as u64;
+                self.raw_bytes += written;
                 Ok(())
             }
             Err(e) => Err(self.fail(Step::Write, e)),
@@ -334,7 +368,10 @@ mod tests {
         assert!(!path.exists());
         sink.write(b"{}}").unwrap();
         let written = sink.finish().unwrap();
-        assert_eq!(written, Written { path: path.clone(), bytes: 15, raw_bytes: 15, reclaimed: Vec::new() });
+        assert_eq!(
+            written,
+            Written { path: path.clone(), bytes: 15, raw_bytes: 15, reclaimed: Vec::new(), redaction: None }
+        );
         assert_eq!(fs::read_to_string(&path).unwrap(), "{\"snapshot\":{}}");
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(entries(&dir), vec!["a.heapsnapshot"]);
@@ -358,7 +395,7 @@ mod tests {
     fn gzip_output_decompresses_to_the_input() {
         let dir = scratch("gzip");
         let path = dir.join("c.heapsnapshot.gz");
-        let mut sink = FileSink::create(&path, FileOptions { gzip: Some(1), explicit: false }).unwrap();
+        let mut sink = FileSink::create(&path, FileOptions { gzip: Some(1), explicit: false, redact: false }).unwrap();
         let text = "{\"strings\":[".to_string() + &"\"abc\",".repeat(10_000) + "\"\"]}";
         for piece in text.as_bytes().chunks(777) {
             sink.write(piece).unwrap();
@@ -387,7 +424,9 @@ mod tests {
 
     #[test]
     fn dev_full_is_enospc_at_write() {
-        let mut sink = FileSink::create(Path::new("/dev/full"), FileOptions { gzip: None, explicit: true }).unwrap();
+        let mut sink =
+            FileSink::create(Path::new("/dev/full"), FileOptions { gzip: None, explicit: true, redact: false })
+                .unwrap();
         let err = sink.write(&[b' '; 1 << 16]).unwrap_err();
         assert_eq!((err.code(), err.step), ("ENOSPC", Step::Write));
     }
@@ -403,7 +442,7 @@ mod tests {
         let dir = scratch("fifo");
         let path = dir.join("pipe");
         mkfifo(&path);
-        let err = FileSink::create(&path, FileOptions { gzip: None, explicit: true }).err().unwrap();
+        let err = FileSink::create(&path, FileOptions { gzip: None, explicit: true, redact: false }).err().unwrap();
         assert_eq!((err.code(), err.step), ("ENXIO", Step::Open));
         fs::remove_dir_all(dir).unwrap();
     }

@@ -9,6 +9,7 @@
 pub mod errno;
 mod feed;
 mod file;
+mod redact;
 
 use std::fmt;
 use std::io;
@@ -21,6 +22,7 @@ use crossbeam_channel::{bounded, Sender};
 
 pub use feed::{feed, ChunkReader};
 pub use file::{reclaim_dead_partials_in, FileOptions, FileSink, Written};
+pub use redact::{RedactError, Redaction, Redactor};
 
 /// One chunk of snapshot JSON, shared by every sink that reads it.
 pub type Chunk = Arc<[u8]>;
