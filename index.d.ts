@@ -176,6 +176,70 @@ export const events: HeapscopeEvents;
 /** V8's heap statistics for the calling thread's isolate. */
 export function heapStatistics(): HeapStatistics;
 
+export interface SamplingOptions {
+  /** Mean bytes allocated between two samples (a Poisson process). Default 524288 (512 KiB). */
+  intervalBytes?: number;
+  /** Most JS frames kept per sample. Default 32. */
+  stackDepth?: number;
+}
+
+/**
+ * Starts V8's sampling heap profiler on the calling thread's isolate (a
+ * Worker's own heap inside a Worker). Cheap enough for production; never
+ * keeps the process alive. Throws `ERR_HEAPSCOPE_NO_SHIM` without the V8 shim.
+ */
+export function startSampling(options?: SamplingOptions): void;
+/** Stops it; its samples go with it. */
+export function stopSampling(): void;
+/** The sampled allocations still alive, now, without stopping. Throws `ERR_HEAPSCOPE_NOT_SAMPLING` when not sampling. */
+export function sampleProfile(): HeapProfile;
+
+/** A JS frame that allocated memory still alive. Lines and columns are 1-based. */
+export interface AllocationSite {
+  functionName: string;
+  /** The script's URL or file path; empty for V8's own frames. */
+  url: string;
+  scriptId: number;
+  lineNumber: number;
+  columnNumber: number;
+  /** Live sampled bytes and objects allocated right here. */
+  selfSize: number;
+  selfCount: number;
+}
+
+export interface AllocationNode extends AllocationSite {
+  id: number;
+  /** With everything its callees allocated. */
+  totalSize: number;
+  totalCount: number;
+  /** Callees, largest total first. */
+  children: AllocationNode[];
+}
+
+/** Chrome's `.heapprofile` (the inspector's SamplingHeapProfile), lines and columns 0-based. */
+export interface ChromeHeapProfile {
+  head: ChromeHeapProfileNode;
+  samples: Array<{ size: number; nodeId: number; ordinal: number }>;
+}
+
+export interface ChromeHeapProfileNode {
+  callFrame: { functionName: string; scriptId: string; url: string; lineNumber: number; columnNumber: number };
+  selfSize: number;
+  id: number;
+  children: ChromeHeapProfileNode[];
+}
+
+export interface HeapProfile {
+  /** `(root)`: every site under it. */
+  readonly root: AllocationNode;
+  readonly totalSize: number;
+  readonly totalCount: number;
+  /** The `n` frames that allocated the most live memory themselves (default 10). */
+  topSites(n?: number): AllocationSite[];
+  /** Chrome's `.heapprofile` JSON: `JSON.stringify` it to a file DevTools and VS Code open. */
+  toHeapProfile(): ChromeHeapProfile;
+}
+
 export interface SignalOptions {
   /** Signal name or number. Default: 'SIGUSR2'. SIGUSR1 (the inspector's) is refused. */
   signal?: string | number;

@@ -265,6 +265,23 @@ export interface RetainerStep {
   id: number
 }
 
+/**
+ * A site of the sampling heap profile as JS gets it: a JS frame and the live
+ * sampled memory allocated right there (lib/sampling.js builds the tree).
+ */
+export interface SampledSite {
+  /** The caller's index in this list; -1 for the root. */
+  parent: number
+  functionName: string
+  url: string
+  scriptId: number
+  /** 1-based; 0 when V8 has none. */
+  line: number
+  column: number
+  selfSize: number
+  selfCount: number
+}
+
 /** A V8 shim the addon talks to. */
 export interface ShimLoaded {
   /** NODE_MODULE_VERSION of the headers the shim was compiled against. */
@@ -508,6 +525,9 @@ export declare function rearmSignal(): void
  */
 export declare function sampleGc(callback: (arg: GcSample) => void): number
 
+/** The live sampled allocations, parents before children; `null` when not sampling. */
+export declare function samplingProfile(): Array<SampledSite> | null
+
 /**
  * Without a V8 shim: what the signal's worker does with a finished
  * snapshot, as the station does with its own (retention, the stderr line,
@@ -521,6 +541,12 @@ export declare function settleRelayed(outcome: SnapshotOutcome, dump: DumpOption
  * which then writes through `v8.writeHeapSnapshot()`.
  */
 export declare function snapshotPath(request: SnapshotRequest): string
+
+/** Starts V8's sampling heap profiler on the calling thread's isolate. */
+export declare function startSampling(intervalBytes: number, stackDepth: number): void
+
+/** Stops it; its samples go. */
+export declare function stopSampling(): void
 
 /**
  * `snapshot()`: V8's part runs now, on this thread; the write finishes on

@@ -10,6 +10,7 @@ const signal = require('./signal');
 const { watch, DEFAULTS: watchDefaults, watchFromEnvironment } = require('./watch');
 const { diff, findLeaks, session } = require('./leaks');
 const { monitor } = require('./monitor');
+const { startSampling, stopSampling, sampleProfile } = require('./sampling');
 
 signal.keepInFront();
 signal.armFromEnvironment();
@@ -27,6 +28,9 @@ module.exports = {
   findLeaks,
   session,
   monitor,
+  startSampling,
+  stopSampling,
+  sampleProfile,
   // The pages load on first use: an app that never draws one pays nothing at require().
   renderReport: (input, options) => require('./report').renderReport(input, { values: options?.values ?? false }),
   serve: (options) => require('./report/serve').serve(options),

@@ -68,6 +68,64 @@ pub fn load_shim(path: String, abi: u32) -> Result<ShimLoaded> {
     Ok(ShimLoaded { node_module_version: info.node_module_version, v8_version: info.v8_version })
 }
 
+/// A site of the sampling heap profile as JS gets it: a JS frame and the live
+/// sampled memory allocated right there (lib/sampling.js builds the tree).
+#[napi(object)]
+pub struct SampledSite {
+    /// The caller's index in this list; -1 for the root.
+    pub parent: i32,
+    pub function_name: String,
+    pub url: String,
+    pub script_id: i32,
+    /// 1-based; 0 when V8 has none.
+    pub line: i32,
+    pub column: i32,
+    pub self_size: f64,
+    pub self_count: f64,
+}
+
+fn sampling_isolate() -> Result<v8::Isolate> {
+    v8::Isolate::current().ok_or_else(|| Error::from_reason("the sampling heap profiler needs the V8 shim"))
+}
+
+/// Starts V8's sampling heap profiler on the calling thread's isolate.
+#[napi(catch_unwind)]
+pub fn start_sampling(interval_bytes: f64, stack_depth: u32) -> Result<()> {
+    let isolate = sampling_isolate()?;
+    if !isolate.start_sampling(interval_bytes as u64, stack_depth.min(i32::MAX as u32) as i32) {
+        return Err(Error::from_reason("V8 did not start its sampling heap profiler"));
+    }
+    Ok(())
+}
+
+/// Stops it; its samples go.
+#[napi(catch_unwind)]
+pub fn stop_sampling() -> Result<()> {
+    sampling_isolate()?.stop_sampling();
+    Ok(())
+}
+
+/// The live sampled allocations, parents before children; `null` when not sampling.
+#[napi(catch_unwind)]
+pub fn sampling_profile() -> Result<Option<Vec<SampledSite>>> {
+    let Some(sites) = sampling_isolate()?.sampling_profile() else { return Ok(None) };
+    Ok(Some(
+        sites
+            .into_iter()
+            .map(|s| SampledSite {
+                parent: s.parent.map_or(-1, |p| p as i32),
+                function_name: s.function_name,
+                url: s.url,
+                script_id: s.script_id,
+                line: s.line,
+                column: s.column,
+                self_size: s.self_size as f64,
+                self_count: s.self_count as f64,
+            })
+            .collect(),
+    ))
+}
+
 /// A snapshot the preflight refuses: why, what it would need, what is left.
 #[napi(object)]
 pub struct MemoryShortfall {

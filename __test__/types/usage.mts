@@ -13,6 +13,11 @@ const progress = (p: AnalyzeProgress): string => (p.fraction === null ? p.phase 
 async function main(): Promise<void> {
   const info = await snapshot({ dir: '/tmp', gzip: true });
   const shared = await snapshot({ redact: true, preflight: true, memoryFactor: 10 });
+  heapscope.startSampling({ intervalBytes: 64 * 1024 });
+  const sites = heapscope.sampleProfile().topSites(3).map((s) => `${s.functionName} ${s.url}:${s.lineNumber} ${s.selfSize}`);
+  const chrome: string = JSON.stringify(heapscope.sampleProfile().toHeapProfile());
+  heapscope.stopSampling();
+  console.log(sites, chrome.length);
   heapscope.events.on('skipped', (s) => console.log(s.trigger, s.needed, s.available));
   const replaced: number = shared.redacted ? shared.redacted.strings + shared.redacted.keys : 0;
   console.log(replaced);

@@ -24,6 +24,22 @@ mod ffi {
     pub type GcFn = unsafe extern "C" fn(isolate: *mut c_void, gc_type: c_int, flags: c_int, data: *mut c_void);
     pub type NearLimitFn = unsafe extern "C" fn(data: *mut c_void, current: usize, initial: usize) -> usize;
     pub type AsyncFn = unsafe extern "C" fn(data: *mut c_void);
+    pub type SiteFn = unsafe extern "C" fn(ctx: *mut c_void, site: *const Site);
+
+    /// `hs_site` in shim.cc, field for field.
+    #[repr(C)]
+    pub struct Site {
+        pub parent: u32,
+        pub script_id: i32,
+        pub line: i32,
+        pub column: i32,
+        pub self_size: u64,
+        pub self_count: u64,
+        pub name: *const c_char,
+        pub name_len: usize,
+        pub script: *const c_char,
+        pub script_len: usize,
+    }
 
     #[repr(C)]
     #[derive(Default)]
@@ -59,6 +75,9 @@ mod ffi {
         pub async_new: unsafe extern "C" fn(*mut c_void, AsyncFn, *mut c_void) -> *mut c_void,
         pub async_send: unsafe extern "C" fn(*mut c_void) -> c_int,
         pub async_close: unsafe extern "C" fn(*mut c_void),
+        pub start_sampling: unsafe extern "C" fn(*mut c_void, u64, c_int) -> c_int,
+        pub stop_sampling: unsafe extern "C" fn(*mut c_void),
+        pub sampling_profile: unsafe extern "C" fn(*mut c_void, SiteFn, *mut c_void) -> c_int,
     }
 
     /// `heapscope_v8_shim`, the shim's one exported symbol.
@@ -224,6 +243,22 @@ unsafe impl Send for Isolate {}
 // SAFETY: as for Send: shared references only copy the address.
 unsafe impl Sync for Isolate {}
 
+/// One allocation site of a sampling heap profile: a JS frame and the live
+/// sampled memory allocated right there.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The caller's site (its index in the walk); `None` for the root.
+    pub parent: Option<u32>,
+    pub function_name: String,
+    pub url: String,
+    pub script_id: i32,
+    /// 1-based; 0 when V8 has none.
+    pub line: i32,
+    pub column: i32,
+    pub self_size: u64,
+    pub self_count: u64,
+}
+
 /// What V8 said at the end of serialization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SnapshotStatus {
@@ -289,6 +324,59 @@ impl Isolate {
             2 => SnapshotStatus::NoIsolate,
             _ => SnapshotStatus::Failed,
         }
+    }
+
+    /// Starts V8's sampling heap profiler: one sample per `interval` bytes
+    /// allocated on average, stacks of at most `depth` frames. Starting it
+    /// again keeps the running one (V8's rule). Isolate thread only.
+    pub fn start_sampling(self, interval: u64, depth: i32) -> bool {
+        // SAFETY: isolate thread (callers' contract); plain values.
+        unsafe { (self.shim.start_sampling)(self.ptr, interval, depth as c_int) == 0 }
+    }
+
+    /// Stops the sampling heap profiler and drops its samples. Isolate thread only.
+    pub fn stop_sampling(self) {
+        // SAFETY: isolate thread (callers' contract); V8 ignores a stop without a start.
+        unsafe { (self.shim.stop_sampling)(self.ptr) }
+    }
+
+    /// The live sampled allocations as a tree of sites, parents first;
+    /// `None` when the profiler is not sampling. Isolate thread only.
+    pub fn sampling_profile(self) -> Option<Vec<Site>> {
+        unsafe extern "C" fn collect(ctx: *mut c_void, site: *const ffi::Site) {
+            // A panic must not unwind through V8's code.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: `ctx` is the `Vec` below, alive for the whole
+                // synchronous hs_sampling_profile call, and only this callback
+                // touches it meanwhile.
+                let sites = unsafe { &mut *(ctx as *mut Vec<Site>) };
+                // SAFETY: the shim passes a valid `hs_site` for the callback's duration.
+                let site = unsafe { &*site };
+                let text = |ptr: *const c_char, len: usize| {
+                    if ptr.is_null() || len == 0 {
+                        return String::new();
+                    }
+                    // SAFETY: `len` bytes of UTF-8 at `ptr` stay valid until we return.
+                    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(ptr as *const u8, len) }).into_owned()
+                };
+                sites.push(Site {
+                    parent: (site.parent != u32::MAX).then_some(site.parent),
+                    function_name: text(site.name, site.name_len),
+                    url: text(site.script, site.script_len),
+                    script_id: site.script_id,
+                    line: site.line,
+                    column: site.column,
+                    self_size: site.self_size,
+                    self_count: site.self_count,
+                });
+            }));
+        }
+        let mut sites: Vec<Site> = Vec::new();
+        // SAFETY: isolate thread (callers' contract); `collect` and its
+        // context outlive the call, which is synchronous.
+        let status =
+            unsafe { (self.shim.sampling_profile)(self.ptr, collect, &mut sites as *mut Vec<Site> as *mut c_void) };
+        (status == 0).then_some(sites)
     }
 
     /// V8's heap statistics. Isolate thread only.

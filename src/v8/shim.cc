@@ -30,6 +30,22 @@ typedef void (*hs_gc_fn)(void* isolate, int gc_type, int gc_flags, void* data);
 typedef size_t (*hs_near_limit_fn)(void* data, size_t current_limit, size_t initial_limit);
 typedef void (*hs_async_fn)(void* data);
 
+// One allocation site of the sampling heap profiler's tree: a JS frame, the
+// live sampled bytes allocated right there, and its parent (the caller).
+struct hs_site {
+  uint32_t parent;  // index of the parent site in the walk; UINT32_MAX for the root
+  int32_t script_id;
+  int32_t line;    // 1-based; 0 when V8 has none
+  int32_t column;  // 1-based; 0 when V8 has none
+  uint64_t self_size;
+  uint64_t self_count;
+  const char* name;  // UTF-8, valid during the callback only
+  size_t name_len;
+  const char* script;  // the script's URL, UTF-8, valid during the callback only
+  size_t script_len;
+};
+typedef void (*hs_site_fn)(void* ctx, const hs_site* site);
+
 struct hs_heap_stats {
   uint64_t total_heap_size;
   uint64_t used_heap_size;
@@ -233,6 +249,59 @@ static void hs_async_close(void* handle) {
            OnAsyncClosed);
 }
 
+// V8's sampling heap profiler: a Poisson sample of allocations, one every
+// `interval` bytes on average, each with the JS stack that made it (at most
+// `depth` frames). Samples of objects the GC frees are dropped, so the
+// profile is of live memory. Isolate thread only.
+static int hs_start_sampling(void* isolate_ptr, uint64_t interval, int depth) {
+  v8::HeapProfiler* profiler = static_cast<v8::Isolate*>(isolate_ptr)->GetHeapProfiler();
+  return profiler->StartSamplingHeapProfiler(interval, depth) ? 0 : -1;
+}
+
+static void hs_stop_sampling(void* isolate_ptr) {
+  static_cast<v8::Isolate*>(isolate_ptr)->GetHeapProfiler()->StopSamplingHeapProfiler();
+}
+
+// Depth first, parents before children; V8 bounds the depth by the
+// profiler's stack depth, so recursion stays shallow.
+static void WalkSites(v8::Isolate* isolate, v8::AllocationProfile::Node* node, uint32_t parent, uint32_t* next,
+                      hs_site_fn fn, void* ctx) {
+  hs_site site;
+  site.parent = parent;
+  site.script_id = node->script_id;
+  site.line = node->line_number;
+  site.column = node->column_number;
+  site.self_size = 0;
+  site.self_count = 0;
+  for (size_t i = 0; i < node->allocations.size(); ++i) {
+    site.self_size += static_cast<uint64_t>(node->allocations[i].size) * node->allocations[i].count;
+    site.self_count += node->allocations[i].count;
+  }
+  v8::String::Utf8Value name(isolate, node->name);
+  v8::String::Utf8Value script(isolate, node->script_name);
+  site.name = *name != nullptr ? *name : "";
+  site.name_len = *name != nullptr ? static_cast<size_t>(name.length()) : 0;
+  site.script = *script != nullptr ? *script : "";
+  site.script_len = *script != nullptr ? static_cast<size_t>(script.length()) : 0;
+  uint32_t self = (*next)++;
+  fn(ctx, &site);
+  for (size_t i = 0; i < node->children.size(); ++i) WalkSites(isolate, node->children[i], self, next, fn, ctx);
+}
+
+// The sampled allocations still alive, as a tree of sites through `fn`.
+// -1 when the profiler is not sampling. Isolate thread only.
+static int hs_sampling_profile(void* isolate_ptr, hs_site_fn fn, void* ctx) {
+  v8::Isolate* isolate = static_cast<v8::Isolate*>(isolate_ptr);
+  v8::HandleScope scope(isolate);
+  v8::AllocationProfile* profile = isolate->GetHeapProfiler()->GetAllocationProfile();
+  if (profile == nullptr) return -1;
+  uint32_t next = 0;
+  WalkSites(isolate, profile->GetRootNode(), UINT32_MAX, &next, fn, ctx);
+  // V8's own deleting destructor, through the vtable.
+  delete profile;
+  return 0;
+}
+
 // The table the addon reads. Its layout is the contract between the addon and
 // every shim: append fields only, and bump HS_SHIM_ABI on any other change.
 #define HS_SHIM_ABI 1
@@ -255,6 +324,9 @@ struct hs_shim_table {
   void* (*async_new)(void*, hs_async_fn, void*);
   int (*async_send)(void*);
   void (*async_close)(void*);
+  int (*start_sampling)(void*, uint64_t, int);
+  void (*stop_sampling)(void*);
+  int (*sampling_profile)(void*, hs_site_fn, void*);
 };
 
 static const hs_shim_table kTable = {
@@ -275,6 +347,9 @@ static const hs_shim_table kTable = {
     hs_async_new,
     hs_async_send,
     hs_async_close,
+    hs_start_sampling,
+    hs_stop_sampling,
+    hs_sampling_profile,
 };
 
 // The one exported symbol. Returns null when the addon asks for a table
