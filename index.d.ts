@@ -236,8 +236,15 @@ export interface HeapProfile {
   readonly totalCount: number;
   /** The `n` frames that allocated the most live memory themselves (default 10). */
   topSites(n?: number): AllocationSite[];
+  /** The mean bytes between samples it was taken with. */
+  readonly intervalBytes: number;
   /** Chrome's `.heapprofile` JSON: `JSON.stringify` it to a file DevTools and VS Code open. */
   toHeapProfile(): ChromeHeapProfile;
+  /**
+   * Gzipped pprof (`objects`/`count`, `space`/`bytes`), for `go tool pprof`,
+   * Pyroscope, Grafana, Parca and Datadog: write it to a `.pb.gz` file.
+   */
+  toPprof(): Buffer;
 }
 
 export interface SignalOptions {

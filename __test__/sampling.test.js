@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const zlib = require('node:zlib');
 const { root, scratch, runNodeJson } = require('./helpers');
 
 // A program in a file of its own, so that its URL and lines are known: the
@@ -31,7 +32,10 @@ console.log(JSON.stringify({
   totalSize: profile.totalSize,
   head: profile.toHeapProfile().head,
   again: heapscope.sampleProfile().totalSize > 0,
+  pprof: profile.toPprof().toString('base64'),
 }));
+require('node:fs').writeFileSync(__dirname + '/records.heapprofile', JSON.stringify(profile.toHeapProfile()));
+require('node:fs').writeFileSync(__dirname + '/records.pb.gz', profile.toPprof());
 `;
 
 test('sampleProfile(): the live memory by the function and line that allocated it', (t) => {
@@ -60,6 +64,39 @@ test('sampleProfile(): the live memory by the function and line that allocated i
   walk(value.head);
   assert.ok(found.includes(2), `makeRecords at 0-based line 2: ${found}`);
   assert.equal(value.again, true, 'sampling goes on after a profile is read');
+
+  // pprof, read back by a decoder: the same total, makeRecords as a leaf.
+  const { Profile } = require('pprof-format');
+  const pprof = Profile.decode(zlib.gunzipSync(Buffer.from(value.pprof, 'base64')));
+  const text = (i) => pprof.stringTable.strings[Number(i)];
+  assert.deepEqual(pprof.sampleType.map((t) => `${text(t.type)}/${text(t.unit)}`), ['objects/count', 'space/bytes']);
+  assert.equal(text(pprof.periodType.type), 'space');
+  assert.equal(Number(pprof.period), 16 * 1024);
+  const space = pprof.sample.reduce((sum, s) => sum + Number(s.value[1]), 0);
+  assert.equal(space, value.totalSize);
+  const functionOf = (locationId) => {
+    const location = pprof.location.find((l) => Number(l.id) === Number(locationId));
+    return pprof.function.find((f) => Number(f.id) === Number(location.line[0].functionId));
+  };
+  const leaves = pprof.sample.map((s) => ({ fn: functionOf(s.locationId[0]), bytes: Number(s.value[1]) }));
+  const biggest = leaves.sort((a, b) => b.bytes - a.bytes)[0];
+  assert.equal(text(biggest.fn.name), 'makeRecords');
+  assert.equal(text(biggest.fn.filename), file);
+  assert.equal(Number(biggest.fn.startLine), 3);
+
+  // The CLI reads either file and names the site first.
+  for (const [name, where] of [['records.heapprofile', `${file}:3:21`], ['records.pb.gz', `${file}:3`]]) {
+    const cli = spawnSync(process.execPath, [path.join(root, 'bin', 'heapscope.js'), 'profile', path.join(dir, name), '--top', '2'], { encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    const lines = cli.stdout.split('\n');
+    assert.match(lines[0], /^[\d.]+ MB of live memory sampled, by the function that allocated it:$/);
+    assert.ok(lines[3].includes(`makeRecords  ${where}`), `${name}: ${cli.stdout}`);
+    const json = JSON.parse(spawnSync(process.execPath, [path.join(root, 'bin', 'heapscope.js'), 'profile', path.join(dir, name), '--json'], { encoding: 'utf8' }).stdout);
+    assert.equal(json[0].functionName, 'makeRecords');
+  }
+  const bad = spawnSync(process.execPath, [path.join(root, 'bin', 'heapscope.js'), 'profile', file], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /is not a heap profile: neither JSON nor pprof/);
 });
 
 test('stopSampling() ends it; a profile is then refused; a sampling process still exits by itself', (t) => {
@@ -76,6 +113,19 @@ test('stopSampling() ends it; a profile is then refused; a sampling process stil
   assert.equal(status, 0, 'exited while sampling');
   assert.equal(value.code, 'ERR_HEAPSCOPE_NOT_SAMPLING');
   assert.equal(value.bad, 'ERR_INVALID_ARG_TYPE');
+});
+
+test('HEAPSCOPE_SAMPLING=64KB samples from load; a bad value is a warning', (t) => {
+  const { value } = runNodeJson(`
+    function early() { const out = []; for (let i = 0; i < 100000; i++) out.push({ early: i }); return out; }
+    globalThis.kept = early();
+    const profile = heapscope.sampleProfile();
+    console.log(JSON.stringify({ interval: profile.intervalBytes, top: profile.topSites(1)[0].functionName }));
+  `, { env: { HEAPSCOPE_SAMPLING: '64KB' } });
+  assert.deepEqual(value, { interval: 65536, top: 'early' });
+  const bad = runNodeJson('console.log(JSON.stringify({ ok: true }))', { env: { HEAPSCOPE_SAMPLING: 'lots' } });
+  assert.equal(bad.status, 0);
+  assert.match(bad.stderr, /HEAPSCOPE_SAMPLING.*not sampling/);
 });
 
 test('a Worker samples its own heap', (t) => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// heapscope's command line: `heapscope summary | diff | leaks | report …`.
+// heapscope's command line: `heapscope summary | diff | leaks | profile | report …`.
 // Results go to stdout, progress and errors to stderr. Exit codes: 0 done,
 // 1 a snapshot could not be read or analysed (or the report written), 2 usage.
 
@@ -11,7 +11,8 @@ const { parseArgs } = require('node:util');
 // A command-line run reads files; it arms no snapshot signal of its own.
 if (require.main === module) process.env.HEAPSCOPE_SIGNAL = 'off';
 const heapscope = require('..');
-const { formatDiff, formatLeaks, formatSummary } = require('../lib/format');
+const { formatDiff, formatLeaks, formatSites, formatSummary } = require('../lib/format');
+const { readProfileSites } = require('../lib/sampling');
 const { formatSize: size, parseSize } = require('../lib/units');
 const { version } = require('../package.json');
 
@@ -49,6 +50,17 @@ numbers (count, self size, retained size) and retainer paths`,
       force: { type: 'boolean', help: 'compare even when the node ids say the files are of two processes' },
       'min-growth': { type: 'string', help: 'least growth of retained size for a suspect, e.g. 4KB or 0 (default 64KB)' },
       threads: { type: 'string', help: 'most threads the analysis keeps busy (default: what the process may use: cores, affinity, cgroup CPU quota)' },
+    },
+  },
+  profile: {
+    usage: 'heapscope profile <file.heapprofile | file.pb.gz> [--json] [--top N]',
+    about: `the allocation sites of a sampling heap profile (Chrome's .heapprofile,
+or pprof): the live memory by the function that allocated it`,
+    files: [1],
+    noun: 'profile file',
+    options: {
+      json: { type: 'boolean', help: 'every site as JSON on stdout' },
+      top: { type: 'string', help: 'sites to show (default 20)' },
     },
   },
   report: {
@@ -139,7 +151,7 @@ function parse(name, args) {
     process.exit(0);
   }
   if (!spec.files.includes(parsed.positionals.length)) {
-    usage(`${name} needs ${spec.files.join(' or ')} snapshot file${spec.files.at(-1) > 1 ? 's' : ''}`, name);
+    usage(`${name} needs ${spec.files.join(' or ')} ${spec.noun ?? 'snapshot file'}${spec.files.at(-1) > 1 ? 's' : ''}`, name);
   }
   return { files: parsed.positionals, values: parsed.values };
 }
@@ -235,6 +247,21 @@ async function leaks(args) {
   });
 }
 
+async function profile(args) {
+  const { files, values } = parse('profile', args);
+  const top = count('profile', 'top', values.top, 20, 1);
+  await fail(async () => {
+    let bytes;
+    try {
+      bytes = fs.readFileSync(input(files[0]));
+    } catch (e) {
+      throw new Error(`heapscope: cannot read ${files[0]}: ${e.message}`);
+    }
+    const sites = readProfileSites(bytes, files[0]);
+    process.stdout.write(values.json ? `${JSON.stringify(sites, null, 2)}\n` : `${formatSites(sites, top)}\n`);
+  });
+}
+
 async function report(args) {
   const { files, values } = parse('report', args);
   const [file] = files;
@@ -282,7 +309,7 @@ function main(argv) {
     process.stdout.write(`${version}\n`);
     return;
   }
-  const run = { summary, diff, leaks, report }[command];
+  const run = { summary, diff, leaks, profile, report }[command];
   if (run) {
     run(rest);
     return;

@@ -126,4 +126,18 @@ function formatLeaks(report) {
   return out.join('\n');
 }
 
-module.exports = { formatSummary, formatDiff, formatLeaks };
+/** Allocation sites of a heap profile as text: the largest live memory by the code that allocated it. */
+function formatSites(sites, top) {
+  const total = sites.reduce((sum, s) => sum + s.selfSize, 0);
+  const out = [`${size(total)} of live memory sampled, by the function that allocated it:`, ''];
+  out.push(`${'self'.padStart(10)}  ${'share'.padStart(6)}  site`);
+  for (const s of sites.slice(0, top)) {
+    const share = total > 0 ? `${((100 * s.selfSize) / total).toFixed(1)}%` : '';
+    const where = s.url ? `${s.url}:${s.lineNumber}${s.columnNumber ? `:${s.columnNumber}` : ''}` : '(V8)';
+    out.push(`${size(s.selfSize).padStart(10)}  ${share.padStart(6)}  ${s.functionName || '(anonymous)'}  ${where}`);
+  }
+  if (sites.length > top) out.push(`… ${sites.length - top} more sites (--top N)`);
+  return out.join('\n');
+}
+
+module.exports = { formatSummary, formatDiff, formatLeaks, formatSites };

@@ -10,11 +10,12 @@ const signal = require('./signal');
 const { watch, DEFAULTS: watchDefaults, watchFromEnvironment } = require('./watch');
 const { diff, findLeaks, session } = require('./leaks');
 const { monitor } = require('./monitor');
-const { startSampling, stopSampling, sampleProfile } = require('./sampling');
+const { startSampling, stopSampling, sampleProfile, samplingFromEnvironment } = require('./sampling');
 
 signal.keepInFront();
 signal.armFromEnvironment();
 watchFromEnvironment();
+samplingFromEnvironment();
 
 module.exports = {
   armSignal: signal.armSignal,
