@@ -9,6 +9,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const zlib = require('node:zlib');
 const { root, scratch, runNodeJson } = require('./helpers');
+const devtools = require('./devtools/reference');
 
 // A program in a file of its own, so that its URL and lines are known: the
 // records are allocated in makeRecords, defined on line 3 (V8 samples by
@@ -97,6 +98,16 @@ test('sampleProfile(): the live memory by the function and line that allocated i
   const bad = spawnSync(process.execPath, [path.join(root, 'bin', 'heapscope.js'), 'profile', file], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /is not a heap profile: neither JSON nor pprof/);
+
+  // Chrome DevTools' own model of the .heapprofile reads the same tree.
+  const reference = devtools.prepare();
+  if (!reference) return t.diagnostic('chrome-devtools-frontend is not installed: DevTools\' reading not checked');
+  const read = devtools.readHeapProfile(reference, path.join(dir, 'records.heapprofile'));
+  assert.equal(read.total, value.totalSize);
+  const records = read.nodes.filter((n) => n.functionName === 'makeRecords');
+  assert.ok(records.length > 0, JSON.stringify(read.nodes.slice(0, 5)));
+  assert.equal(records.reduce((sum, n) => sum + n.self, 0), first.selfSize);
+  assert.ok(records.every((n) => n.url === file && n.lineNumber === 2));
 });
 
 test('stopSampling() ends it; a profile is then refused; a sampling process still exits by itself', (t) => {

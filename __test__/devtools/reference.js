@@ -87,4 +87,47 @@ function compare(dir, before, after) {
   return worker(dir, ['--diff', before, after]);
 }
 
-module.exports = { prepare, summarize, compare };
+/**
+ * DevTools' own model of a sampling heap profile (the Memory panel's
+ * "Allocation sampling" view): `SamplingHeapProfileModel` from
+ * panels/profiler/HeapProfileView.ts, sliced out of that UI module with the
+ * `ProfileTreeModel` it extends, transpiled into `dir`/heap_profile/.
+ * Returns the module's path.
+ */
+function heapProfileModel(dir) {
+  const pkg = packageDir();
+  const out = path.join(dir, 'heap_profile');
+  const model = path.join(out, 'model.mjs');
+  if (fs.existsSync(model)) return model;
+  const ts = require(require.resolve('typescript', { paths: [root] }));
+  const js = (source) =>
+    ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, useDefineForClassFields: true } }).outputText;
+  const src = path.join(pkg, 'front_end');
+  const view = fs.readFileSync(path.join(src, 'panels/profiler/HeapProfileView.ts'), 'utf8');
+  const start = view.indexOf('export class SamplingHeapProfileNode');
+  const end = view.indexOf('export class NodeFormatter');
+  if (start < 0 || end < start) throw new Error('HeapProfileView.ts no longer has SamplingHeapProfileNode/Model before NodeFormatter');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'ProfileTreeModel.mjs'), js(fs.readFileSync(path.join(src, 'models/cpu_profile/ProfileTreeModel.ts'), 'utf8')));
+  fs.writeFileSync(path.join(out, 'cpu_profile.mjs'), "export * as ProfileTreeModel from './ProfileTreeModel.mjs';\n");
+  fs.writeFileSync(model, `import * as CPUProfile from './cpu_profile.mjs';\n${js(view.slice(start, end))}`);
+  return model;
+}
+
+/** DevTools' model of the `.heapprofile` at `file`: its total and each node's frame, self and total. */
+function readHeapProfile(dir, file) {
+  const model = heapProfileModel(dir);
+  const script = `
+    import fs from 'node:fs';
+    const { SamplingHeapProfileModel } = await import(${JSON.stringify(model)});
+    const m = new SamplingHeapProfileModel(JSON.parse(fs.readFileSync(${JSON.stringify(file)}, 'utf8')));
+    const nodes = [];
+    const walk = (n) => { nodes.push({ functionName: n.functionName, url: n.url, lineNumber: n.lineNumber, self: n.self, total: n.total }); n.children.forEach(walk); };
+    walk(m.root);
+    console.log(JSON.stringify({ total: m.total, nodes }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`DevTools' heap profile model failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+module.exports = { prepare, summarize, compare, readHeapProfile };
