@@ -5,7 +5,6 @@
 // forgets samples whose objects the GC freed. Per isolate: a Worker samples
 // its own heap. Nothing here keeps the process alive.
 
-const zlib = require('node:zlib');
 const { isMainThread } = require('node:worker_threads');
 const { binding, shim } = require('./native');
 const { invalidArg } = require('./errors');
@@ -180,7 +179,7 @@ class HeapProfile {
       period: this.intervalBytes,
       timeNanos: BigInt(Date.now()) * 1_000_000n,
     });
-    return zlib.gzipSync(profile.encode());
+    return require('node:zlib').gzipSync(profile.encode());
   }
 }
 
@@ -224,7 +223,7 @@ function readProfileSites(bytes, file) {
     const { Profile } = require('pprof-format');
     let profile;
     try {
-      profile = Profile.decode(bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes);
+      profile = Profile.decode(bytes[0] === 0x1f && bytes[1] === 0x8b ? require('node:zlib').gunzipSync(bytes) : bytes);
     } catch (e) {
       throw bad(`neither JSON nor pprof (${e.message})`);
     }
