@@ -120,4 +120,21 @@ function retention(retain) {
   };
 }
 
-module.exports = { MEMORY_FACTOR, preflightOption, snapshotRequest, redactOption, summaryOptions, threadsOption, priorityOption, positive, retention };
+/**
+ * Where and how the environment's snapshots (the signal's, HEAPSCOPE_INTERVAL's)
+ * are written: HEAPSCOPE_DIR, _FILENAME, _GZIP, _QUIET, _RETAIN_FILES, _RETAIN_BYTES.
+ */
+function dumpFromEnvironment(env = process.env) {
+  const yes = (value) => /^(1|true|yes)$/i.test(value || '');
+  const files = env.HEAPSCOPE_RETAIN_FILES;
+  const bytes = env.HEAPSCOPE_RETAIN_BYTES;
+  return {
+    dir: env.HEAPSCOPE_DIR || undefined,
+    filename: env.HEAPSCOPE_FILENAME || undefined,
+    gzip: yes(env.HEAPSCOPE_GZIP) || undefined,
+    quiet: yes(env.HEAPSCOPE_QUIET),
+    retain: files || bytes ? { files: files ? Number(files) : undefined, bytes: bytes || undefined } : undefined,
+  };
+}
+
+module.exports = { MEMORY_FACTOR, dumpFromEnvironment, preflightOption, snapshotRequest, redactOption, summaryOptions, threadsOption, priorityOption, positive, retention };

@@ -9,7 +9,7 @@ const { isMainThread } = require('node:worker_threads');
 const { binding } = require('./native');
 const { invalidArg } = require('./errors');
 const { dispatch } = require('./events');
-const { snapshotRequest, retention, preflightOption } = require('./request');
+const { snapshotRequest, retention, preflightOption, dumpFromEnvironment } = require('./request');
 
 /** The armed signal's name, null when none is armed. */
 let armedName = null;
@@ -82,13 +82,6 @@ function keepInFront() {
   process.on('removeListener', rearm);
 }
 
-function retainFromEnvironment() {
-  const files = process.env.HEAPSCOPE_RETAIN_FILES;
-  const bytes = process.env.HEAPSCOPE_RETAIN_BYTES;
-  if (!files && !bytes) return undefined;
-  return { files: files ? Number(files) : undefined, bytes: bytes || undefined };
-}
-
 /** node-heapdump armed SIGUSR2 on require; so does heapscope, on the main thread, as HEAPSCOPE_* and NODE_HEAPDUMP_OPTIONS say. */
 function armFromEnvironment() {
   if (!isMainThread) return;
@@ -106,11 +99,7 @@ function armFromEnvironment() {
   try {
     armSignal({
       signal: wanted || 'SIGUSR2',
-      dir: process.env.HEAPSCOPE_DIR || undefined,
-      filename: process.env.HEAPSCOPE_FILENAME || undefined,
-      gzip: /^(1|true|yes)$/i.test(process.env.HEAPSCOPE_GZIP || '') || undefined,
-      quiet: /^(1|true|yes)$/i.test(process.env.HEAPSCOPE_QUIET || ''),
-      retain: retainFromEnvironment(),
+      ...dumpFromEnvironment(),
     });
   } catch (e) {
     process.emitWarning(`${e.message} (from the HEAPSCOPE_* environment); no snapshot signal is armed`, { code: 'HEAPSCOPE_SIGNAL' });

@@ -11,7 +11,7 @@ const { binding } = require('./native');
 const { invalidArg } = require('./errors');
 const { parseSize, parseDuration } = require('./units');
 const { watchers, dispatch } = require('./events');
-const { MEMORY_FACTOR, snapshotRequest, positive, retention } = require('./request');
+const { MEMORY_FACTOR, dumpFromEnvironment, snapshotRequest, positive, retention } = require('./request');
 
 /**
  * Defaults, chosen for production. `memoryFactor` is measured: a snapshot
@@ -124,16 +124,7 @@ function watch(options) {
 function watchFromEnvironment(env = process.env) {
   if (!isMainThread || !env.HEAPSCOPE_INTERVAL) return null;
   try {
-    const retainFiles = env.HEAPSCOPE_RETAIN_FILES;
-    const retainBytes = env.HEAPSCOPE_RETAIN_BYTES;
-    return watch({
-      everyMs: parseDuration('HEAPSCOPE_INTERVAL', env.HEAPSCOPE_INTERVAL),
-      dir: env.HEAPSCOPE_DIR || undefined,
-      filename: env.HEAPSCOPE_FILENAME || undefined,
-      gzip: /^(1|true|yes)$/i.test(env.HEAPSCOPE_GZIP || '') || undefined,
-      quiet: /^(1|true|yes)$/i.test(env.HEAPSCOPE_QUIET || ''),
-      retain: retainFiles || retainBytes ? { files: retainFiles ? Number(retainFiles) : undefined, bytes: retainBytes || undefined } : undefined,
-    });
+    return watch({ everyMs: parseDuration('HEAPSCOPE_INTERVAL', env.HEAPSCOPE_INTERVAL), ...dumpFromEnvironment(env) });
   } catch (e) {
     process.emitWarning(`${e.message} (from HEAPSCOPE_INTERVAL); no timed snapshots`, { code: 'HEAPSCOPE_INTERVAL' });
     return null;
