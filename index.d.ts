@@ -466,7 +466,12 @@ export interface LeakReport extends Omit<native.LeakReport, 'suspects'> {
 }
 
 export interface LeakOptions {
-  /** Least growth of retained size for a suspect: bytes or a size such as `"4KB"`; 0 allowed. Default 64 KiB. */
+  /**
+   * Least growth of retained size for a suspect: bytes or a size such as
+   * `"4KB"`; 0 allowed. Default: 64 KiB, or when nothing grew that much,
+   * any growth at every step that holds objects of the leak set (the report
+   * then has `smallLeaks: true` and `minGrowth: 0`).
+   */
   minGrowth?: number | string;
   /** Most suspects. Default 10. */
   limit?: number;
@@ -513,9 +518,14 @@ export interface CompareOptions {
 /** Two snapshot files of one process: classes as DevTools' Comparison view, and the new objects by where they hang. */
 export function diff(before: string, after: string, options?: CompareOptions): Promise<SnapshotDiff & { newObjects: NewObjectGroup[]; files: string[] }>;
 
-/** memlab's three snapshots (target optional) and growth by retainer path. */
+/**
+ * memlab's three snapshots (target optional), or `snapshots`: 2 to 64 files
+ * oldest first (the one before the last is the target; what grew at every
+ * step ranks first, what stopped growing is no suspect), and growth by
+ * retainer path.
+ */
 export function findLeaks(
-  files: { baseline: string; target?: string; final: string } & LeakOptions & CompareOptions,
+  files: ({ baseline: string; target?: string; final: string } | { snapshots: string[] }) & LeakOptions & CompareOptions,
 ): Promise<LeakReport & { files: string[] }>;
 
 export interface SessionOptions extends SnapshotOptions {
@@ -543,7 +553,10 @@ export interface Session {
   mark(name?: string): Promise<Mark>;
   /** Objects added and removed per class between two marks (`newObjects` is null). */
   diff(from: string, to: string): SnapshotDiff;
-  /** Takes the final snapshot and compares it with the first mark (and the second, as target). */
+  /**
+   * Takes the final snapshot and compares it with every mark: the first is
+   * the baseline, the last the target (at most 63 marks).
+   */
   leaks(options?: LeakOptions): Promise<LeakReport & { marks: (Mark | FinalMark)[] }>;
 }
 

@@ -47,6 +47,12 @@ export interface AnalyzedSnapshot {
   analysis: AnalyzeOutcome
 }
 
+/** A variable of a closure's context. */
+export interface CapturedVariable {
+  name: string
+  retainedSize: number
+}
+
 /** A Comparison-view row: objects added and removed in one class. */
 export interface ClassDiff {
   /** DevTools' class key: the name, split by constructor location. */
@@ -176,8 +182,17 @@ export interface LeakReport {
   newObjects: Array<NewObjectGroup>
   /** DevTools' total of each snapshot, oldest first. */
   totalSizes: Array<number>
-  /** The least growth a suspect needed, in bytes (the `minGrowth` used). */
+  /**
+   * The least growth a suspect needed, in bytes (the `minGrowth` used;
+   * 0 with `smallLeaks`).
+   */
   minGrowth: number
+  /**
+   * No `minGrowth` was given and nothing grew by the default 64 KiB: the
+   * suspects grew by less, but at every step, and hold objects of the
+   * leak set.
+   */
+  smallLeaks: boolean
 }
 
 /** An object whose retained size grew, and the path that holds it. */
@@ -192,6 +207,11 @@ export interface LeakSuspect {
   /** Retained size at this path in each snapshot compared, oldest first. */
   retained: Array<number>
   growth: number
+  /**
+   * Of the steps between snapshots, how many it grew in (a leak grows at
+   * every step; what grew once ranks below).
+   */
+  stepsGrown: number
   /** Objects it retains that are new since the baseline. */
   newObjects: number
   newSize: number
@@ -228,6 +248,11 @@ export interface NewObjectGroup {
   objects: number
   size: number
   classes: Array<HeldClass>
+  /**
+   * When the group's largest outermost new object is a closure: the
+   * variables it captures, largest retained size first (up to 3).
+   */
+  captured: Array<CapturedVariable>
 }
 
 /** One of the objects that retain the most, with its shortest retainer path. */
@@ -495,7 +520,10 @@ export declare function diffFiles(before: string, after: string, force: boolean,
 /** Restores the signal's previous handler. */
 export declare function disarmSignal(): void
 
-/** `findLeaks({ baseline, target, final })` of files of one process (target optional). */
+/**
+ * `findLeaks()` of 2 to [`MAX_SNAPSHOTS`] files of one process, oldest
+ * first: the baseline, then the target and any later steps, the final last.
+ */
 export declare function findLeaksInFiles(files: Array<string>, options: LeakOptionsJs): Promise<LeakOutcome>
 
 export declare function heapStatistics(): HeapStatistics
@@ -567,10 +595,11 @@ export declare function takeSnapshot(request: SnapshotRequest): Promise<Snapshot
 export declare function takeSnapshotAnalyzed(request: SnapshotRequest, write: boolean, options: AnalyzeOptions, progress?: ((arg: AnalyzeProgress) => void) | undefined | null): Promise<AnalyzedSnapshot>
 
 /**
- * Without `baseline`: a snapshot reduced to a digest for later comparisons.
- * With it: the leak report of this snapshot against the baseline (and target).
+ * With no `earlier` digests: a snapshot reduced to a digest for later
+ * comparisons. With them (the baseline first, then later marks, oldest
+ * first): the leak report of this snapshot against them.
  */
-export declare function takeSnapshotCompared(request: SnapshotRequest, write: boolean, baseline: SnapshotDigest | undefined | null, target: SnapshotDigest | undefined | null, options: LeakOptionsJs): Promise<ComparedSnapshot>
+export declare function takeSnapshotCompared(request: SnapshotRequest, write: boolean, earlier: Array<SnapshotDigest>, options: LeakOptionsJs): Promise<ComparedSnapshot>
 
 /** Stops a GC sampler of the calling thread; false when it was not running. */
 export declare function unsampleGc(id: number): boolean

@@ -9,18 +9,22 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { scratch, runNodeJson } = require('./helpers');
 
-// Runs `setup` then the three-mark workflow around `step()` (awaited), and prints the report.
-function leakReport(setup, { before = 20, between = 200, after = 200, options = {} } = {}) {
+// Runs `setup`, then `step()` (awaited) `runs[0]` times before a baseline
+// mark, `runs[k]` times before each later mark, and the last number of
+// times before the final snapshot; prints the report. By default memlab's
+// three snapshots: baseline, target, final.
+function leakReport(setup, { before = 20, between = 200, after = 200, runs = [before, between, after], options = {} } = {}) {
   const { value } = runNodeJson(`
     ${setup}
     (async () => {
       const run = async (n) => { for (let i = 0; i < n; i++) await step(i); };
       const session = heapscope.session();
-      await run(${before});
-      await session.mark('baseline');
-      await run(${between});
-      await session.mark('target');
-      await run(${after});
+      const runs = ${JSON.stringify(runs)};
+      for (const [k, n] of runs.slice(0, -1).entries()) {
+        await run(n);
+        await session.mark(k === 0 ? 'baseline' : 'mark' + k);
+      }
+      await run(runs.at(-1));
       const report = await session.leaks(${JSON.stringify(options)});
       console.log(JSON.stringify(report));
       process.exit(0);
@@ -139,6 +143,12 @@ test('listeners on a long-lived emitter, each closure holding a big array: the l
   const listeners = report.suspects.filter((s) => s.pathText.startsWith(`${top.pathText} → `));
   assert.deepEqual(listeners, [], `one suspect, not one per listener: ${describe(report)}`);
   assert.ok(top.classes.some((c) => c.name === 'Function'), JSON.stringify(top.classes));
+  // What each listener holds through: the variable its closure captures.
+  const [through] = top.through;
+  assert.equal(through?.captured[0]?.name, 'lookupTable', JSON.stringify(top.through));
+  assert.ok(through.captured[0].retainedSize > 150_000, JSON.stringify(through.captured));
+  const { formatLeaks } = require('../lib/format');
+  assert.match(formatLeaks(report), /new objects through … → \[\d+\] \(Function\), capturing lookupTable \(\d+\.\d KB\)/);
 });
 
 test('growth only after the target ranks below a steady leak, and the report says it is outside the leak set', () => {
@@ -182,7 +192,7 @@ test('control: a large but stable structure is not reported', () => {
   assert.ok(grown < 1_000_000, `nothing large reported: ${describe(report)}`);
 });
 
-test('a dozen small objects a step: no suspect at the default floor and a report that says what grew; with minGrowth 0 the holder is named', () => {
+test('a dozen small objects a step: found at the default floor, as small leaks, named by their holder', () => {
   const setup = `
     globalThis.pendingJobs = [];
     let n = 0;
@@ -191,8 +201,19 @@ test('a dozen small objects a step: no suspect at the default floor and a report
     }
   `;
   const { formatLeaks } = require('../lib/format');
-  const floor = leakReport(setup);
+  const report = leakReport(setup);
+  assert.equal(report.smallLeaks, true, 'nothing grew by 64 KB');
+  assert.equal(report.minGrowth, 0);
+  const top = report.suspects[0];
+  assert.equal(top?.path.at(-1).edge, 'pendingJobs', describe(report));
+  assert.equal(top.stepsGrown, 2);
+  assert.ok(top.leakedObjects >= 240, JSON.stringify(top));
+  assert.match(formatLeaks(report), /^Nothing grew by 64\.0 KB or more; these grew by less, at every step/);
+  assert.match(formatLeaks(report), /grew at every step\)/);
+  // A floor given is the floor used: nothing at 64 KB, and the text says what grew.
+  const floor = leakReport(setup, { options: { minGrowth: '64KB' } });
   assert.equal(floor.minGrowth, 64 * 1024);
+  assert.equal(floor.smallLeaks, false);
   assert.deepEqual(floor.suspects, [], describe(floor));
   const text = formatLeaks(floor);
   assert.match(text, /^No leak suspects: no object's retained size grew by 64\.0 KB or more \(minGrowth\)/);
@@ -201,9 +222,110 @@ test('a dozen small objects a step: no suspect at the default floor and a report
   assert.ok(added >= 480, `at least the 480 jobs are new: ${added}`);
   assert.match(text, new RegExp(`${added.toLocaleString('en-US')} objects \\([^)]+\\) added are still alive`));
   assert.match(text, /--min-growth 0/);
-  const all = leakReport(setup, { options: { minGrowth: 0 } });
-  assert.equal(all.minGrowth, 0);
-  assert.match(all.suspects[0]?.pathText ?? '', /→ pendingJobs \(Array\)$/, describe(all));
+});
+
+// memlab's scenarios, rewritten as Node programs, and shapes of real services.
+
+test("memlab's tagged leak: 11 small objects a step into a global array, among far more memory that does not grow", () => {
+  const report = leakReport(`
+    class LeakObject { constructor(n) { this.n = n; } }
+    globalThis.leakedObjects = [];
+    // More, larger objects than are followed by size, none of them growing.
+    globalThis.rows = Array.from({ length: 30_000 }, (_, i) => ({ id: i, text: 'row '.repeat(20) + i }));
+    let n = 0;
+    async function step(i) { if (i === 0) for (let k = 0; k < 11; k++) leakedObjects.push(new LeakObject(n++)); }
+  `);
+  const top = report.suspects[0];
+  assert.equal(top?.path.at(-1).edge, 'leakedObjects', describe(report));
+  assert.ok(top.classes.some((c) => c.name === 'LeakObject' && c.count === 22), JSON.stringify(top.classes));
+  assert.equal(top.leakedObjects >= 11, true);
+});
+
+test("memlab's injected leak through a nested path: the innermost collection", () => {
+  const report = leakReport(`
+    globalThis.app = { modules: { cart: { state: { items: [], total: 0 } } } };
+    async function step(i) { app.modules.cart.state.items.push({ sku: 'sku-' + i, qty: i, note: 'n'.repeat(200) + i }); }
+  `);
+  const top = report.suspects[0];
+  assert.deepEqual(top?.path.slice(-5).map((step) => step.edge), ['app', 'modules', 'cart', 'state', 'items'], describe(report));
+  assert.match(top.pathText, /^global → app .* → items \(Array\)$/);
+  assert.equal(top.stepsGrown, 2, 'grew at both steps');
+});
+
+test('many duplicate objects held in a module-scope variable: that variable', () => {
+  const report = leakReport(`
+    const events = [];
+    globalThis.record = () => events.push({ type: 'request', ok: true, tags: ['a', 'b'] });
+    async function step() { for (let k = 0; k < 10; k++) record(); }
+  `);
+  const top = report.suspects[0];
+  assert.equal(top?.path.at(-1).edge, 'events', describe(report));
+  assert.equal(top.stepsGrown, 2, 'grew at both steps');
+});
+
+test('duplicate strings built at run time into a log: the log', () => {
+  const report = leakReport(`
+    globalThis.accessLog = [];
+    async function step(i) { accessLog.push(['GET', '/api/items', '200'].join(' ') + ' ' + 'x'.repeat(300)); }
+  `);
+  const top = report.suspects[0];
+  assert.equal(top?.pathText, 'global → accessLog (Array)', describe(report));
+  assert.ok(top.classes.some((c) => c.name === '(string)' || c.name === '(concatenated string)'), JSON.stringify(top.classes));
+  assert.equal(top.stepsGrown, 2, 'grew at both steps');
+});
+
+test('four snapshots: growth at every step ranks above a larger burst that came once, and the report shows each step', () => {
+  const report = leakReport(`
+    globalThis.sessions = [];
+    globalThis.uploads = [];
+    let calls = 0;
+    async function step() {
+      calls++;
+      sessions.push({ user: 'u' + calls, data: 'd'.repeat(300) + calls });
+      if (calls === 250) for (let k = 0; k < 2000; k++) uploads.push({ chunk: 'c'.repeat(300) + k });
+    }
+  `, { runs: [20, 100, 100, 100] });
+  const [top] = report.suspects;
+  assert.equal(top?.pathText, 'global → sessions (Array)', describe(report));
+  assert.equal(top.retained.length, 4);
+  assert.equal(top.stepsGrown, 3);
+  const uploads = report.suspects.find((s) => s.pathText === 'global → uploads (Array)');
+  assert.ok(uploads && uploads.growth > 2 * top.growth && uploads.stepsGrown === 1, describe(report));
+  const { formatLeaks } = require('../lib/format');
+  assert.match(formatLeaks(report), /^Leak suspects, what grew at every step first/);
+  assert.match(formatLeaks(report), /grew in 1 of 3 steps/);
+});
+
+test('control: a bounded LRU cache that fills and then stays full is not a suspect', () => {
+  const report = leakReport(`
+    class LRU {
+      constructor(max) { this.max = max; this.map = new Map(); }
+      set(key, value) {
+        this.map.delete(key);
+        this.map.set(key, value);
+        if (this.map.size > this.max) this.map.delete(this.map.keys().next().value);
+      }
+    }
+    globalThis.lru = new LRU(2000);
+    let n = 0;
+    async function step() { for (let k = 0; k < 20; k++, n++) lru.set('k' + n, { n, body: 'b'.repeat(200) + n }); }
+  `);
+  assert.ok(report.totalSizes[2] - report.totalSizes[0] > 300_000, 'the cache filled after the baseline');
+  assert.deepEqual(report.suspects, [], describe(report));
+});
+
+test('control, four snapshots: a cache that warms up over the first steps and then plateaus is not a suspect', () => {
+  const report = leakReport(`
+    globalThis.rendered = new Map();
+    let n = 0;
+    async function step() {
+      const key = 'page-' + (n++ % 3000);
+      if (!rendered.has(key)) rendered.set(key, { key, html: '<p>'.repeat(100) + key });
+    }
+  `, { runs: [20, 1500, 1500, 1000] });
+  assert.ok(report.totalSizes[2] - report.totalSizes[0] > 500_000, 'the cache grew at first');
+  assert.ok(!report.suspects.some((s) => /rendered/.test(s.pathText)), describe(report));
+  assert.deepEqual(report.suspects, [], describe(report));
 });
 
 test('diff() and findLeaks() of files; CLI diff and leaks', (t) => {
@@ -214,17 +336,24 @@ test('diff() and findLeaks() of files; CLI diff and leaks', (t) => {
     const fill = (n) => { for (let i = 0; i < n; i++, id++) cache.set('req-' + id, { id }); };
     (async () => {
       const files = [];
-      for (const n of [100, 5000, 5000]) {
+      for (const n of [100, 5000, 5000, 5000]) {
         fill(n);
         files.push((await heapscope.snapshot({ dir: ${JSON.stringify(dir)} })).path);
       }
       const diff = await heapscope.diff(files[0], files[1]);
       const report = await heapscope.findLeaks({ baseline: files[0], target: files[1], final: files[2] });
+      const four = await heapscope.findLeaks({ snapshots: files });
       const missing = await heapscope.findLeaks({ baseline: files[0], final: files[0] + '.nope' }).catch((e) => e.message);
-      console.log(JSON.stringify({ files, diff, report, missing }));
+      const mixed = await heapscope.findLeaks({ snapshots: files, final: files[0] }).catch((e) => e.code);
+      console.log(JSON.stringify({ files, diff, report, four, missing, mixed }));
     })();
   `);
-  const { files, diff, report } = value;
+  const { files, diff, report, four } = value;
+  // Four snapshots: the retained size at each, grown at every step.
+  assert.equal(four.suspects[0].pathText, 'global → cache (Map)');
+  assert.equal(four.suspects[0].retained.length, 4);
+  assert.equal(four.suspects[0].stepsGrown, 3);
+  assert.equal(value.mixed, 'ERR_INVALID_ARG_TYPE');
   const objects = diff.classes.find((r) => r.name === '{id}' || r.name === 'Object');
   assert.ok(objects && objects.addedCount >= 5000, JSON.stringify(diff.classes.slice(0, 5)));
   // The new entries hang from the cache: one group, whatever its internal table.
@@ -237,21 +366,27 @@ test('diff() and findLeaks() of files; CLI diff and leaks', (t) => {
   const { spawnSync } = require('node:child_process');
   const bin = path.join(__dirname, '..', 'bin', 'heapscope.js');
   const cli = (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
-  const leaks = cli('leaks', ...files);
+  const leaks = cli('leaks', ...files.slice(0, 3));
   assert.equal(leaks.status, 0, leaks.stderr);
+  const steps = cli('leaks', ...files);
+  assert.equal(steps.status, 0, steps.stderr);
+  assert.match(steps.stdout, /^Leak suspects, what grew at every step first/);
+  assert.match(steps.stdout, / → .* → .* → .*\(\+[\d.]+ [KM]B, grew at every step\)/);
   assert.match(leaks.stdout, /global → cache \(Map\)/);
-  const json = JSON.parse(cli('leaks', ...files, '--json').stdout);
+  const json = JSON.parse(cli('leaks', ...files.slice(0, 3), '--json').stdout);
   assert.equal(json.suspects[0].pathText, 'global → cache (Map)');
   // The floor goes through: at 1 GB nothing is a suspect, and the text says which floor.
-  const high = cli('leaks', ...files, '--min-growth', '1GB');
+  const high = cli('leaks', ...files.slice(0, 3), '--min-growth', '1GB');
   assert.equal(high.status, 0, high.stderr);
   assert.match(high.stdout, /^No leak suspects: no object's retained size grew by 1\.0 GB or more/);
   const d = cli('diff', files[0], files[1]);
   assert.equal(d.status, 0, d.stderr);
   assert.match(d.stdout, /\+5,0\d\d/);
   assert.match(d.stdout, /New objects still alive, by where they hang:\n1\. .* objects.*: global → cache \(Map\)/);
-  assert.equal(cli('leaks', files[0]).status, 2);
-  assert.ok(fs.existsSync(files[2]));
+  const one = cli('leaks', files[0]);
+  assert.equal(one.status, 2);
+  assert.match(one.stderr, /leaks needs 2 to 64 snapshot files/);
+  assert.ok(fs.existsSync(files[3]));
 });
 
 test('snapshots of two processes: diff(), findLeaks() and the CLI refuse them, unless forced', async (t) => {

@@ -41,14 +41,16 @@ numbers (count, self size, retained size) and retainer paths`,
     },
   },
   leaks: {
-    usage: 'heapscope leaks <baseline> [<target>] <final> [--json] [--force] [--min-growth SIZE] [--threads N]',
+    usage: 'heapscope leaks <baseline> [<target> | <step> … <target>] <final> [--json] [--force] [--min-growth SIZE] [--threads N]',
     about: `what grew from baseline to final and the retainer path that holds it
-(memlab's three snapshots: new after the baseline, alive at the end)`,
-    files: [2, 3],
+(memlab's three snapshots: new after the baseline, alive at the end; with
+more, oldest first, what grew at every step ranks first, and what stopped
+growing is not a suspect)`,
+    files: Array.from({ length: 63 }, (_, i) => i + 2),
     options: {
       json: { type: 'boolean', help: 'the whole report as JSON on stdout' },
       force: { type: 'boolean', help: 'compare even when the node ids say the files are of two processes' },
-      'min-growth': { type: 'string', help: 'least growth of retained size for a suspect, e.g. 4KB or 0 (default 64KB)' },
+      'min-growth': { type: 'string', help: 'least growth of retained size for a suspect, e.g. 4KB or 0 (default: 64KB, or when nothing grew that much, any growth at every step that holds leaked objects)' },
       threads: { type: 'string', help: 'most threads the analysis keeps busy (default: what the process may use: cores, affinity, cgroup CPU quota)' },
     },
   },
@@ -74,7 +76,7 @@ suspects since the older snapshot (of the same process)`,
       output: { type: 'string', short: 'o', help: 'the page to write (default heapscope-report.html)' },
       top: { type: 'string', help: 'class rows (default 30)' },
       force: { type: 'boolean', help: 'compare even when the node ids say the files are of two processes' },
-      'min-growth': { type: 'string', help: 'least growth of retained size for a suspect, e.g. 4KB or 0 (default 64KB)' },
+      'min-growth': { type: 'string', help: 'least growth of retained size for a suspect, e.g. 4KB or 0 (default: 64KB, or when nothing grew that much, any growth at every step that holds leaked objects)' },
       threads: { type: 'string', help: 'most threads the analysis keeps busy (default: what the process may use: cores, affinity, cgroup CPU quota)' },
     },
   },
@@ -151,7 +153,8 @@ function parse(name, args) {
     process.exit(0);
   }
   if (!spec.files.includes(parsed.positionals.length)) {
-    usage(`${name} needs ${spec.files.join(' or ')} ${spec.noun ?? 'snapshot file'}${spec.files.at(-1) > 1 ? 's' : ''}`, name);
+    const counts = spec.files.length > 2 ? `${spec.files[0]} to ${spec.files.at(-1)}` : spec.files.join(' or ');
+    usage(`${name} needs ${counts} ${spec.noun ?? 'snapshot file'}${spec.files.at(-1) > 1 ? 's' : ''}`, name);
   }
   return { files: parsed.positionals, values: parsed.values };
 }
@@ -237,11 +240,10 @@ async function diff(args) {
 async function leaks(args) {
   const { files, values } = parse('leaks', args);
   const { json, force } = values;
-  const [baseline, target, last] = files.length === 3 ? files : [files[0], undefined, files[1]];
   const threads = count('leaks', 'threads', values.threads, undefined, 1);
   const minGrowth = growthFloor('leaks', values['min-growth']);
   await fail(async () => {
-    const report = await heapscope.findLeaks({ baseline, target, final: last, force, threads, minGrowth, priority: PRIORITY });
+    const report = await heapscope.findLeaks({ snapshots: files, force, threads, minGrowth, priority: PRIORITY });
     if (json) return process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${formatLeaks(report)}\n`);
   });

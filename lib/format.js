@@ -69,12 +69,11 @@ function formatGroups(groups) {
     .map((g, i) => {
       const places = g.roots > 1 ? ` in ${g.roots.toLocaleString('en-US')} places like` : '';
       const mostly = g.classes.slice(0, 4).map((c) => `${c.name} ×${c.count.toLocaleString('en-US')}`).join(', ');
-      return `${i + 1}. ${size(g.size)} in ${g.objects.toLocaleString('en-US')} objects${places}: ${g.pathText}\n   mostly: ${mostly}`;
+      return `${i + 1}. ${size(g.size)} in ${g.objects.toLocaleString('en-US')} objects${places}: ${g.pathText}${capturing(g)}\n   mostly: ${mostly}`;
     })
     .join('\n');
 }
 
-/** A leak report as text: each suspect, what it retains and holds, and through what. */
 /**
  * Why a report has no suspect, truthfully: the floor a suspect needed, what
  * the heap did meanwhile, the new objects still alive (every class of the
@@ -82,7 +81,11 @@ function formatGroups(groups) {
  */
 function noSuspects(report) {
   const floor = report.minGrowth ?? 64 * 1024;
-  const out = [`No leak suspects: no object's retained size grew by ${size(floor)} or more (minGrowth) while holding new objects.`];
+  const out = [
+    report.smallLeaks
+      ? `No leak suspects: no object's retained size grew by ${size(64 * 1024)} or more, nor by less at every step while holding new objects already there at the target.`
+      : `No leak suspects: no object's retained size grew by ${size(floor)} or more (minGrowth) while holding new objects.`,
+  ];
   const [first, last] = [report.totalSizes[0], report.totalSizes.at(-1)];
   if (first !== undefined && last !== undefined) {
     const [added, removed] = [{ count: 0, size: 0 }, { count: 0, size: 0 }];
@@ -98,15 +101,33 @@ function noSuspects(report) {
     if (most && most.size > 0) line += `; the most new memory hangs from ${most.pathText} (${size(most.size)} in ${most.objects.toLocaleString('en-US')} objects)`;
     out.push(`${line}.`);
   }
-  if (floor > 0) out.push('To see smaller growth, lower the floor: --min-growth 0 (API: minGrowth: 0).');
+  if (report.totalSizes.length >= 3) out.push('What grew and then stopped growing by the last snapshot (a cache that warmed up, a bounded LRU that filled) is not a suspect.');
+  if (floor > 0 || report.smallLeaks) out.push('To see any growth, lower the floor: --min-growth 0 (API: minGrowth: 0).');
   return out.join('\n');
 }
 
+/** What a group's closure captures: `, capturing lookupTable (156.3 KB)`. */
+function capturing(g) {
+  const vars = g.captured || [];
+  return vars.length ? `, capturing ${vars.map((v) => `${v.name} (${size(v.retainedSize)})`).join(', ')}` : '';
+}
+
+/** How steadily a suspect grew: at every step, or in some. */
+function steadiness(s) {
+  const steps = s.retained.length - 1;
+  if (steps < 2) return '';
+  return s.stepsGrown === steps ? ', grew at every step' : `, grew in ${s.stepsGrown} of ${steps} steps`;
+}
+
+/** A leak report as text: each suspect, what it retains and holds, and through what. */
 function formatLeaks(report) {
   if (report.suspects.length === 0) return noSuspects(report);
   // With a target, memlab's leak set ranks (see LeakSuspect.leakedSize).
   const withTarget = report.suspects[0].retained.length >= 3;
-  const out = [withTarget ? 'Leak suspects, most leaked first (new objects already there at the target):' : 'Leak suspects, largest growth first:'];
+  const out = [];
+  if (report.smallLeaks) out.push(`Nothing grew by ${size(64 * 1024)} or more; these grew by less, at every step, holding new objects already there at the target:`);
+  else if (report.suspects[0].retained.length >= 4) out.push('Leak suspects, what grew at every step first, then most leaked (new objects already there at the target):');
+  else out.push(withTarget ? 'Leak suspects, most leaked first (new objects already there at the target):' : 'Leak suspects, largest growth first:');
   report.suspects.forEach((s, i) => {
     const growth = s.retained.map(size).join(' → ');
     const rate = s.growthPerMinute ? `, ${signed(s.growthPerMinute, size)} a minute` : '';
@@ -115,12 +136,12 @@ function formatLeaks(report) {
     else if (withTarget && s.newObjects > 0) held += ', none of them there at the target (allocated after it: outside the leak set, or a table replaced by a larger one)';
     out.push('');
     out.push(`${i + 1}. ${s.pathText}`);
-    out.push(`   retains ${growth} (${signed(s.growth, size)}${rate}); ${held}`);
+    out.push(`   retains ${growth} (${signed(s.growth, size)}${rate}${steadiness(s)}); ${held}`);
     out.push(`   mostly: ${s.classes.slice(0, 4).map((c) => `${c.name} ×${c.count.toLocaleString('en-US')}`).join(', ')}`);
     for (const g of s.through) {
       // Below the suspect: its path is already printed.
       const where = g.pathText.startsWith(`${s.pathText} → `) ? `… → ${g.pathText.slice(s.pathText.length + 3)}` : g.pathText;
-      out.push(`   ${size(g.size).padStart(9)} in ${g.objects.toLocaleString('en-US')} new objects through ${where}`);
+      out.push(`   ${size(g.size).padStart(9)} in ${g.objects.toLocaleString('en-US')} new objects through ${where}${capturing(g)}`);
     }
   });
   return out.join('\n');

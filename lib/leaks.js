@@ -48,15 +48,35 @@ async function diff(before, after, options = {}) {
   return { ...unwrap(await binding.diffFiles(...files, force, threads, priority), 'snapshots').diff, files };
 }
 
+/** Most snapshots one report compares (the native side's MAX_SNAPSHOTS). */
+const MAX_SNAPSHOTS = 64;
+
+/** `{ baseline, target, final }` or `{ snapshots: [baseline, …, final] }` → the files, oldest first. */
+function leakFiles({ snapshots, baseline, target, final: last }) {
+  if (snapshots === undefined) {
+    const files = [checkFile('baseline', baseline)];
+    if (target !== undefined) files.push(checkFile('target', target));
+    files.push(checkFile('final', last));
+    return files;
+  }
+  if (baseline !== undefined || target !== undefined || last !== undefined) {
+    throw invalidArg('snapshots', 'given alone, without baseline, target or final', snapshots);
+  }
+  if (!Array.isArray(snapshots) || snapshots.length < 2 || snapshots.length > MAX_SNAPSHOTS) {
+    throw invalidArg('snapshots', `an array of 2 to ${MAX_SNAPSHOTS} paths, oldest first`, snapshots);
+  }
+  return snapshots.map((file, i) => checkFile(`snapshots[${i}]`, file));
+}
+
 /**
- * memlab's three snapshots: objects allocated between baseline and target
- * that are still alive in final, and what grew along the way, clustered by
- * the retainer path that holds them. `target` is optional.
+ * memlab's three snapshots, or more: objects allocated between the baseline
+ * and the target (the one before the last) that are still alive in the
+ * last, and what grew along the way, clustered by the retainer path that
+ * holds them. `target` is optional; `snapshots: [a, b, c, d, …]` gives
+ * every step, and what grew at every step ranks first.
  */
-async function findLeaks({ baseline, target, final: last, force = false, ...options } = {}) {
-  const files = [checkFile('baseline', baseline)];
-  if (target !== undefined) files.push(checkFile('target', target));
-  files.push(checkFile('final', last));
+async function findLeaks({ baseline, target, final: last, snapshots, force = false, ...options } = {}) {
+  const files = leakFiles({ snapshots, baseline, target, final: last });
   checkForce(force);
   const report = unwrap(await binding.findLeaksInFiles(files, { ...leakOptions(options), force }), 'snapshots').report;
   return { ...report, files };
@@ -80,8 +100,8 @@ class Session {
     return this.#marks.map(({ name, at, path: file, nodeCount, totalSize }) => ({ name, at, path: file, nodeCount, totalSize }));
   }
 
-  async #take(baseline, target, options) {
-    const { snapshot, outcome } = await binding.takeSnapshotCompared(this.#request, this.#write, baseline, target, options);
+  async #take(earlier, options) {
+    const { snapshot, outcome } = await binding.takeSnapshotCompared(this.#request, this.#write, earlier, options);
     if (!snapshot.ok) throw systemError('heapscope: snapshot not taken: ', snapshot.error);
     return { snapshot, outcome: unwrap(outcome, 'the snapshot stream') };
   }
@@ -89,7 +109,12 @@ class Session {
   /** Takes a snapshot and keeps its digest under `name` ('baseline', 'target', …). */
   async mark(name = `mark${this.#marks.length + 1}`) {
     if (typeof name !== 'string') throw invalidArg('name', 'a string', name);
-    const { snapshot, outcome } = await this.#take(undefined, undefined, {});
+    if (this.#marks.length >= MAX_SNAPSHOTS - 1) {
+      const err = new RangeError(`heapscope: a session keeps at most ${MAX_SNAPSHOTS - 1} marks (the final snapshot makes ${MAX_SNAPSHOTS})`);
+      err.code = 'ERR_OUT_OF_RANGE';
+      throw err;
+    }
+    const { snapshot, outcome } = await this.#take([], {});
     const digest = outcome.digest;
     const mark = { name, at: Date.now(), path: snapshot.path || null, digest, nodeCount: digest.nodeCount, totalSize: digest.totalSize };
     this.#marks.push(mark);
@@ -112,12 +137,12 @@ class Session {
 
   /**
    * Takes the final snapshot now and reports what grew since the first mark
-   * (the baseline), using the second mark as the target when there is one.
+   * (the baseline) through every later one; the last mark is the target.
    */
   async leaks(options = {}) {
     if (this.#marks.length === 0) throw new Error('heapscope: mark a baseline before asking for leaks');
-    const [baseline, target] = this.#marks;
-    const { outcome } = await this.#take(baseline.digest, target && target.digest, leakOptions(options));
+    const [baseline] = this.#marks;
+    const { outcome } = await this.#take(this.#marks.map((m) => m.digest), leakOptions(options));
     const now = Date.now();
     const minutes = (now - baseline.at) / 60000;
     const report = outcome.report;

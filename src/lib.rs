@@ -491,21 +491,24 @@ pub struct ComparedSnapshot {
     pub outcome: analysis::leaks::LeakOutcome,
 }
 
-/// Without `baseline`: a snapshot reduced to a digest for later comparisons.
-/// With it: the leak report of this snapshot against the baseline (and target).
+/// With no `earlier` digests: a snapshot reduced to a digest for later
+/// comparisons. With them (the baseline first, then later marks, oldest
+/// first): the leak report of this snapshot against them.
 #[napi(catch_unwind, ts_return_type = "Promise<ComparedSnapshot>")]
 pub fn take_snapshot_compared(
     request: SnapshotRequest,
     write: bool,
-    baseline: Option<&analysis::leaks::SnapshotDigest>,
-    target: Option<&analysis::leaks::SnapshotDigest>,
+    earlier: Vec<ClassInstance<analysis::leaks::SnapshotDigest>>,
     options: analysis::leaks::LeakOptionsJs,
 ) -> Result<AsyncTask<PoolWork<ComparedSnapshot>>> {
-    use analysis::leaks::StreamJob;
-    let job = match baseline {
-        None => StreamJob::Digest,
-        Some(b) => StreamJob::Leaks {
-            earlier: std::iter::once(&b.inner).chain(target.map(|t| &t.inner)).cloned().collect(),
+    use analysis::leaks::{StreamJob, MAX_SNAPSHOTS};
+    if earlier.len() >= MAX_SNAPSHOTS {
+        return Err(Error::new(Status::InvalidArg, format!("at most {MAX_SNAPSHOTS} snapshots in one leak report")));
+    }
+    let job = match earlier.is_empty() {
+        true => StreamJob::Digest,
+        false => StreamJob::Leaks {
+            earlier: earlier.iter().map(|d| d.inner.clone()).collect(),
             options: analysis::leaks::leak_options(&options),
         },
     };

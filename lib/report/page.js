@@ -194,7 +194,7 @@
 
   function renderLeaks(root, leaks) {
     const floor = formatSize(leaks.minGrowth ?? 64 * 1024);
-    const s = section('leaks', 'Leak suspects', leaks.suspects.length ? `Ranked by ${leaks.suspects[0].retained.length >= 3 ? 'memory leaked (new objects already there at the target), then ' : ''}growth: the retainer path that holds it, its retained size in each snapshot, and what it holds that is new.` : `No leak suspects: no object's retained size grew by ${floor} or more (minGrowth) while holding new objects. The growth by class and the new objects below show what changed.`);
+    const s = section('leaks', 'Leak suspects', leaks.suspects.length ? `${leaks.smallLeaks ? `Nothing grew by ${formatSize(64 * 1024)} or more; these grew by less, at every step. ` : ''}Ranked by ${leaks.suspects[0].retained.length >= 3 ? 'the steps they grew in, then memory leaked (new objects already there at the target), then ' : ''}growth: the retainer path that holds it, its retained size in each snapshot, and what it holds that is new.` : `No leak suspects: ${leaks.smallLeaks ? `no object's retained size grew by ${formatSize(64 * 1024)} or more, nor by less at every step while holding new objects already there at the target` : `no object's retained size grew by ${floor} or more (minGrowth) while holding new objects`}. The growth by class and the new objects below show what changed.`);
     leaks.suspects.forEach((x, i) => {
       const card = el('div', { class: 'suspect', 'data-value': String(x.growth) });
       card.append(el('h3', { text: `${i + 1}. ${x.className}: ${signed(x.growth, size)}` }));

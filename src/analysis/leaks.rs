@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use heapscope_core::snapshot::analysis::{Analysis, Census};
 use heapscope_core::snapshot::leaks::{
-    self, ClassDiff, Digest, HeldClass, IdAgreement, LeakOptions, NewGroup, Suspect,
+    self, ClassDiff, Digest, Floor, HeldClass, IdAgreement, LeakOptions, NewGroup, Suspect,
 };
 use heapscope_core::snapshot::Graph;
 use napi::bindgen_prelude::*;
@@ -86,6 +86,9 @@ pub struct LeakSuspect {
     /// Retained size at this path in each snapshot compared, oldest first.
     pub retained: Vec<f64>,
     pub growth: f64,
+    /// Of the steps between snapshots, how many it grew in (a leak grows at
+    /// every step; what grew once ranks below).
+    pub steps_grown: u32,
     /// Objects it retains that are new since the baseline.
     pub new_objects: f64,
     pub new_size: f64,
@@ -107,6 +110,7 @@ fn suspect(s: Suspect) -> LeakSuspect {
         class_name: s.class_name,
         retained: s.retained,
         growth: s.growth,
+        steps_grown: s.steps_grown as u32,
         new_objects: s.new_objects as f64,
         new_size: s.new_size,
         leaked_objects: s.leaked_objects as f64,
@@ -129,6 +133,16 @@ pub struct NewObjectGroup {
     pub objects: f64,
     pub size: f64,
     pub classes: Vec<HeldClassRow>,
+    /// When the group's largest outermost new object is a closure: the
+    /// variables it captures, largest retained size first (up to 3).
+    pub captured: Vec<CapturedVariable>,
+}
+
+/// A variable of a closure's context.
+#[napi(object)]
+pub struct CapturedVariable {
+    pub name: String,
+    pub retained_size: f64,
 }
 
 fn held_rows(held: Vec<HeldClass>) -> Vec<HeldClassRow> {
@@ -143,6 +157,11 @@ fn new_group(g: NewGroup) -> NewObjectGroup {
         objects: g.objects as f64,
         size: g.size,
         classes: held_rows(g.held),
+        captured: g
+            .captured
+            .into_iter()
+            .map(|(name, retained_size)| CapturedVariable { name, retained_size })
+            .collect(),
     }
 }
 
@@ -174,7 +193,7 @@ pub struct LeakOptionsJs {
 
 pub(crate) fn leak_options(o: &LeakOptionsJs) -> LeakOptions {
     let d = LeakOptions::default();
-    LeakOptions { min_growth: o.min_growth.unwrap_or(d.min_growth), limit: o.limit.map_or(d.limit, |l| l as usize) }
+    LeakOptions { min_growth: o.min_growth, limit: o.limit.map_or(d.limit, |l| l as usize) }
 }
 
 /// What grew from the baseline to the last snapshot, and what holds it.
@@ -187,8 +206,13 @@ pub struct LeakReport {
     pub new_objects: Vec<NewObjectGroup>,
     /// DevTools' total of each snapshot, oldest first.
     pub total_sizes: Vec<f64>,
-    /// The least growth a suspect needed, in bytes (the `minGrowth` used).
+    /// The least growth a suspect needed, in bytes (the `minGrowth` used;
+    /// 0 with `smallLeaks`).
     pub min_growth: f64,
+    /// No `minGrowth` was given and nothing grew by the default 64 KiB: the
+    /// suspects grew by less, but at every step, and hold objects of the
+    /// leak set.
+    pub small_leaks: bool,
 }
 
 /// A result or the error that stopped it (file path and byte offset in the message).
@@ -244,16 +268,17 @@ fn report(earlier: &[&Digest], Last { analysis, digest: last }: Last, options: L
         .first()
         .map(|first| leaks::new_objects_by_path(first, &analysis, &dominated, leaks::GROUPS))
         .unwrap_or_default();
-    let suspects = leaks::suspects(earlier, &analysis, &dominated, &groups, options).into_iter().map(suspect).collect();
+    let findings = leaks::suspects(earlier, &analysis, &dominated, &groups, options);
     let new_objects = groups.into_iter().take(NEW_GROUPS).map(new_group).collect();
     let mut total_sizes: Vec<f64> = earlier.iter().map(|d| d.total_size).collect();
     total_sizes.push(last.total_size);
     LeakReport {
-        suspects,
+        suspects: findings.suspects.into_iter().map(suspect).collect(),
         diff: diff.into_iter().map(diff_row).collect(),
         new_objects,
         total_sizes,
-        min_growth: options.min_growth,
+        min_growth: findings.floor.bytes(),
+        small_leaks: findings.floor == Floor::Small,
     }
 }
 
@@ -346,11 +371,16 @@ pub fn diff_files(
     on_pool(move || comparison.run_on_own_thread())
 }
 
-/// `findLeaks({ baseline, target, final })` of files of one process (target optional).
+/// Most snapshots one leak report compares (each earlier one is kept as a
+/// digest of about 20 bytes a node while the last is analysed).
+pub const MAX_SNAPSHOTS: usize = 64;
+
+/// `findLeaks()` of 2 to [`MAX_SNAPSHOTS`] files of one process, oldest
+/// first: the baseline, then the target and any later steps, the final last.
 #[napi(catch_unwind, ts_return_type = "Promise<LeakOutcome>")]
 pub fn find_leaks_in_files(files: Vec<String>, options: LeakOptionsJs) -> Result<AsyncTask<PoolWork<LeakOutcome>>> {
-    if !(2..=3).contains(&files.len()) {
-        return Err(Error::new(Status::InvalidArg, "two or three snapshot files"));
+    if !(2..=MAX_SNAPSHOTS).contains(&files.len()) {
+        return Err(Error::new(Status::InvalidArg, format!("from 2 to {MAX_SNAPSHOTS} snapshot files")));
     }
     let force = options.force.unwrap_or(false);
     let threads = threads_option(options.threads);

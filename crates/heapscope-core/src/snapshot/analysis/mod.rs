@@ -318,6 +318,33 @@ impl<'g> Analysis<'g> {
         self.graph.node_type(n) == self.census.types.synthetic
     }
 
+    /// For a closure, the variables its context holds, largest retained
+    /// size first (`lookupTable` of `() => lookupTable.length`); empty for
+    /// other nodes. What a listener list of closures really keeps alive.
+    pub fn captured(&self, n: u32, limit: usize) -> Vec<(String, f64)> {
+        let g = self.graph;
+        let t = &self.census.types;
+        if g.node_type(n) != t.closure {
+            return Vec::new();
+        }
+        let Some(context) = g
+            .edges(n)
+            .find(|&e| g.edge_type(e) == t.e_internal && g.string(g.edge_name_index(e) as usize) == "context")
+            .map(|e| g.edge_to(e))
+        else {
+            return Vec::new();
+        };
+        let variable = g.layout.edge_type_id("context");
+        let mut vars: Vec<(String, f64)> = g
+            .edges(context)
+            .filter(|&e| g.edge_type(e) == variable)
+            .map(|e| (g.string(g.edge_name_index(e) as usize).to_string(), self.retained[g.edge_to(e) as usize]))
+            .collect();
+        vars.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        vars.truncate(limit);
+        vars
+    }
+
     /// The BFS path from a user root (or the root) to `n`.
     pub fn path(&self, n: u32) -> Vec<PathStep> {
         let g = self.graph;
