@@ -8,12 +8,13 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { scratch, runNodeJson } = require('./helpers');
+const programs = require('./leak-programs');
 
-// Runs `setup`, then `step()` (awaited) `runs[0]` times before a baseline
-// mark, `runs[k]` times before each later mark, and the last number of
-// times before the final snapshot; prints the report. By default memlab's
-// three snapshots: baseline, target, final.
-function leakReport(setup, { before = 20, between = 200, after = 200, runs = [before, between, after], options = {} } = {}) {
+// Runs a program of leak-programs.js: its `setup`, then `step()` (awaited)
+// `runs[0]` times before a baseline mark, `runs[k]` times before each later
+// mark, and the last number of times before the final snapshot; prints the
+// report of `session.leaks(options)`.
+function leakReport({ setup, runs }, options = {}) {
   const { value } = runNodeJson(`
     ${setup}
     (async () => {
@@ -36,11 +37,7 @@ function leakReport(setup, { before = 20, between = 200, after = 200, runs = [be
 const describe = (report) => JSON.stringify(report.suspects.map((s) => [s.pathText, s.growth, s.newObjects]));
 
 test('ChocolateClass pushing 100 objects a tick into .sugar: the path ends at ChocolateClass .sugar', () => {
-  const report = leakReport(`
-    class ChocolateClass { constructor() { this.sugar = []; } }
-    globalThis.chocolate = new ChocolateClass();
-    async function step() { for (let i = 0; i < 100; i++) chocolate.sugar.push({ grain: i }); }
-  `);
+  const report = leakReport(programs.chocolate);
   const top = report.suspects[0];
   assert.ok(top, 'a suspect');
   const [holder, owner] = [top.path.at(-1), top.path.at(-2)];
@@ -58,24 +55,7 @@ test('ChocolateClass pushing 100 objects a tick into .sugar: the path ends at Ch
 });
 
 test("client.on('message') per request, the listener capturing res: the emitter's listeners retain the responses", () => {
-  const report = leakReport(`
-    const http = require('node:http');
-    const { EventEmitter } = require('node:events');
-    globalThis.client = new EventEmitter();
-    client.setMaxListeners(0);
-    const server = http.createServer((req, res) => {
-      client.on('message', (message) => res.write(message));
-      res.end('ok');
-    });
-    const listening = new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    async function step() {
-      await listening;
-      await new Promise((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port: server.address().port, agent }, (r) => r.resume().on('end', resolve)).on('error', reject);
-      });
-    }
-  `, { before: 10, between: 150, after: 150 });
+  const report = leakReport(programs.listenerPerRequest);
   const top = report.suspects[0];
   assert.ok(top, 'a suspect');
   assert.ok(top.path.some((s) => s.edge === '_events'), describe(report));
@@ -87,10 +67,7 @@ test("client.on('message') per request, the listener capturing res: the emitter'
 });
 
 test('a global array replaced by ever larger arrays: that global', () => {
-  const report = leakReport(`
-    globalThis.array = [];
-    async function step() { array = new Array(10000 + array.length).fill(0); }
-  `, { before: 5, between: 20, after: 20 });
+  const report = leakReport(programs.replacedArray);
   const top = report.suspects[0];
   assert.ok(top, 'a suspect');
   assert.equal(top.pathText, 'global → array (Array)', describe(report));
@@ -99,13 +76,7 @@ test('a global array replaced by ever larger arrays: that global', () => {
 });
 
 test('an unbounded Map cache keyed by request id: that Map', () => {
-  const report = leakReport(`
-    globalThis.cache = new Map();
-    let id = 0;
-    async function step() {
-      for (let i = 0; i < 50; i++, id++) cache.set('req-' + id, { id, body: 'payload '.repeat(4) + id });
-    }
-  `);
+  const report = leakReport(programs.mapCache);
   const top = report.suspects[0];
   assert.ok(top, 'a suspect');
   assert.equal(top.pathText, 'global → cache (Map)', describe(report));
@@ -113,10 +84,7 @@ test('an unbounded Map cache keyed by request id: that Map', () => {
 });
 
 test('large entries pushed into one global array: one suspect, the array, never one per entry', () => {
-  const report = leakReport(`
-    globalThis.responses = [];
-    async function step(i) { responses.push({ status: 200, body: new Array(20000).fill(i) }); }
-  `, { before: 2, between: 20, after: 20 });
+  const report = leakReport(programs.largeEntries);
   const top = report.suspects[0];
   assert.ok(top, 'a suspect');
   assert.equal(top.pathText, 'global → responses (Array)', describe(report));
@@ -128,15 +96,7 @@ test('large entries pushed into one global array: one suspect, the array, never 
 });
 
 test('listeners on a long-lived emitter, each closure holding a big array: the listener list, once', () => {
-  const report = leakReport(`
-    const { EventEmitter } = require('node:events');
-    globalThis.windowEvents = new EventEmitter();
-    windowEvents.setMaxListeners(0);
-    async function step(i) {
-      const lookupTable = new Array(20000).fill(i);
-      windowEvents.on('resize', () => lookupTable.length);
-    }
-  `, { before: 2, between: 20, after: 20 });
+  const report = leakReport(programs.closureListeners);
   const top = report.suspects[0];
   assert.ok(top, 'a suspect');
   assert.match(top.pathText, /^global → windowEvents \(EventEmitter\) → _events \([^)]*\) → resize \(Array\)$/, describe(report));
@@ -153,16 +113,7 @@ test('listeners on a long-lived emitter, each closure holding a big array: the l
 
 test('growth only after the target ranks below a steady leak, and the report says it is outside the leak set', () => {
   // 20 steps before the baseline, 200 between baseline and target, 200 after.
-  const report = leakReport(`
-    globalThis.steady = [];
-    globalThis.burst = [];
-    let calls = 0;
-    async function step() {
-      calls++;
-      steady.push({ n: calls, pad: 'x'.repeat(400) + calls });
-      if (calls > 220) for (let k = 0; k < 20; k++) burst.push({ n: calls, k, pad: 'y'.repeat(400) + calls });
-    }
-  `);
+  const report = leakReport(programs.steadyAndBurst);
   const names = report.suspects.map((s) => s.pathText);
   const [steady, burst] = ['global → steady (Array)', 'global → burst (Array)'].map((p) => report.suspects.find((s) => s.pathText === p));
   assert.ok(steady && burst, describe(report));
@@ -176,16 +127,7 @@ test('growth only after the target ranks below a steady leak, and the report say
 });
 
 test('control: a large but stable structure is not reported', () => {
-  const report = leakReport(`
-    globalThis.stable = Array.from({ length: 100_000 }, (_, i) => ({ id: i, label: 'row ' + i }));
-    globalThis.lookup = new Map(stable.map((r) => [r.id, r]));
-    let sum = 0;
-    async function step(i) {
-      // Busy, but everything it allocates is garbage by the next step.
-      const rows = stable.slice(i * 100, i * 100 + 1000).map((r) => ({ ...r, seen: true }));
-      sum += rows.length;
-    }
-  `);
+  const report = leakReport(programs.stableControl);
   assert.ok(report.totalSizes[0] > 8_000_000, 'the structure is large');
   assert.ok(!report.suspects.some((s) => /stable|lookup/.test(s.pathText)), describe(report));
   const grown = report.suspects.reduce((n, s) => n + s.growth, 0);
@@ -193,15 +135,8 @@ test('control: a large but stable structure is not reported', () => {
 });
 
 test('a dozen small objects a step: found at the default floor, as small leaks, named by their holder', () => {
-  const setup = `
-    globalThis.pendingJobs = [];
-    let n = 0;
-    async function step(i) {
-      if (i % 10 === 0) for (let k = 0; k < 12; k++) pendingJobs.push({ job: n++, state: 'queued' });
-    }
-  `;
   const { formatLeaks } = require('../lib/format');
-  const report = leakReport(setup);
+  const report = leakReport(programs.dozenSmallObjects);
   assert.equal(report.smallLeaks, true, 'nothing grew by 64 KB');
   assert.equal(report.minGrowth, 0);
   const top = report.suspects[0];
@@ -211,7 +146,7 @@ test('a dozen small objects a step: found at the default floor, as small leaks, 
   assert.match(formatLeaks(report), /^Nothing grew by 64\.0 KB or more; these grew by less, at every step/);
   assert.match(formatLeaks(report), /grew at every step\)/);
   // A floor given is the floor used: nothing at 64 KB, and the text says what grew.
-  const floor = leakReport(setup, { options: { minGrowth: '64KB' } });
+  const floor = leakReport(programs.dozenSmallObjects, { minGrowth: '64KB' });
   assert.equal(floor.minGrowth, 64 * 1024);
   assert.equal(floor.smallLeaks, false);
   assert.deepEqual(floor.suspects, [], describe(floor));
@@ -227,14 +162,7 @@ test('a dozen small objects a step: found at the default floor, as small leaks, 
 // memlab's scenarios, rewritten as Node programs, and shapes of real services.
 
 test("memlab's tagged leak: 11 small objects a step into a global array, among far more memory that does not grow", () => {
-  const report = leakReport(`
-    class LeakObject { constructor(n) { this.n = n; } }
-    globalThis.leakedObjects = [];
-    // More, larger objects than are followed by size, none of them growing.
-    globalThis.rows = Array.from({ length: 30_000 }, (_, i) => ({ id: i, text: 'row '.repeat(20) + i }));
-    let n = 0;
-    async function step(i) { if (i === 0) for (let k = 0; k < 11; k++) leakedObjects.push(new LeakObject(n++)); }
-  `);
+  const report = leakReport(programs.taggedLeak);
   const top = report.suspects[0];
   assert.equal(top?.path.at(-1).edge, 'leakedObjects', describe(report));
   assert.ok(top.classes.some((c) => c.name === 'LeakObject' && c.count === 22), JSON.stringify(top.classes));
@@ -242,10 +170,7 @@ test("memlab's tagged leak: 11 small objects a step into a global array, among f
 });
 
 test("memlab's injected leak through a nested path: the innermost collection", () => {
-  const report = leakReport(`
-    globalThis.app = { modules: { cart: { state: { items: [], total: 0 } } } };
-    async function step(i) { app.modules.cart.state.items.push({ sku: 'sku-' + i, qty: i, note: 'n'.repeat(200) + i }); }
-  `);
+  const report = leakReport(programs.nestedPath);
   const top = report.suspects[0];
   assert.deepEqual(top?.path.slice(-5).map((step) => step.edge), ['app', 'modules', 'cart', 'state', 'items'], describe(report));
   assert.match(top.pathText, /^global → app .* → items \(Array\)$/);
@@ -253,21 +178,14 @@ test("memlab's injected leak through a nested path: the innermost collection", (
 });
 
 test('many duplicate objects held in a module-scope variable: that variable', () => {
-  const report = leakReport(`
-    const events = [];
-    globalThis.record = () => events.push({ type: 'request', ok: true, tags: ['a', 'b'] });
-    async function step() { for (let k = 0; k < 10; k++) record(); }
-  `);
+  const report = leakReport(programs.duplicateObjects);
   const top = report.suspects[0];
   assert.equal(top?.path.at(-1).edge, 'events', describe(report));
   assert.equal(top.stepsGrown, 2, 'grew at both steps');
 });
 
 test('duplicate strings built at run time into a log: the log', () => {
-  const report = leakReport(`
-    globalThis.accessLog = [];
-    async function step(i) { accessLog.push(['GET', '/api/items', '200'].join(' ') + ' ' + 'x'.repeat(300)); }
-  `);
+  const report = leakReport(programs.duplicateStrings);
   const top = report.suspects[0];
   assert.equal(top?.pathText, 'global → accessLog (Array)', describe(report));
   assert.ok(top.classes.some((c) => c.name === '(string)' || c.name === '(concatenated string)'), JSON.stringify(top.classes));
@@ -275,16 +193,7 @@ test('duplicate strings built at run time into a log: the log', () => {
 });
 
 test('four snapshots: growth at every step ranks above a larger burst that came once, and the report shows each step', () => {
-  const report = leakReport(`
-    globalThis.sessions = [];
-    globalThis.uploads = [];
-    let calls = 0;
-    async function step() {
-      calls++;
-      sessions.push({ user: 'u' + calls, data: 'd'.repeat(300) + calls });
-      if (calls === 250) for (let k = 0; k < 2000; k++) uploads.push({ chunk: 'c'.repeat(300) + k });
-    }
-  `, { runs: [20, 100, 100, 100] });
+  const report = leakReport(programs.fourSteps);
   const [top] = report.suspects;
   assert.equal(top?.pathText, 'global → sessions (Array)', describe(report));
   assert.equal(top.retained.length, 4);
@@ -297,32 +206,13 @@ test('four snapshots: growth at every step ranks above a larger burst that came 
 });
 
 test('control: a bounded LRU cache that fills and then stays full is not a suspect', () => {
-  const report = leakReport(`
-    class LRU {
-      constructor(max) { this.max = max; this.map = new Map(); }
-      set(key, value) {
-        this.map.delete(key);
-        this.map.set(key, value);
-        if (this.map.size > this.max) this.map.delete(this.map.keys().next().value);
-      }
-    }
-    globalThis.lru = new LRU(2000);
-    let n = 0;
-    async function step() { for (let k = 0; k < 20; k++, n++) lru.set('k' + n, { n, body: 'b'.repeat(200) + n }); }
-  `);
+  const report = leakReport(programs.lruControl);
   assert.ok(report.totalSizes[2] - report.totalSizes[0] > 300_000, 'the cache filled after the baseline');
   assert.deepEqual(report.suspects, [], describe(report));
 });
 
 test('control, four snapshots: a cache that warms up over the first steps and then plateaus is not a suspect', () => {
-  const report = leakReport(`
-    globalThis.rendered = new Map();
-    let n = 0;
-    async function step() {
-      const key = 'page-' + (n++ % 3000);
-      if (!rendered.has(key)) rendered.set(key, { key, html: '<p>'.repeat(100) + key });
-    }
-  `, { runs: [20, 1500, 1500, 1000] });
+  const report = leakReport(programs.warmingCacheControl);
   assert.ok(report.totalSizes[2] - report.totalSizes[0] > 500_000, 'the cache grew at first');
   assert.ok(!report.suspects.some((s) => /rendered/.test(s.pathText)), describe(report));
   assert.deepEqual(report.suspects, [], describe(report));
