@@ -26,6 +26,19 @@ function nodeBinary(major) {
   return bin;
 }
 
+/** A package's directory under .cache/bench/node_modules, installed there (scripts not run) on first use. */
+function benchPackage(name, { install = name } = {}) {
+  const prefix = path.join(root, '.cache', 'bench');
+  const dir = path.join(prefix, 'node_modules', ...name.split('/'));
+  if (!fs.existsSync(dir)) {
+    fs.mkdirSync(prefix, { recursive: true });
+    if (!fs.existsSync(path.join(prefix, 'package.json'))) fs.writeFileSync(path.join(prefix, 'package.json'), '{"private":true}\n');
+    const r = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts', install], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`cannot install ${install}`);
+  }
+  return dir;
+}
+
 const GNU_TIME = '/usr/bin/time';
 
 /**
@@ -48,7 +61,7 @@ function timed(cmd, argv, { env, timeoutMs = 60 * 60_000, label = path.basename(
   fs.rmSync(report, { force: true });
   if (r.status !== 0) throw new Error(`${label} failed (${r.status} ${r.signal}): ${(r.stderr || '').slice(-2000)}`);
   const [kb, user, system] = lines.at(-1).split(' ').map(Number);
-  return { wallMs, peakRssMb: kb / 1024, cpuS: user + system, systemS: system, stdout: r.stdout };
+  return { wallMs, peakRssMb: kb / 1024, cpuS: user + system, systemS: system, stdout: r.stdout, stderr: r.stderr };
 }
 
 function machine() {
@@ -56,4 +69,4 @@ function machine() {
   return `${cpu.length} × ${cpu[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM`;
 }
 
-module.exports = { root, median, nodeBinary, timed, machine };
+module.exports = { root, median, nodeBinary, benchPackage, timed, machine };

@@ -16,7 +16,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const reference = require('../../__test__/devtools/reference');
-const { median, nodeBinary } = require('../common');
+const { median, nodeBinary, benchPackage } = require('../common');
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);
@@ -49,23 +49,12 @@ function snapshotFile() {
   return file;
 }
 
-function memlabCore() {
-  const prefix = path.join(root, '.cache', 'bench');
-  const core = path.join(prefix, 'node_modules', '@memlab', 'core');
-  if (!fs.existsSync(core)) {
-    fs.mkdirSync(prefix, { recursive: true });
-    if (!fs.existsSync(path.join(prefix, 'package.json'))) fs.writeFileSync(path.join(prefix, 'package.json'), '{"private":true}\n');
-    const r = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts', '@memlab/core'], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('cannot install @memlab/core');
-  }
-  return core;
-}
 
 
 const file = snapshotFile();
 const devtools = reference.prepare();
 if (!devtools) throw new Error('chrome-devtools-frontend and typescript are needed: npm install');
-const core = memlabCore();
+const core = benchPackage('@memlab/core');
 const peak = ['-r', path.join(__dirname, 'peak.js')];
 const big = ['--max-old-space-size=16384'];
 let ids = [];

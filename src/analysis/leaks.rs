@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use heapscope_core::snapshot::analysis::{Analysis, Census};
 use heapscope_core::snapshot::leaks::{
-    self, ClassDiff, Digest, Floor, HeldClass, IdAgreement, LeakOptions, NewGroup, Suspect,
+    self, Ages, ClassDiff, Digest, Floor, HeldClass, IdAgreement, LeakOptions, NewGroup, Suspect,
 };
 use heapscope_core::snapshot::Graph;
 use napi::bindgen_prelude::*;
@@ -262,20 +262,34 @@ impl<'g> Last<'g> {
 /// The report for `last` against the earlier digests.
 fn report(earlier: &[&Digest], Last { analysis, digest: last }: Last, options: LeakOptions) -> LeakReport {
     let diff = earlier.first().map(|first| leaks::diff(first, &last)).unwrap_or_default();
-    // One dominator tree and one grouping serve both the suspects and the report.
-    let dominated = analysis.dominated();
-    let groups = earlier
-        .first()
-        .map(|first| leaks::new_objects_by_path(first, &analysis, &dominated, leaks::GROUPS))
-        .unwrap_or_default();
-    let findings = leaks::suspects(earlier, &analysis, &dominated, &groups, options);
-    let new_objects = groups.into_iter().take(NEW_GROUPS).map(new_group).collect();
     let mut total_sizes: Vec<f64> = earlier.iter().map(|d| d.total_size).collect();
     total_sizes.push(last.total_size);
+    // The last snapshot's digest served the class diff; its memory goes
+    // before the dominator tree's and the ages' come.
+    drop(last);
+    let diff = diff.into_iter().map(diff_row).collect();
+    let Some(baseline) = earlier.first().copied() else {
+        let min_growth = options.min_growth.unwrap_or(leaks::DEFAULT_FLOOR);
+        return LeakReport {
+            suspects: Vec::new(),
+            diff,
+            new_objects: Vec::new(),
+            total_sizes,
+            min_growth,
+            small_leaks: false,
+        };
+    };
+    // The target: the snapshot before the last.
+    let target = if earlier.len() > 1 { earlier.last().copied() } else { None };
+    let ages = Ages::of(analysis.graph, baseline, target);
+    // One dominator tree and one grouping serve both the suspects and the report.
+    let dominated = analysis.dominated();
+    let groups = leaks::new_objects_by_path(&ages, &analysis, &dominated, leaks::GROUPS);
+    let findings = leaks::suspects(earlier, &analysis, &dominated, &ages, &groups, options);
     LeakReport {
         suspects: findings.suspects.into_iter().map(suspect).collect(),
-        diff: diff.into_iter().map(diff_row).collect(),
-        new_objects,
+        diff,
+        new_objects: groups.into_iter().take(NEW_GROUPS).map(new_group).collect(),
         total_sizes,
         min_growth: findings.floor.bytes(),
         small_leaks: findings.floor == Floor::Small,
@@ -284,13 +298,17 @@ fn report(earlier: &[&Digest], Last { analysis, digest: last }: Last, options: L
 
 /// The diff of an earlier digest and a later snapshot.
 fn snapshot_diff(before: &Digest, Last { analysis, digest: after }: Last) -> SnapshotDiff {
+    let classes = leaks::diff(before, &after).into_iter().map(diff_row).collect();
+    let total_sizes = vec![before.total_size, after.total_size];
+    drop(after);
+    let ages = Ages::of(analysis.graph, before, None);
     SnapshotDiff {
-        classes: leaks::diff(before, &after).into_iter().map(diff_row).collect(),
-        new_objects: leaks::new_objects_by_path(before, &analysis, &analysis.dominated(), NEW_GROUPS)
+        classes,
+        new_objects: leaks::new_objects_by_path(&ages, &analysis, &analysis.dominated(), NEW_GROUPS)
             .into_iter()
             .map(new_group)
             .collect(),
-        total_sizes: vec![before.total_size, after.total_size],
+        total_sizes,
     }
 }
 
@@ -320,6 +338,9 @@ impl FileComparison {
 
     fn run(self) -> LeakOutcome {
         guarded(|| {
+            // One file after another: each reuses the pages the one before
+            // freed instead of faulting in fresh ones.
+            let _reuse = heapscope_core::allocator::KeepFreedPages::new();
             let (last, earlier) = self.files.split_last().expect("at least two files");
             let mut digests = Vec::new();
             for path in earlier {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Digest, HeldClass};
+use super::{Ages, HeldClass};
 use crate::snapshot::analysis::{Analysis, DominatorTree, PathShapes, PathStep};
 
 /// New objects of a later snapshot that hang from one place: the objects
@@ -24,9 +24,9 @@ pub struct NewGroup {
     pub captured: Vec<(String, f64)>,
 }
 
-/// New objects in `after` (ids absent from `before`) that are still alive,
+/// New objects in `after` (not in the baseline `ages` was made with) that are still alive,
 /// grouped by where they hang, largest first.
-pub fn new_objects_by_path(before: &Digest, after: &Analysis, tree: &DominatorTree, limit: usize) -> Vec<NewGroup> {
+pub fn new_objects_by_path(ages: &Ages, after: &Analysis, tree: &DominatorTree, limit: usize) -> Vec<NewGroup> {
     const NONE: u32 = u32::MAX;
     let g = after.graph;
     let mut shapes = PathShapes::new(after);
@@ -37,7 +37,7 @@ pub fn new_objects_by_path(before: &Digest, after: &Analysis, tree: &DominatorTr
     let mut held: HashMap<(u32, u32), (u64, f64)> = HashMap::new();
     let mut stack: Vec<(u32, u32)> = vec![(g.root, NONE)];
     while let Some((n, above)) = stack.pop() {
-        let new = !before.contains(g.node_id(n));
+        let new = ages.is_new(n);
         let top = match (new, above) {
             (false, _) => NONE,
             (true, NONE) => n,

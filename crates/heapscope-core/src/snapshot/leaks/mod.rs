@@ -21,7 +21,7 @@ mod groups;
 mod suspects;
 
 pub use compare::{diff, ClassDiff, Comparison, IdAgreement};
-pub use digest::{Digest, FOLLOWED};
+pub use digest::{Ages, Digest, FOLLOWED};
 pub use groups::{new_objects_by_path, NewGroup};
 pub use suspects::{suspects, Findings, Floor, HeldClass, LeakOptions, Suspect, Trend, DEFAULT_FLOOR, GROUPS};
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{path_key, Digest, NewGroup, FOLLOWED};
+use super::{path_key, Ages, Digest, NewGroup, FOLLOWED};
 use crate::snapshot::analysis::{is_index_label, Analysis, DominatorTree, PathStep};
 use crate::snapshot::NodeId;
 
@@ -153,17 +153,17 @@ pub fn suspects(
     earlier: &[&Digest],
     last: &Analysis,
     dominated: &DominatorTree,
+    ages: &Ages,
     groups: &[NewGroup],
     options: LeakOptions,
 ) -> Findings {
     let floor = Floor::Given(options.min_growth.unwrap_or(DEFAULT_FLOOR));
-    let Some(baseline) = earlier.first().copied() else {
+    if earlier.is_empty() {
         return Findings { suspects: Vec::new(), floor };
-    };
-    let target = if earlier.len() > 1 { earlier.last().copied() } else { None };
-    let holders = holders_of_leaked(last, dominated, baseline, target);
-    let leak_set = target.map(|target| leak_set_retained(last, dominated, baseline, target));
-    let study = Study { earlier, last, dominated, groups, baseline, target, leak_set, limit: options.limit };
+    }
+    let holders = holders_of_leaked(last, dominated, ages);
+    let leak_set = ages.has_target().then(|| leak_set_retained(last, dominated, ages));
+    let study = Study { earlier, last, dominated, groups, ages, leak_set, limit: options.limit };
     let found = study.at(floor, &holders);
     if !found.is_empty() || options.min_growth.is_some() {
         return Findings { suspects: found, floor };
@@ -177,8 +177,7 @@ struct Study<'a, 'g> {
     last: &'a Analysis<'g>,
     dominated: &'a DominatorTree,
     groups: &'a [NewGroup],
-    baseline: &'a Digest,
-    target: Option<&'a Digest>,
+    ages: &'a Ages,
     /// By node, the bytes of the leak set it retains (with a target).
     leak_set: Option<Vec<f64>>,
     limit: usize,
@@ -275,13 +274,14 @@ impl Study<'_, '_> {
         };
         kept.into_iter()
             .filter_map(|c| {
-                let held = Held::tally(last, self.dominated, c.node, self.baseline, self.target);
+                let held = Held::tally(last, self.dominated, c.node, self.ages);
                 // Growth that holds nothing new (a cache of V8's resizing) is not a leak.
                 if held.new_objects == 0 || held.new_size < 0.25 * c.trend.growth {
                     return None;
                 }
-                // Below the floor, only what holds memlab's leak set.
-                if floor == Floor::Small && self.target.is_some() && held.leaked_objects == 0 {
+                // Below the floor, only what holds memlab's leak set, and
+                // data in it: not the code and feedback of functions that ran.
+                if floor == Floor::Small && held.leaked_data == 0 {
                     return None;
                 }
                 Some(Suspect {
@@ -361,21 +361,20 @@ fn preorder(last: &Analysis, tree: &DominatorTree) -> Vec<u32> {
 /// can name (not V8's internals: a backing store folds into its array).
 /// Every leaked object counts here, however small, so that a dozen small
 /// objects in a global array name that array.
-fn holders_of_leaked(last: &Analysis, tree: &DominatorTree, baseline: &Digest, target: Option<&Digest>) -> Vec<u32> {
+fn holders_of_leaked(last: &Analysis, tree: &DominatorTree, ages: &Ages) -> Vec<u32> {
     const NONE: u32 = u32::MAX;
     let g = last.graph;
     let mut anchor = vec![NONE; g.node_count];
     let mut holder = vec![false; g.node_count];
     for n in preorder(last, tree) {
-        let id = g.node_id(n);
         let up = if n == g.root { NONE } else { anchor[last.dominator[n as usize] as usize] };
-        let old = baseline.contains(id);
+        let old = !ages.is_new(n);
         let internal = last.is_synthetic(n) || {
             let class = last.class_name(n);
             class.starts_with('(') || class.starts_with("system /")
         };
         anchor[n as usize] = if n != g.root && old && !internal { n } else { up };
-        let leaked = !old && !last.is_synthetic(n) && target.is_none_or(|t| t.contains(id));
+        let leaked = ages.is_leaked(n) && is_program_data(last, n);
         if leaked && up != NONE {
             holder[up as usize] = true;
         }
@@ -386,12 +385,11 @@ fn holders_of_leaked(last: &Analysis, tree: &DominatorTree, baseline: &Digest, t
 /// By node: the bytes of memlab's leak set it retains (objects new since the
 /// baseline and already there at the target, by V8's own sizes as
 /// [`Held::tally`] counts them), summed up the dominator tree in one pass.
-fn leak_set_retained(last: &Analysis, tree: &DominatorTree, baseline: &Digest, target: &Digest) -> Vec<f64> {
+fn leak_set_retained(last: &Analysis, tree: &DominatorTree, ages: &Ages) -> Vec<f64> {
     let g = last.graph;
     let mut sizes = vec![0.0f64; g.node_count];
     for &n in preorder(last, tree).iter().rev() {
-        let id = g.node_id(n);
-        if !last.is_synthetic(n) && !baseline.contains(id) && target.contains(id) {
+        if !last.is_synthetic(n) && ages.is_leaked(n) {
             sizes[n as usize] += g.self_size(n) as f64;
         }
         if n != g.root {
@@ -407,26 +405,46 @@ struct Held {
     new_size: f64,
     leaked_objects: u64,
     leaked_size: f64,
+    /// Of the leaked objects (the new ones without a target), those that are
+    /// a program's data ([`is_program_data`]).
+    leaked_data: u64,
     classes: Vec<HeldClass>,
 }
 
+/// Whether a node is data a program made (objects, strings, closures, …),
+/// not V8's own: compiled code, feedback, hidden classes, backing stores.
+/// Functions that run between snapshots get code and feedback at every
+/// step: growth, at every step, that is no leak.
+fn is_program_data(last: &Analysis, n: u32) -> bool {
+    let g = last.graph;
+    match g.layout.node_types.get(g.node_type(n) as usize).map(String::as_str) {
+        Some("code" | "hidden" | "array" | "synthetic" | "object shape") | None => false,
+        Some("object") => !g.node_name(n).starts_with("system /"),
+        Some(_) => true,
+    }
+}
+
 impl Held {
-    fn tally(last: &Analysis, tree: &DominatorTree, node: u32, baseline: &Digest, target: Option<&Digest>) -> Held {
+    fn tally(last: &Analysis, tree: &DominatorTree, node: u32, ages: &Ages) -> Held {
         let g = last.graph;
         let mut by_class: HashMap<&str, (u64, f64)> = HashMap::new();
         let (mut new_objects, mut new_size, mut leaked_objects, mut leaked_size) = (0u64, 0.0f64, 0u64, 0.0f64);
+        let mut leaked_data = 0u64;
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
-            let id = g.node_id(n);
             // V8's own size: a Map's new, larger table counts as new even
             // though DevTools moves its size into the (old) Map.
             let size = g.self_size(n) as f64;
-            if !baseline.contains(id) && size > 0.0 && !last.is_synthetic(n) {
+            if ages.is_new(n) && size > 0.0 && !last.is_synthetic(n) {
                 new_objects += 1;
                 new_size += size;
-                if target.is_some_and(|t| t.contains(id)) {
+                let leaked = ages.is_leaked(n);
+                if ages.has_target() && leaked {
                     leaked_objects += 1;
                     leaked_size += size;
+                }
+                if leaked && is_program_data(last, n) {
+                    leaked_data += 1;
                 }
                 let e = by_class.entry(last.class_name(n)).or_default();
                 e.0 += 1;
@@ -440,7 +458,7 @@ impl Held {
             .collect();
         classes.sort_by(|a, b| b.size.total_cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
         classes.truncate(8);
-        Held { new_objects, new_size, leaked_objects, leaked_size, classes }
+        Held { new_objects, new_size, leaked_objects, leaked_size, leaked_data, classes }
     }
 }
 
@@ -460,6 +478,8 @@ mod tests {
         class: &'a str,
         entries: u32,
         entry_size: u32,
+        /// The entries' node type: "object" for a program's data.
+        kind: &'static str,
     }
 
     /// One process's heap at some moment: the holdings, each holder's
@@ -471,7 +491,7 @@ mod tests {
             let holder = t.node("object", holding.class, 32);
             t.id(holder, base).edge(0, "property", holding.via, holder);
             for i in 0..holding.entries {
-                let entry = t.node("object", "Entry", holding.entry_size);
+                let entry = t.node(holding.kind, "Entry", holding.entry_size);
                 t.id(entry, base + 2 + 2 * i).edge(holder, "element", &i.to_string(), entry);
             }
         }
@@ -486,8 +506,10 @@ mod tests {
         let refs: Vec<&Digest> = digests.iter().collect();
         let last = Analysis::run(last, &mut |_| {});
         let dominated = last.dominated();
-        let groups = new_objects_by_path(refs[0], &last, &dominated, GROUPS);
-        let found = suspects(&refs, &last, &dominated, &groups, LeakOptions { min_growth, limit: 10 });
+        let target = if refs.len() > 1 { refs.last().copied() } else { None };
+        let ages = Ages::of(last.graph, refs[0], target);
+        let groups = new_objects_by_path(&ages, &last, &dominated, GROUPS);
+        let found = suspects(&refs, &last, &dominated, &ages, &groups, LeakOptions { min_growth, limit: 10 });
         (found.suspects, found.floor)
     }
 
@@ -499,7 +521,8 @@ mod tests {
     fn a_holder_reached_another_way_in_one_snapshot_is_still_followed() {
         // V8 may reach an object from its stack roots in one snapshot and
         // from a context in the next: its path key changes, its id does not.
-        let step = |via, entries| heap(&[Holding { via, class: "Holder", entries, entry_size: 10_000 }]);
+        let step =
+            |via, entries| heap(&[Holding { via, class: "Holder", entries, entry_size: 10_000, kind: "object" }]);
         let (found, _) = suspects_of(&[step("bus", 10), step("other", 30), step("bus", 60)], None);
         assert_eq!(names(&found), ["Holder"]);
         assert_eq!(found[0].retained, [100_032.0, 300_032.0, 600_032.0]);
@@ -526,8 +549,14 @@ mod tests {
         // holder is found through the objects that hang from it.
         let step = |jobs| {
             heap(&[
-                Holding { via: "table", class: "Table", entries: FOLLOWED as u32 + 50, entry_size: 1000 },
-                Holding { via: "pendingJobs", class: "Jobs", entries: jobs, entry_size: 40 },
+                Holding {
+                    via: "table",
+                    class: "Table",
+                    entries: FOLLOWED as u32 + 50,
+                    entry_size: 1000,
+                    kind: "object",
+                },
+                Holding { via: "pendingJobs", class: "Jobs", entries: jobs, entry_size: 40, kind: "object" },
             ])
         };
         let heaps = [step(2), step(5), step(8)];
@@ -544,12 +573,22 @@ mod tests {
     }
 
     #[test]
+    fn code_that_grows_at_every_step_is_no_small_leak() {
+        // Functions that run between snapshots get compiled code at every
+        // step; below the default floor that is not a leak.
+        let step =
+            |entries| heap(&[Holding { via: "handler", class: "Handler", entries, entry_size: 40, kind: "code" }]);
+        let (found, floor) = suspects_of(&[step(2), step(5), step(8)], None);
+        assert_eq!((names(&found), floor), (vec![], Floor::Small));
+    }
+
+    #[test]
     fn what_grew_at_every_step_ranks_first_and_what_stopped_growing_is_no_suspect() {
         let step = |leak, cache, burst| {
             heap(&[
-                Holding { via: "leak", class: "Leak", entries: leak, entry_size: 10_000 },
-                Holding { via: "cache", class: "Cache", entries: cache, entry_size: 10_000 },
-                Holding { via: "burst", class: "Burst", entries: burst, entry_size: 10_000 },
+                Holding { via: "leak", class: "Leak", entries: leak, entry_size: 10_000, kind: "object" },
+                Holding { via: "cache", class: "Cache", entries: cache, entry_size: 10_000, kind: "object" },
+                Holding { via: "burst", class: "Burst", entries: burst, entry_size: 10_000, kind: "object" },
             ])
         };
         // Four snapshots: the leak grows at every step, the cache warms up and
