@@ -86,6 +86,11 @@ export interface SnapshotOptions {
   preflight?: boolean;
   /** The preflight's estimate of a snapshot's extra memory, × the used heap. Default 12. */
   memoryFactor?: number;
+  /**
+   * While the sampling heap profiler runs (startSampling), write its profile
+   * beside the snapshot (`name.heapprofile`). Default: true.
+   */
+  profile?: boolean;
 }
 
 export type SnapshotTrigger = 'api' | 'signal' | 'threshold' | 'near-limit' | 'timer';
@@ -129,6 +134,8 @@ export interface SnapshotInfo {
   reclaimed: string[];
   /** A redacted file: how many string-table entries (and bytes, and keys) were replaced. */
   redacted?: Redacted;
+  /** The sampling heap profile written beside it (see SnapshotOptions.profile). */
+  profile?: string;
 }
 
 /**
@@ -257,6 +264,8 @@ export interface SignalOptions {
   gzip?: boolean | number;
   /** Redact the file (see SnapshotOptions.redact). Default: `HEAPSCOPE_REDACT`, else false. */
   redact?: boolean;
+  /** While sampling, the allocation profile beside each snapshot (see SnapshotOptions.profile). Default: true. */
+  profile?: boolean;
   /**
    * The memory check before each signal snapshot: skipped (a stderr line,
    * `'skipped'` on `events`) when it would not fit. Default: true unless
@@ -343,6 +352,8 @@ export interface WatchOptions {
   gzip?: boolean | number;
   /** Redact the files (see SnapshotOptions.redact). Default: `HEAPSCOPE_REDACT`, else false. */
   redact?: boolean;
+  /** While sampling, the allocation profile beside each snapshot, near-limit ones too. Default: true. */
+  profile?: boolean;
   /** No line on stderr per snapshot. */
   quiet?: boolean;
   retain?: RetainOptions;

@@ -391,6 +391,10 @@ export interface SnapshotOutcome {
   reclaimed: Array<string>
   /** Set when the file was redacted. */
   redacted?: Redacted
+  /** The `.heapprofile` written beside it, when asked for while sampling. */
+  profile?: string
+  /** Why that profile could not be written (the snapshot itself was). */
+  profileError?: string
 }
 
 /** Where to write and what to ask V8 for. */
@@ -411,6 +415,8 @@ export interface SnapshotRequest {
   redact?: boolean
   /** What asked for the snapshot, for `{trigger}`: `api` when absent. */
   trigger?: string
+  /** Write the sampling heap profile (when sampling) beside the snapshot. */
+  profile?: boolean
 }
 
 /** What Chrome DevTools' Summary view shows of one snapshot. */

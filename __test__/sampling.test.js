@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const zlib = require('node:zlib');
-const { root, scratch, runNodeJson } = require('./helpers');
+const { root, scratch, runNodeJson, spawnNode, sleep, waitForOutput, waitForSnapshots } = require('./helpers');
 const devtools = require('./devtools/reference');
 
 // A program in a file of its own, so that its URL and lines are known: the
@@ -161,4 +161,35 @@ test('a Worker samples its own heap', (t) => {
   `);
   assert.ok(value.worker.includes('workerKeeps') && !value.worker.includes('mainThreadKeeps'), JSON.stringify(value));
   assert.ok(value.main.includes('mainThreadKeeps') && !value.main.includes('workerKeeps'), JSON.stringify(value));
+});
+
+test('while sampling, a snapshot gets its allocation profile beside it: the signal\'s during a busy loop, and snapshot() unless profile: false', async (t) => {
+  const dir = scratch(t);
+  const child = spawnNode(
+    t,
+    `function hold() { const out = []; for (let i = 0; i < 100000; i++) out.push({ held: i }); return out; }
+    globalThis.kept = hold();
+    heapscope.snapshot({ dir: ${JSON.stringify(dir)}, filename: 'api.heapsnapshot' })
+      .then((info) => heapscope.snapshot({ dir: ${JSON.stringify(dir)}, filename: 'without.heapsnapshot', profile: false }).then((without) => {
+        console.log('API ' + JSON.stringify({ profile: info.profile, without: without.profile ?? null }));
+        console.log('spinning');
+        while (true) {}
+      }));`,
+    { cwd: dir, env: { HEAPSCOPE_SAMPLING: '64KB' } },
+  );
+  await waitForOutput(child, 'spinning');
+  const api = JSON.parse(child.stdoutText.split('\n').find((l) => l.startsWith('API ')).slice(4));
+  assert.equal(api.profile, path.join(dir, 'api.heapprofile'));
+  assert.equal(api.without, null);
+  process.kill(child.pid, 'SIGUSR2');
+  const [snapshot] = (await waitForSnapshots(dir, 3, 30_000)).filter((f) => f.startsWith('heapdump-'));
+  const profile = snapshot.replace(/\.heapsnapshot$/, '.heapprofile');
+  for (let i = 0; i < 100 && !fs.existsSync(path.join(dir, profile)); i++) await sleep(50);
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.heapprofile')).sort(), ['api.heapprofile', profile].sort());
+  assert.equal(fs.statSync(path.join(dir, profile)).mode & 0o777, 0o600);
+  const { readProfileSites } = require('../lib/sampling');
+  const sites = readProfileSites(fs.readFileSync(path.join(dir, profile)), profile);
+  assert.equal(sites[0].functionName, 'hold', JSON.stringify(sites.slice(0, 3)));
+  for (let i = 0; i < 100 && !child.stderrText.includes('allocation profile'); i++) await sleep(50);
+  assert.match(child.stderrText, /on signal SIGUSR2; allocation profile .*\.heapprofile\)/);
 });

@@ -252,6 +252,27 @@ test('near the heap limit: a child with --max-old-space-size=64 leaks until it d
   assert.deepEqual(listDir(dir), files, 'no temporary file left behind');
 });
 
+test('near the heap limit while sampling: the allocation profile lands beside the snapshot, once the snapshot is whole', (t) => {
+  const dir = scratch(t);
+  const r = runNode(
+    `${CHILD}
+    heapscope.watch({ nearHeapLimit: true, dir: ${JSON.stringify(dir)} });
+    function hoard() { for (;;) keep.push({ s: 'x'.repeat(30) + keep.length, n: [keep.length] }); }
+    hoard();`,
+    { args: ['--max-old-space-size=64'], env: { HEAPSCOPE_SAMPLING: '64KB' }, timeout: 120_000 },
+  );
+  assert.notEqual(r.status, 0, 'the child died of OOM');
+  assert.match(r.stderr, /heap snapshot written to .* on near-limit [^;]*; allocation profile .*\.heapprofile\)/);
+  const [file] = snapshots(dir);
+  readSnapshot(path.join(dir, file));
+  const profile = file.replace(/\.heapsnapshot$/, '.heapprofile');
+  assert.deepEqual(listDir(dir).sort(), [file, profile].sort(), 'the snapshot, its profile, nothing temporary');
+  assert.equal(fs.statSync(path.join(dir, profile)).mode & 0o777, 0o600);
+  const { readProfileSites } = require('../lib/sampling');
+  const sites = readProfileSites(fs.readFileSync(path.join(dir, profile)), profile);
+  assert.equal(sites[0].functionName, 'hoard', JSON.stringify(sites.slice(0, 3)));
+});
+
 // Realistic limits: the snapshot's own GCs run at the edge of the heap, and
 // the snapshot is twice the heap on disk and ten times it in memory while V8
 // builds it (about 5 GB of RSS at 512 MB, 11 GB at 1 GB).

@@ -69,6 +69,7 @@ function describeOutcome(outcome, trigger) {
     threadId,
     reclaimed: outcome.reclaimed || [],
     ...(outcome.redacted && { redacted: { ...outcome.redacted } }),
+    ...(outcome.profile && { profile: path.resolve(outcome.profile) }),
   };
 }
 

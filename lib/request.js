@@ -24,6 +24,9 @@ function snapshotRequest(options) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArg('options', 'an object', options);
   const { dir, filename, gzip, exposeInternals, exposeNumericValues } = options;
   const redact = redactOption(options.redact);
+  // While sampling, a snapshot's allocation profile is written beside it unless `profile: false`.
+  const profile = options.profile ?? true;
+  if (typeof profile !== 'boolean') throw invalidArg('profile', 'a boolean', profile);
   if (dir !== undefined && typeof dir !== 'string') throw invalidArg('dir', 'a string', dir);
   if (filename !== undefined && typeof filename !== 'string') throw invalidArg('filename', 'a string', filename);
   if (exposeInternals !== undefined && typeof exposeInternals !== 'boolean') {
@@ -43,6 +46,7 @@ function snapshotRequest(options) {
     exposeInternals,
     exposeNumericValues,
     redact,
+    profile,
     threadId,
   };
 }

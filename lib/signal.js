@@ -39,7 +39,7 @@ function armSignal(options = {}) {
   }
   if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
   const number = signalNumber(options.signal === undefined ? 'SIGUSR2' : options.signal);
-  const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip, redact: options.redact });
+  const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip, redact: options.redact, profile: options.profile });
   // Without a directory, the working directory when the signal arrives.
   if (options.dir === undefined) request.dir = undefined;
   if (options.quiet !== undefined && typeof options.quiet !== 'boolean') throw invalidArg('quiet', 'a boolean', options.quiet);

@@ -89,7 +89,7 @@ function watch(options) {
     throw err;
   }
   if (options.quiet !== undefined && typeof options.quiet !== 'boolean') throw invalidArg('quiet', 'a boolean', options.quiet);
-  const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip, redact: options.redact });
+  const request = snapshotRequest({ dir: options.dir, filename: options.filename, gzip: options.gzip, redact: options.redact, profile: options.profile });
   // A timer keeps going (no maximum, no cooldown beyond its period) and
   // keeps the newest files, unless told otherwise.
   const timed = everyMs !== undefined;

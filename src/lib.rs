@@ -477,6 +477,8 @@ fn capture_feeding<T: Send + 'static>(
             error: None,
             reclaimed: Vec::new(),
             redacted: None,
+            profile: None,
+            profile_error: None,
         }
     } else {
         SnapshotOutcome::failed(Path::new(""), 0, false, failure(&CaptureError::V8(fed.status)), ms(fed.pause))

@@ -20,8 +20,8 @@ use crate::v8::{Isolate, SnapshotStatus};
 
 mod request;
 pub use request::{
-    bad_request, capture_options, failure, file_options, ms, next_seq, resolve_path, start, start_capture, Capture,
-    Failure, SnapshotOutcome, SnapshotRequest,
+    bad_request, capture_options, failure, file_options, ms, next_seq, resolve_path, start, start_capture,
+    write_profile_beside, Capture, Failure, SnapshotOutcome, SnapshotRequest,
 };
 
 /// Chunks in flight between V8 and a sink: 32 × 64 KiB = 2 MiB at most.

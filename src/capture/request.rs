@@ -42,6 +42,8 @@ pub struct SnapshotRequest {
     pub redact: Option<bool>,
     /// What asked for the snapshot, for `{trigger}`: `api` when absent.
     pub trigger: Option<String>,
+    /// Write the sampling heap profile (when sampling) beside the snapshot.
+    pub profile: Option<bool>,
 }
 
 /// A failure, with what Node's own errors carry.
@@ -87,6 +89,10 @@ pub struct SnapshotOutcome {
     pub reclaimed: Vec<String>,
     /// Set when the file was redacted.
     pub redacted: Option<Redacted>,
+    /// The `.heapprofile` written beside it, when asked for while sampling.
+    pub profile: Option<String>,
+    /// Why that profile could not be written (the snapshot itself was).
+    pub profile_error: Option<String>,
 }
 
 impl SnapshotOutcome {
@@ -105,6 +111,8 @@ impl SnapshotOutcome {
             error: Some(error),
             reclaimed: Vec::new(),
             redacted: None,
+            profile: None,
+            profile_error: None,
         }
     }
 
@@ -130,6 +138,8 @@ impl SnapshotOutcome {
                     bytes: r.bytes as f64,
                     keys: r.keys as f64,
                 }),
+                profile: None,
+                profile_error: None,
             },
             Err(e) => SnapshotOutcome::failed(path, seq, gzip, failure(&e), pause_ms),
         }
@@ -175,13 +185,15 @@ pub struct Capture {
     pub seq: u64,
     gzip: bool,
     started: std::result::Result<PendingFile, Failure>,
+    /// The sampling profile read right after V8's part, to write beside the file.
+    profile: Option<Vec<v8::Site>>,
 }
 
 impl Capture {
     /// A file someone else produced (the fallback's `SnapshotFile`), or the
     /// reason it could not be.
     pub fn of(path: PathBuf, seq: u64, gzip: bool, started: std::result::Result<PendingFile, Failure>) -> Capture {
-        Capture { path, seq, gzip, started }
+        Capture { path, seq, gzip, started, profile: None }
     }
 
     /// Whether V8's part ran and a file is being finished.
@@ -190,10 +202,25 @@ impl Capture {
     }
 
     pub fn settle(self) -> SnapshotOutcome {
-        match self.started {
+        let mut outcome = match self.started {
             Ok(pending) => SnapshotOutcome::settle(&self.path, self.seq, self.gzip, pending),
-            Err(failure) => SnapshotOutcome::failed(&self.path, self.seq, self.gzip, failure, 0.0),
-        }
+            Err(failure) => return SnapshotOutcome::failed(&self.path, self.seq, self.gzip, failure, 0.0),
+        };
+        write_profile_beside(&mut outcome, self.profile);
+        outcome
+    }
+}
+
+/// Writes a sampling profile beside a written snapshot and says so in its
+/// outcome (or why not); nothing when not sampling. Any thread.
+pub fn write_profile_beside(outcome: &mut SnapshotOutcome, sites: Option<Vec<v8::Site>>) {
+    let (true, Some(sites)) = (outcome.ok, sites) else { return };
+    match heapscope_core::profile::chrome_json(&sites) {
+        Some(json) => match heapscope_core::profile::write_beside(Path::new(&outcome.path), &json) {
+            Ok(path) => outcome.profile = Some(path.to_string_lossy().into_owned()),
+            Err(e) => outcome.profile_error = Some(e.to_string()),
+        },
+        None => outcome.profile_error = Some("V8's allocation profile was not a tree".into()),
     }
 }
 
@@ -224,7 +251,9 @@ pub fn start_capture(
         Err(error) => return Capture::of(PathBuf::new(), seq, gzip, Err(bad_request(error))),
     };
     let pending = super::write_file(isolate, path.clone(), file_options(request), capture_options(request), feed);
-    Capture::of(path, seq, gzip, Ok(pending))
+    // Right after V8's part, on its thread: the live samples as the snapshot saw them.
+    let profile = if request.profile.unwrap_or(false) { isolate.sampling_profile() } else { None };
+    Capture { profile, ..Capture::of(path, seq, gzip, Ok(pending)) }
 }
 
 /// How the file is written: a name the caller gave (a path, or a file name

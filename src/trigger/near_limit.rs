@@ -142,8 +142,17 @@ impl NearLimit {
             crossing: Some(crossing),
             config: self.config.clone(),
         };
-        let asked = SnapshotRequest { trigger: Some(Trigger::NearLimit.name().into()), ..self.config.request.clone() };
-        let outcome = crate::capture::start_capture(isolate, &asked, None).settle();
+        // The profile is read only once the snapshot is durable: reading it
+        // allocates its names on a heap at its limit.
+        let asked = SnapshotRequest {
+            trigger: Some(Trigger::NearLimit.name().into()),
+            profile: Some(false),
+            ..self.config.request.clone()
+        };
+        let mut outcome = crate::capture::start_capture(isolate, &asked, None).settle();
+        if self.config.request.profile.unwrap_or(false) {
+            crate::capture::write_profile_beside(&mut outcome, isolate.sampling_profile());
+        }
         station.finish(&request, outcome);
         if claimed {
             station.release();

@@ -355,6 +355,11 @@ fn report_line(request: &Request, outcome: &SnapshotOutcome, pruned: &[String]) 
             Some(r) => format!(", {} strings redacted", r.strings),
             None => String::new(),
         };
+        let removed = match (&outcome.profile, &outcome.profile_error) {
+            (Some(profile), _) => format!("{removed}; allocation profile {}", absolute(profile).display()),
+            (None, Some(error)) => format!("{removed}; no allocation profile: {error}"),
+            (None, None) => removed,
+        };
         log_line(&format!(
             "heap snapshot written to {} ({:.1} MB{redacted}, paused {:.0} ms, on {why}{removed})",
             path.display(),

@@ -85,6 +85,7 @@ mod ffi {
 }
 
 pub use ffi::HeapStats;
+pub use heapscope_core::profile::Site;
 
 /// The loaded shim's table; set once, never unloaded (V8 may hold pointers
 /// into the shim's code, e.g. a registered GC callback).
@@ -242,22 +243,6 @@ impl std::fmt::Debug for Isolate {
 unsafe impl Send for Isolate {}
 // SAFETY: as for Send: shared references only copy the address.
 unsafe impl Sync for Isolate {}
-
-/// One allocation site of a sampling heap profile: a JS frame and the live
-/// sampled memory allocated right there.
-#[derive(Debug, Clone)]
-pub struct Site {
-    /// The caller's site (its index in the walk); `None` for the root.
-    pub parent: Option<u32>,
-    pub function_name: String,
-    pub url: String,
-    pub script_id: i32,
-    /// 1-based; 0 when V8 has none.
-    pub line: i32,
-    pub column: i32,
-    pub self_size: u64,
-    pub self_count: u64,
-}
 
 /// What V8 said at the end of serialization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

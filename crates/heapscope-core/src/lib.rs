@@ -26,6 +26,7 @@ pub mod gate;
 pub mod memory;
 pub mod naming;
 pub mod priority;
+pub mod profile;
 pub mod retention;
 pub mod sink;
 pub mod snapshot;
