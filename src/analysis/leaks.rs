@@ -393,7 +393,7 @@ pub fn diff_files(
 }
 
 /// Most snapshots one leak report compares (each earlier one is kept as a
-/// digest of about 20 bytes a node while the last is analysed).
+/// digest of about 16 bytes a node while the last is analysed).
 pub const MAX_SNAPSHOTS: usize = 64;
 
 /// `findLeaks()` of 2 to [`MAX_SNAPSHOTS`] files of one process, oldest

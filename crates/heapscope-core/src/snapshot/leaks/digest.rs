@@ -7,7 +7,7 @@ use crate::snapshot::analysis::{Analysis, Census, Interface, InterfaceMatcher, S
 use crate::snapshot::{Graph, NodeId};
 
 /// What later steps need of an earlier snapshot: about 12 bytes a node for a
-/// class diff, 20 for leaks (with every object's retained size).
+/// class diff, 16 for leaks (with every object's retained size).
 pub struct Digest {
     /// Node ids, ascending, with `class[i]`, `size[i]` and `retained[i]` aligned.
     pub(super) ids: Vec<NodeId>,
