@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use heapscope_core::snapshot::analysis::{Analysis, Census};
 use heapscope_core::snapshot::leaks::{
-    self, Ages, ClassDiff, Digest, Floor, HeldClass, IdAgreement, LeakOptions, NewGroup, Suspect,
+    self, ClassDiff, Comparing, Digest, Floor, HeldClass, LeakOptions, NewGroup, Suspect, TwoProcesses,
 };
 use heapscope_core::snapshot::Graph;
 use napi::bindgen_prelude::*;
@@ -234,81 +234,29 @@ impl LeakOutcome {
     }
 }
 
-/// Reads a file and digests it (for a diff only, or with paths for leaks),
-/// keeping none of its graph.
-fn digest_file(path: &str, for_diff: bool, threads: Threads) -> std::result::Result<Digest, AnalyzeFailure> {
+/// Reads a file and digests it for a class diff, keeping none of its graph.
+fn diff_digest_of_file(path: &str, threads: Threads) -> std::result::Result<Digest, AnalyzeFailure> {
     let graph = Graph::open_with(path.as_ref(), threads, &mut |_| {}).map_err(|e| AnalyzeFailure::parse(&e, path))?;
-    Ok(if for_diff {
-        Digest::for_diff(&Census::run_with(&graph, None, threads))
-    } else {
-        Digest::of(&Analysis::run_with(&graph, None, threads, &mut |_| {}))
-    })
+    Ok(Digest::for_diff(&Census::run_with(&graph, None, threads)))
 }
 
-/// The last snapshot of a comparison: analysed in full, and as a digest.
-struct Last<'g> {
-    analysis: Analysis<'g>,
-    digest: Digest,
-}
-
-impl<'g> Last<'g> {
-    fn of(graph: &'g Graph, threads: Threads) -> Last<'g> {
-        let analysis = Analysis::run_with(graph, None, threads, &mut |_| {});
-        let digest = Digest::for_diff(&analysis.census);
-        Last { analysis, digest }
-    }
-}
-
-/// The report for `last` against the earlier digests.
-fn report(earlier: &[&Digest], Last { analysis, digest: last }: Last, options: LeakOptions) -> LeakReport {
-    let diff = earlier.first().map(|first| leaks::diff(first, &last)).unwrap_or_default();
-    let mut total_sizes: Vec<f64> = earlier.iter().map(|d| d.total_size).collect();
-    total_sizes.push(last.total_size);
-    // The last snapshot's digest served the class diff; its memory goes
-    // before the dominator tree's and the ages' come.
-    drop(last);
-    let diff = diff.into_iter().map(diff_row).collect();
-    let Some(baseline) = earlier.first().copied() else {
-        let min_growth = options.min_growth.unwrap_or(leaks::DEFAULT_FLOOR);
-        return LeakReport {
-            suspects: Vec::new(),
-            diff,
-            new_objects: Vec::new(),
-            total_sizes,
-            min_growth,
-            small_leaks: false,
-        };
-    };
-    // The target: the snapshot before the last.
-    let target = if earlier.len() > 1 { earlier.last().copied() } else { None };
-    let ages = Ages::of(analysis.graph, baseline, target);
-    // One dominator tree and one grouping serve both the suspects and the report.
-    let dominated = analysis.dominated();
-    let groups = leaks::new_objects_by_path(&ages, &analysis, &dominated, leaks::GROUPS);
-    let findings = leaks::suspects(earlier, &analysis, &dominated, &ages, &groups, options);
+/// A core report as JS objects.
+fn report_object(r: leaks::Report) -> LeakReport {
     LeakReport {
-        suspects: findings.suspects.into_iter().map(suspect).collect(),
-        diff,
-        new_objects: groups.into_iter().take(NEW_GROUPS).map(new_group).collect(),
-        total_sizes,
-        min_growth: findings.floor.bytes(),
-        small_leaks: findings.floor == Floor::Small,
+        suspects: r.suspects.into_iter().map(suspect).collect(),
+        diff: r.diff.into_iter().map(diff_row).collect(),
+        new_objects: r.new_objects.into_iter().take(NEW_GROUPS).map(new_group).collect(),
+        total_sizes: r.total_sizes,
+        min_growth: r.floor.bytes(),
+        small_leaks: r.floor == Floor::Small,
     }
 }
 
-/// The diff of an earlier digest and a later snapshot.
-fn snapshot_diff(before: &Digest, Last { analysis, digest: after }: Last) -> SnapshotDiff {
-    let classes = leaks::diff(before, &after).into_iter().map(diff_row).collect();
-    let total_sizes = vec![before.total_size, after.total_size];
-    drop(after);
-    let ages = Ages::of(analysis.graph, before, None);
+fn diff_object(d: leaks::SnapshotDiff) -> SnapshotDiff {
     SnapshotDiff {
-        classes,
-        new_objects: leaks::new_objects_by_path(&ages, &analysis, &analysis.dominated(), NEW_GROUPS)
-            .into_iter()
-            .map(new_group)
-            .collect(),
-        total_sizes,
+        classes: d.classes.into_iter().map(diff_row).collect(),
+        new_objects: d.new_objects.into_iter().map(new_group).collect(),
+        total_sizes: d.total_sizes,
     }
 }
 
@@ -342,31 +290,45 @@ impl FileComparison {
             // freed instead of faulting in fresh ones.
             let _reuse = heapscope_core::allocator::KeepFreedPages::new();
             let (last, earlier) = self.files.split_last().expect("at least two files");
+            let how = Comparing { force: self.force, threads: self.threads };
+            let not_one_process = |e: TwoProcesses| {
+                let later = e.later.map_or(last, |at| &earlier[at]);
+                LeakOutcome::failed(AnalyzeFailure::two_processes(&earlier[e.earlier], later, e.agreement))
+            };
             let mut digests = Vec::new();
-            for path in earlier {
-                match digest_file(path, self.diff_only, self.threads) {
-                    Ok(d) => digests.push(d),
-                    Err(failure) => return LeakOutcome::failed(failure),
+            for (at, path) in earlier.iter().enumerate() {
+                if self.diff_only {
+                    match diff_digest_of_file(path, self.threads) {
+                        Ok(d) => digests.push(d),
+                        Err(failure) => return LeakOutcome::failed(failure),
+                    }
+                    continue;
                 }
+                let graph = match Graph::open_with(path.as_ref(), self.threads, &mut |_| {}) {
+                    Ok(graph) => graph,
+                    Err(e) => return LeakOutcome::failed(AnalyzeFailure::parse(&e, path)),
+                };
+                let analysis = Analysis::run_with(&graph, None, self.threads, &mut |_| {});
+                if let Err(e) = leaks::add_earlier(&mut digests, &analysis, how) {
+                    return not_one_process(e);
+                }
+                debug_assert_eq!(digests.len(), at + 1);
             }
             let refs: Vec<&Digest> = digests.iter().collect();
             let graph = match Graph::open_with(last.as_ref(), self.threads, &mut |_| {}) {
                 Ok(graph) => graph,
                 Err(e) => return LeakOutcome::failed(AnalyzeFailure::parse(&e, last)),
             };
-            let final_snapshot = Last::of(&graph, self.threads);
-            if !self.force {
-                for (digest, path) in digests.iter().zip(earlier) {
-                    let agreement = IdAgreement::of(digest, &final_snapshot.digest);
-                    if !agreement.one_process() {
-                        return LeakOutcome::failed(AnalyzeFailure::two_processes(path, last, agreement));
-                    }
-                }
-            }
             if self.diff_only {
-                return LeakOutcome { diff: Some(snapshot_diff(refs[0], final_snapshot)), ..LeakOutcome::ok() };
+                return match leaks::snapshot_diff(refs[0], &graph, NEW_GROUPS, how, &mut |_| {}) {
+                    Ok(d) => LeakOutcome { diff: Some(diff_object(d)), ..LeakOutcome::ok() },
+                    Err(e) => not_one_process(e),
+                };
             }
-            LeakOutcome { report: Some(report(&refs, final_snapshot, self.options)), ..LeakOutcome::ok() }
+            match leaks::report(&refs, &graph, self.options, how, &mut |_| {}) {
+                Ok(r) => LeakOutcome { report: Some(report_object(r)), ..LeakOutcome::ok() },
+                Err(e) => not_one_process(e),
+            }
         })
     }
 }
@@ -392,8 +354,9 @@ pub fn diff_files(
     on_pool(move || comparison.run_on_own_thread())
 }
 
-/// Most snapshots one leak report compares (each earlier one is kept as a
-/// digest of about 16 bytes a node while the last is analysed).
+/// Most snapshots one leak report compares (while the last is analysed, each
+/// earlier one is kept as a digest: about 13 bytes a node for the baseline
+/// and a session's marks, 5 for the later files).
 pub const MAX_SNAPSHOTS: usize = 64;
 
 /// `findLeaks()` of 2 to [`MAX_SNAPSHOTS`] files of one process, oldest
@@ -414,7 +377,7 @@ pub fn find_leaks_in_files(files: Vec<String>, options: LeakOptionsJs) -> Result
 /// Class diff of two digests (of one process); quick, on the calling thread.
 #[napi]
 pub fn diff_digests(before: &SnapshotDigest, after: &SnapshotDigest) -> Vec<ClassDiffRow> {
-    leaks::diff(&before.inner, &after.inner).into_iter().map(diff_row).collect()
+    leaks::diff(&before.inner, after.inner.as_ref()).into_iter().map(diff_row).collect()
 }
 
 /// Work for the thread that reads a live snapshot: a digest or a leak report.
@@ -440,7 +403,11 @@ pub(crate) fn run_stream_job(job: StreamJob, reader: impl std::io::Read, threads
             StreamJob::Leaks { earlier, options } => {
                 // The digests are of marks taken in this process.
                 let refs: Vec<&Digest> = earlier.iter().map(|d| d.as_ref()).collect();
-                LeakOutcome { report: Some(report(&refs, Last::of(&graph, threads), options)), ..LeakOutcome::ok() }
+                let how = Comparing { force: true, threads };
+                match leaks::report(&refs, &graph, options, how, &mut |_| {}) {
+                    Ok(r) => LeakOutcome { report: Some(report_object(r)), ..LeakOutcome::ok() },
+                    Err(_) => LeakOutcome::failed(AnalyzeFailure::internal("comparing snapshots")),
+                }
             }
         }
     })

@@ -18,21 +18,26 @@ fn encoded_len(z: u32) -> u32 {
 /// own candidate and only the least of them matters. The DFS folds those
 /// into `semi` as it meets them and counts the bytes of the others, so the
 /// lists take one more pass over the edges, not two.
+///
+/// The lists lie in the order Lengauer–Tarjan reads them, the last vertex's
+/// first, each ended by a zero byte (a delta is at least 1, and no byte of
+/// its LEB128 but a lone `0` is zero): read in turn, they need no table of
+/// where each starts, a node-sized array less at the dominators' peak.
 struct Retainers {
-    /// `first[i]..first[i + 1]`: vertex `i`'s bytes.
-    first: Vec<u32>,
     bytes: Vec<u8>,
 }
 
 impl Retainers {
     /// Fills the lists from the edges the DFS left essential (the later
-    /// retainers) and the byte counts it made in `first`.
-    fn build(g: &Graph, essential: &Bits, pre: &[u32], mut first: Vec<u32>) -> Retainers {
-        // Running ends; filling then walks each back to its vertex's start.
+    /// retainers) and the byte counts it made in `counts` (by number,
+    /// `1..=vertices`).
+    fn build(g: &Graph, essential: &Bits, pre: &[u32], mut counts: Vec<u32>, vertices: usize) -> Retainers {
+        // Each list's end (where its zero goes), the last vertex's list
+        // first; filling then walks each back to its start.
         let mut total = 0u64;
-        for slot in first.iter_mut() {
-            total += *slot as u64;
-            *slot = u32::try_from(total).expect("retainer lists over 4 GiB");
+        for slot in counts[1..=vertices].iter_mut().rev() {
+            total += *slot as u64 + 1;
+            *slot = u32::try_from(total - 1).expect("retainer lists over 4 GiB");
         }
         let mut bytes = vec![0u8; total as usize];
         for v in 0..g.node_count as u32 {
@@ -42,8 +47,8 @@ impl Retainers {
                     let w = pre[g.edge_to(e) as usize];
                     let mut z = from - w;
                     let len = encoded_len(z);
-                    let start = first[w as usize] - len;
-                    first[w as usize] = start;
+                    let start = counts[w as usize] - len;
+                    counts[w as usize] = start;
                     for byte in &mut bytes[start as usize..(start + len) as usize] {
                         *byte = (z as u8 & 0x7f) | if z >= 0x80 { 0x80 } else { 0 };
                         z >>= 7;
@@ -51,30 +56,46 @@ impl Retainers {
                 }
             }
         }
-        Retainers { first, bytes }
+        Retainers { bytes }
     }
 
-    /// Calls `each` with every later essential retainer of vertex `w`;
-    /// returns whether there was any.
+    /// The lists in turn, from the last vertex's (see [`Cursor::next_list`]).
+    fn cursor(&self) -> Cursor<'_> {
+        Cursor { bytes: &self.bytes, at: 0 }
+    }
+}
+
+/// Reads [`Retainers`] list after list.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    /// Calls `each` with every later essential retainer of `w`, whose list
+    /// must be the next one; returns whether there was any.
     #[inline]
-    fn for_each(&self, w: u32, mut each: impl FnMut(u32)) -> bool {
-        let (mut at, end) = (self.first[w as usize] as usize, self.first[w as usize + 1] as usize);
-        let any = at < end;
-        while at < end {
+    fn next_list(&mut self, w: u32, mut each: impl FnMut(u32)) -> bool {
+        let begin = self.at;
+        loop {
+            let mut b = self.bytes[self.at];
+            self.at += 1;
+            if b == 0 {
+                return self.at - 1 > begin;
+            }
             let mut z = 0u32;
             let mut shift = 0;
             loop {
-                let b = self.bytes[at];
-                at += 1;
                 z |= ((b & 0x7f) as u32) << shift;
                 shift += 7;
                 if b < 0x80 {
                     break;
                 }
+                b = self.bytes[self.at];
+                self.at += 1;
             }
             each(w + z);
         }
-        any
     }
 }
 
@@ -204,9 +225,18 @@ pub(super) fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits
             }
         }
     }
-    let Dfs { pre, mut vertex, parent, mut semi, later_bytes, .. } = dfs;
-    let preds = Retainers::build(g, essential, &pre, later_bytes);
+    let Dfs { pre, vertex, parent, mut semi, later_bytes, .. } = dfs;
+    // `vertex` is `pre` inverted: dropped while the lists are built (the
+    // dominators' largest moment) and made again from `pre` after.
+    drop(vertex);
+    let preds = Retainers::build(g, essential, &pre, later_bytes, count);
+    let mut vertex = vec![u32::MAX; count + 1];
+    for (v, &number) in pre.iter().enumerate() {
+        vertex[number as usize] = v as u32;
+    }
     drop(pre);
+    // The last vertex's list is read first.
+    let mut lists = preds.cursor();
     // Of Lengauer–Tarjan's labels only their semidominators are ever
     // compared or returned, so each linked vertex keeps the least semi on
     // its compressed path itself: one random access less per step.
@@ -215,7 +245,7 @@ pub(super) fn dominators(g: &Graph, essential: &mut Bits, retained_at_all: &Bits
     let mut path: Vec<u32> = Vec::new();
     for w in (2..=count as u32).rev() {
         let mut best = semi[w as usize];
-        let later = preds.for_each(w, |v| {
+        let later = lists.next_list(w, |v| {
             // eval(v): the least semidominator on v's linked path.
             let least = if ancestor[v as usize] == 0 {
                 semi[v as usize]

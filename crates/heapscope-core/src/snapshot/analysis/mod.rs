@@ -295,18 +295,48 @@ impl<'g> Analysis<'g> {
     /// The `limit` nodes with the largest retained sizes (not the root, not
     /// synthetic nodes), largest first.
     pub fn largest(&self, limit: usize) -> Vec<u32> {
+        /// Larger retained size first, then lower ordinal: `Ord` puts the
+        /// one to drop first at the top of the heap.
+        struct Ranked(f64, u32);
+        impl PartialEq for Ranked {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other) == std::cmp::Ordering::Equal
+            }
+        }
+        impl Eq for Ranked {}
+        impl PartialOrd for Ranked {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for Ranked {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
+            }
+        }
         let g = self.graph;
         let t = &self.census.types;
-        let mut order: Vec<u32> =
-            (0..g.node_count as u32).filter(|&n| n != g.root && g.node_type(n) != t.synthetic).collect();
-        let cut = limit.min(order.len());
-        if cut == 0 {
+        if limit == 0 {
             return Vec::new();
         }
-        order.select_nth_unstable_by(cut - 1, |&a, &b| self.retained[b as usize].total_cmp(&self.retained[a as usize]));
-        order.truncate(cut);
-        order.sort_by(|&a, &b| self.retained[b as usize].total_cmp(&self.retained[a as usize]).then(a.cmp(&b)));
-        order
+        // A bounded heap of the best so far: no node-sized array.
+        let mut best: std::collections::BinaryHeap<Ranked> = std::collections::BinaryHeap::with_capacity(limit + 1);
+        for n in (0..g.node_count as u32).filter(|&n| n != g.root && g.node_type(n) != t.synthetic) {
+            let r = Ranked(self.retained[n as usize], n);
+            if best.len() < limit {
+                best.push(r);
+            } else if best.peek().is_some_and(|worst| r < *worst) {
+                best.pop();
+                best.push(r);
+            }
+        }
+        best.into_sorted_vec().into_iter().map(|Ranked(_, n)| n).collect()
+    }
+
+    /// Frees the distances, for a caller that reads no class rows or
+    /// object rows after this (a leak report): a node-sized array less.
+    pub fn forget_distances(&mut self) {
+        self.distance = Vec::new();
     }
 
     /// Children of each node in the dominator tree (CSR: first, nodes).

@@ -1,9 +1,13 @@
-//! Two digests side by side: DevTools' Comparison view, and whether their
-//! ids can be of one process.
+//! Two snapshots side by side: DevTools' Comparison view, and whether their
+//! ids can be of one process. The earlier one is a [`Digest`]; the later one
+//! a digest too, or an analysed snapshot read in id order ([`ById`]), which
+//! costs no digest of its own.
 
 use std::collections::HashMap;
 
 use super::Digest;
+use crate::snapshot::analysis::{Census, Interface};
+use crate::snapshot::{Graph, NodeId};
 
 /// How far two snapshots' node ids agree. Within one process an id names
 /// one object for its whole life, so an object in both snapshots keeps its
@@ -24,7 +28,7 @@ impl IdAgreement {
     const LEAST: u64 = 100;
     const SHARE: f64 = 0.10;
 
-    pub fn of(before: &Digest, after: &Digest) -> IdAgreement {
+    pub fn of(before: &Digest, after: &impl Later) -> IdAgreement {
         Comparison::new(before, after).agreement()
     }
 
@@ -48,59 +52,141 @@ pub struct ClassDiff {
 
 /// Objects added and removed per class between two snapshots of one
 /// process, as DevTools' Comparison view counts them: see [`Comparison::class_diff`].
-pub fn diff(before: &Digest, after: &Digest) -> Vec<ClassDiff> {
+pub fn diff(before: &Digest, after: &impl Later) -> Vec<ClassDiff> {
     Comparison::new(before, after).class_diff()
 }
 
-/// Two digests side by side, as both the class diff and the id agreement
+/// The later snapshot of a comparison, in ascending id order: the `i`th
+/// node's id, class and self size.
+pub trait Later {
+    /// The ids, ascending.
+    fn ids(&self) -> impl Iterator<Item = NodeId> + '_;
+    /// An index into [`Later::classes`].
+    fn class(&self, i: usize) -> u32;
+    fn size(&self, i: usize) -> u32;
+    /// (key, name) of each class.
+    fn classes(&self) -> Vec<(String, String)>;
+    /// The plain objects' definitions the earlier snapshot is named with.
+    fn interfaces(&self) -> &[Interface];
+}
+
+impl Later for Digest {
+    fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.ids.iter()
+    }
+    fn class(&self, i: usize) -> u32 {
+        self.class[i]
+    }
+    fn size(&self, i: usize) -> u32 {
+        self.size[i]
+    }
+    fn classes(&self) -> Vec<(String, String)> {
+        self.classes.iter().map(|c| (c.key.clone(), c.name.clone())).collect()
+    }
+    fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
+    }
+}
+
+/// A snapshot's nodes as (id, ordinal), ascending by id: built once, read by
+/// the class diff, the id agreement and [`super::Ages`].
+pub struct ById(pub(super) Vec<(NodeId, u32)>);
+
+impl ById {
+    pub fn of(g: &Graph) -> ById {
+        let mut by_id: Vec<(NodeId, u32)> = (0..g.node_count as u32).map(|n| (g.node_id(n), n)).collect();
+        by_id.sort_unstable();
+        ById(by_id)
+    }
+}
+
+/// An analysed snapshot as the later side of a comparison.
+pub struct CensusById<'a, 'g> {
+    pub census: &'a Census<'g>,
+    pub by_id: &'a ById,
+}
+
+impl Later for CensusById<'_, '_> {
+    fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.by_id.0.iter().map(|&(id, _)| id)
+    }
+    fn class(&self, i: usize) -> u32 {
+        self.census.class_keys.key_index(self.by_id.0[i].1)
+    }
+    fn size(&self, i: usize) -> u32 {
+        self.census.self_sizes[self.by_id.0[i].1 as usize]
+    }
+    fn classes(&self) -> Vec<(String, String)> {
+        // Each key named from its first node.
+        let c = self.census;
+        let mut named: Vec<Option<(String, String)>> = vec![None; c.class_keys.key_count()];
+        for n in 0..c.graph.node_count as u32 {
+            let slot = &mut named[c.class_keys.key_index(n) as usize];
+            if slot.is_none() {
+                *slot = Some((c.class_key(n), c.class_name(n).to_string()));
+            }
+        }
+        named.into_iter().map(Option::unwrap_or_default).collect()
+    }
+    fn interfaces(&self) -> &[Interface] {
+        self.census.class_keys.interfaces()
+    }
+}
+
+/// Two snapshots side by side, as both the class diff and the id agreement
 /// read them: the earlier one's classes named with the later one's interface
 /// definitions (as DevTools' Comparison view names them), and one merge of
 /// their id-sorted node lists.
-pub struct Comparison<'d> {
+pub struct Comparison<'d, L: Later> {
     before: &'d Digest,
-    after: &'d Digest,
-    /// (key, name) by digest class, of each side.
+    after: &'d L,
+    /// (key, name) by class, of each side.
     before_classes: Vec<(String, String)>,
     after_classes: Vec<(String, String)>,
 }
 
 /// One step of the merge: a node only in the earlier digest, only in the
-/// later one, or in both (positions in each digest's lists).
+/// later one, or in both (positions in each side's lists).
 enum Merged {
     Before(usize),
     After(usize),
     Both(usize, usize),
 }
 
-impl<'d> Comparison<'d> {
-    pub fn new(before: &'d Digest, after: &'d Digest) -> Comparison<'d> {
+impl<'d, L: Later> Comparison<'d, L> {
+    pub fn new(before: &'d Digest, after: &'d L) -> Comparison<'d, L> {
         Comparison {
             before,
             after,
-            before_classes: before.classes_named_by(&after.interfaces),
-            after_classes: after.classes.iter().map(|c| (c.key.clone(), c.name.clone())).collect(),
+            before_classes: before.classes_named_by(after.interfaces()),
+            after_classes: after.classes(),
         }
     }
 
     /// Walks both id-sorted lists once, in id order.
     fn merge(&self, mut visit: impl FnMut(Merged)) {
-        let (before, after) = (&self.before.ids, &self.after.ids);
-        let (mut i, mut j) = (0, 0);
-        while i < before.len() || j < after.len() {
-            match (before.get(i), after.get(j)) {
-                (Some(a), Some(b)) if a == b => {
+        let mut before = self.before.ids.iter().enumerate().peekable();
+        let mut after = self.after.ids().enumerate().peekable();
+        loop {
+            match (before.peek().copied(), after.peek().copied()) {
+                (Some((i, a)), Some((j, b))) if a == b => {
                     visit(Merged::Both(i, j));
-                    i += 1;
-                    j += 1;
+                    before.next();
+                    after.next();
                 }
-                (Some(a), b) if b.is_none_or(|b| a < b) => {
+                (Some((i, a)), Some((_, b))) if a < b => {
                     visit(Merged::Before(i));
-                    i += 1;
+                    before.next();
                 }
-                _ => {
+                (Some((i, _)), None) => {
+                    visit(Merged::Before(i));
+                    before.next();
+                }
+                (_, Some((j, _))) => {
                     visit(Merged::After(j));
-                    j += 1;
+                    after.next();
                 }
+                (None, None) => break,
             }
         }
     }
@@ -110,7 +196,7 @@ impl<'d> Comparison<'d> {
     }
 
     fn after_class(&self, j: usize) -> &(String, String) {
-        &self.after_classes[self.after.class[j] as usize]
+        &self.after_classes[self.after.class(j) as usize]
     }
 
     /// How many objects with a size of their own both snapshots have, and how
@@ -119,7 +205,7 @@ impl<'d> Comparison<'d> {
         let mut agreement = IdAgreement { shared: 0, reclassed: 0 };
         self.merge(|step| {
             if let Merged::Both(i, j) = step {
-                if self.before.size[i] > 0 && self.after.size[j] > 0 {
+                if self.before.size[i] > 0 && self.after.size(j) > 0 {
                     agreement.shared += 1;
                     if self.before_class(i).0 != self.after_class(j).0 {
                         agreement.reclassed += 1;
@@ -166,13 +252,13 @@ impl<'d> Comparison<'d> {
         self.merge(|step| match step {
             Merged::Both(i, j) => {
                 let (was, is) = (self.before_class(i), self.after_class(j));
-                if was.0 != is.0 || (before.size[i] > 0) != (after.size[j] > 0) {
+                if was.0 != is.0 || (before.size[i] > 0) != (after.size(j) > 0) {
                     count(&mut rows, was, before.size[i], false);
-                    count(&mut rows, is, after.size[j], true);
+                    count(&mut rows, is, after.size(j), true);
                 }
             }
             Merged::Before(i) => count(&mut rows, self.before_class(i), before.size[i], false),
-            Merged::After(j) => count(&mut rows, self.after_class(j), after.size[j], true),
+            Merged::After(j) => count(&mut rows, self.after_class(j), after.size(j), true),
         });
         let mut rows: Vec<ClassDiff> = rows.into_values().collect();
         let delta = |r: &ClassDiff| r.added_size - r.removed_size;

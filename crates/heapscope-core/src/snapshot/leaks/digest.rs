@@ -2,15 +2,19 @@
 
 use std::collections::HashMap;
 
-use super::path_key;
+use super::ids::SortedIds;
+use super::{path_key, ById};
 use crate::snapshot::analysis::{Analysis, Census, Interface, InterfaceMatcher, ShapeLookup};
-use crate::snapshot::{Graph, NodeId};
+use crate::snapshot::NodeId;
 
-/// What later steps need of an earlier snapshot: about 12 bytes a node for a
-/// class diff, 16 for leaks (with every object's retained size).
+/// What later steps need of an earlier snapshot: about 9 bytes a node for a
+/// class diff (ids about one, classes and sizes four each), 13 for a leak
+/// report's baseline (with every object's retained size), 5 for a snapshot
+/// after the baseline ([`Digest::history_of`]: ids and retained sizes).
 pub struct Digest {
     /// Node ids, ascending, with `class[i]`, `size[i]` and `retained[i]` aligned.
-    pub(super) ids: Vec<NodeId>,
+    pub(super) ids: SortedIds,
+    /// Empty in a digest of history only ([`Digest::history_of`]).
     pub(super) class: Vec<u32>,
     pub(super) size: Vec<u32>,
     /// Every object's retained size, by id (empty in a digest for diffs): a
@@ -20,9 +24,10 @@ pub struct Digest {
     retained: Vec<f32>,
     pub(super) classes: Vec<DigestClass>,
     pub(super) interfaces: Vec<Interface>,
-    /// Retained size of the largest objects by path key: a holder replaced
-    /// by ever larger copies has a new id each time, not a new path.
-    by_path: HashMap<String, f64>,
+    /// Retained size of the largest objects by path key (its 64-bit hash:
+    /// 20,000 keys collide with odds of 1 in 10^10): a holder replaced by
+    /// ever larger copies has a new id each time, not a new path.
+    by_path: HashMap<u64, f64>,
     pub total_size: f64,
 }
 
@@ -42,11 +47,35 @@ impl Digest {
     /// Everything later snapshots are compared with, paths included.
     pub fn of(a: &Analysis) -> Digest {
         let mut digest = Digest::build(&a.census, Some(&a.retained));
+        digest.follow_largest(a);
+        digest
+    }
+
+    /// What a leak report reads of a snapshot after the baseline: ids,
+    /// retained sizes and paths, without classes (5 bytes a node, not 13).
+    /// `by_id`: the snapshot's nodes in id order.
+    pub fn history_of(a: &Analysis, by_id: ById) -> Digest {
+        let mut digest = Digest {
+            ids: SortedIds::from_ascending(by_id.0.iter().map(|&(id, _)| id)),
+            class: Vec::new(),
+            size: Vec::new(),
+            retained: by_id.0.iter().map(|&(_, n)| a.retained[n as usize] as f32).collect(),
+            classes: Vec::new(),
+            interfaces: Vec::new(),
+            by_path: HashMap::new(),
+            total_size: a.total_size(),
+        };
+        drop(by_id);
+        digest.follow_largest(a);
+        digest
+    }
+
+    /// The retained size of the largest objects by path.
+    fn follow_largest(&mut self, a: &Analysis) {
         for n in a.largest(FOLLOWED) {
             // Largest first: where two objects share a key, the larger keeps it.
-            digest.by_path.entry(path_key(&a.path(n))).or_insert(a.retained[n as usize]);
+            self.by_path.entry(key_hash(&path_key(&a.path(n)))).or_insert(a.retained[n as usize]);
         }
-        digest
     }
 
     /// Only what a class diff needs: no retainer paths (those cost a path
@@ -59,8 +88,7 @@ impl Digest {
         let g = a.graph;
         // Sorted as (id, ordinal) pairs side by side: no lookup of the
         // graph's columns per comparison.
-        let mut by_id: Vec<(NodeId, u32)> = (0..g.node_count as u32).map(|n| (g.node_id(n), n)).collect();
-        by_id.sort_unstable();
+        let ById(by_id) = ById::of(g);
         let order: Vec<u32> = by_id.iter().map(|&(_, n)| n).collect();
         let mut classes: Vec<DigestClass> = Vec::new();
         // Classes by the analysis' own key index (no text built per node);
@@ -101,7 +129,7 @@ impl Digest {
             class.push(id);
         }
         let size = order.iter().map(|&n| a.self_sizes[n as usize]).collect();
-        let ids = by_id.into_iter().map(|(id, _)| id).collect();
+        let ids = SortedIds::from_ascending(by_id.into_iter().map(|(id, _)| id));
         Digest {
             ids,
             class,
@@ -114,6 +142,12 @@ impl Digest {
         }
     }
 
+    /// Whether it has every object's class and size (not a
+    /// [`Digest::history_of`]).
+    pub fn has_classes(&self) -> bool {
+        self.class.len() == self.ids.len()
+    }
+
     pub fn node_count(&self) -> usize {
         self.ids.len()
     }
@@ -121,12 +155,12 @@ impl Digest {
     /// The retained size of the object `id` (when the digest has them and
     /// the object was alive)…
     pub(super) fn retained_by_id(&self, id: NodeId) -> Option<f64> {
-        self.ids.binary_search(&id).ok().and_then(|i| self.retained.get(i).map(|&r| f64::from(r)))
+        self.ids.position(id).and_then(|i| self.retained.get(i).map(|&r| f64::from(r)))
     }
 
     /// …and of the object at a path, when it was among the largest.
     pub(super) fn retained_by_path(&self, key: &str) -> Option<f64> {
-        self.by_path.get(key).copied()
+        self.by_path.get(&key_hash(key)).copied()
     }
 
     /// (key, name) of each class, plain objects named by `interfaces`.
@@ -146,6 +180,14 @@ impl Digest {
     }
 }
 
+/// A path key's hash, equal for equal keys in one process.
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
 /// Each node of a later snapshot by age: whether it was in the baseline, and
 /// in the target. One merge of id-sorted lists instead of a binary search
 /// per node in every pass that asks.
@@ -158,17 +200,13 @@ impl Ages {
     const IN_BASELINE: u8 = 1;
     const IN_TARGET: u8 = 2;
 
-    pub fn of(last: &Graph, baseline: &Digest, target: Option<&Digest>) -> Ages {
-        let mut by_id: Vec<(NodeId, u32)> = (0..last.node_count as u32).map(|n| (last.node_id(n), n)).collect();
-        by_id.sort_unstable();
-        let mut flags = vec![0u8; last.node_count];
-        let mut mark = |ids: &[NodeId], flag: u8| {
-            let mut i = 0;
-            for &(id, n) in &by_id {
-                while i < ids.len() && ids[i] < id {
-                    i += 1;
-                }
-                if i < ids.len() && ids[i] == id {
+    pub fn of(last: &ById, baseline: &Digest, target: Option<&Digest>) -> Ages {
+        let mut flags = vec![0u8; last.0.len()];
+        let mut mark = |ids: &SortedIds, flag: u8| {
+            let mut earlier = ids.iter().peekable();
+            for &(id, n) in &last.0 {
+                while earlier.next_if(|&e| e < id).is_some() {}
+                if earlier.peek() == Some(&id) {
                     flags[n as usize] |= flag;
                 }
             }

@@ -3,9 +3,11 @@
 //! them.
 //!
 //! Node ids are stable within a process, so an earlier snapshot is kept as a
-//! [`Digest`] — ids with their class and size, and the retained size of its
-//! largest objects by retainer path — about 12 bytes a node instead of the
-//! whole graph. The last snapshot is analysed in full.
+//! [`Digest`] — ids with their class, size and retained size, and the
+//! retained size of its largest objects by retainer path — about 13 bytes a
+//! node instead of the whole graph (5 for a snapshot after the baseline,
+//! whose classes no report reads). The last snapshot is analysed in full,
+//! stage by stage ([`report`]).
 //!
 //! Suspects combine two signals. memlab's three-snapshot technique: objects
 //! allocated after the baseline (and, given a target, present in it) that
@@ -18,11 +20,14 @@
 mod compare;
 mod digest;
 mod groups;
+mod ids;
+mod report;
 mod suspects;
 
-pub use compare::{diff, ClassDiff, Comparison, IdAgreement};
+pub use compare::{diff, ById, CensusById, ClassDiff, Comparison, IdAgreement, Later};
 pub use digest::{Ages, Digest, FOLLOWED};
 pub use groups::{new_objects_by_path, NewGroup};
+pub use report::{add_earlier, report, snapshot_diff, Comparing, Report, SnapshotDiff, TwoProcesses, STAGES};
 pub use suspects::{suspects, Findings, Floor, HeldClass, LeakOptions, Suspect, Trend, DEFAULT_FLOOR, GROUPS};
 
 use super::analysis::PathStep;

@@ -161,8 +161,10 @@ pub fn suspects(
     if earlier.is_empty() {
         return Findings { suspects: Vec::new(), floor };
     }
-    let holders = holders_of_leaked(last, dominated, ages);
-    let leak_set = ages.has_target().then(|| leak_set_retained(last, dominated, ages));
+    let order = preorder(last, dominated);
+    let holders = holders_of_leaked(last, &order, ages);
+    let leak_set = ages.has_target().then(|| leak_set_retained(last, &order, ages));
+    drop(order);
     let study = Study { earlier, last, dominated, groups, ages, leak_set, limit: options.limit };
     let found = study.at(floor, &holders);
     if !found.is_empty() || options.min_growth.is_some() {
@@ -178,8 +180,9 @@ struct Study<'a, 'g> {
     dominated: &'a DominatorTree,
     groups: &'a [NewGroup],
     ages: &'a Ages,
-    /// By node, the bytes of the leak set it retains (with a target).
-    leak_set: Option<Vec<f64>>,
+    /// By node, the bytes of the leak set it retains (with a target; as
+    /// `f32`, for ranking only).
+    leak_set: Option<Vec<f32>>,
     limit: usize,
 }
 
@@ -254,7 +257,7 @@ impl Study<'_, '_> {
         // target may be a request in flight, not evidence of a leak. Growth at
         // more steps ranks first (a leak grows at every step; a burst once),
         // then the leak set, then growth.
-        let leaked = |c: &Candidate| self.leak_set.as_ref().map_or(0.0, |sizes| sizes[c.node as usize]);
+        let leaked = |c: &Candidate| self.leak_set.as_ref().map_or(0.0, |sizes| f64::from(sizes[c.node as usize]));
         kept.sort_by(|a, b| {
             b.trend
                 .steps_grown
@@ -345,6 +348,7 @@ fn explaining(candidates: &[Candidate]) -> Vec<&Candidate> {
 }
 
 /// Nodes in the dominator tree's preorder from the root.
+/// The dominator tree's nodes, each before those it dominates.
 fn preorder(last: &Analysis, tree: &DominatorTree) -> Vec<u32> {
     let mut order = Vec::with_capacity(last.graph.node_count);
     let mut stack = vec![last.graph.root];
@@ -361,12 +365,12 @@ fn preorder(last: &Analysis, tree: &DominatorTree) -> Vec<u32> {
 /// can name (not V8's internals: a backing store folds into its array).
 /// Every leaked object counts here, however small, so that a dozen small
 /// objects in a global array name that array.
-fn holders_of_leaked(last: &Analysis, tree: &DominatorTree, ages: &Ages) -> Vec<u32> {
+fn holders_of_leaked(last: &Analysis, preorder: &[u32], ages: &Ages) -> Vec<u32> {
     const NONE: u32 = u32::MAX;
     let g = last.graph;
     let mut anchor = vec![NONE; g.node_count];
     let mut holder = vec![false; g.node_count];
-    for n in preorder(last, tree) {
+    for &n in preorder {
         let up = if n == g.root { NONE } else { anchor[last.dominator[n as usize] as usize] };
         let old = !ages.is_new(n);
         let internal = last.is_synthetic(n) || {
@@ -385,12 +389,12 @@ fn holders_of_leaked(last: &Analysis, tree: &DominatorTree, ages: &Ages) -> Vec<
 /// By node: the bytes of memlab's leak set it retains (objects new since the
 /// baseline and already there at the target, by V8's own sizes as
 /// [`Held::tally`] counts them), summed up the dominator tree in one pass.
-fn leak_set_retained(last: &Analysis, tree: &DominatorTree, ages: &Ages) -> Vec<f64> {
+fn leak_set_retained(last: &Analysis, preorder: &[u32], ages: &Ages) -> Vec<f32> {
     let g = last.graph;
-    let mut sizes = vec![0.0f64; g.node_count];
-    for &n in preorder(last, tree).iter().rev() {
+    let mut sizes = vec![0.0f32; g.node_count];
+    for &n in preorder.iter().rev() {
         if !last.is_synthetic(n) && ages.is_leaked(n) {
-            sizes[n as usize] += g.self_size(n) as f64;
+            sizes[n as usize] += g.self_size(n) as f32;
         }
         if n != g.root {
             sizes[last.dominator[n as usize] as usize] += sizes[n as usize];
@@ -465,8 +469,9 @@ impl Held {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::priority::Threads;
     use crate::snapshot::analysis::Analysis;
-    use crate::snapshot::leaks::new_objects_by_path;
+    use crate::snapshot::leaks::{report, Comparing};
     use crate::snapshot::test_graph::TestGraph;
     use crate::snapshot::Graph;
 
@@ -504,13 +509,10 @@ mod tests {
         let (last, earlier) = heaps.split_last().expect("heaps");
         let digests: Vec<Digest> = earlier.iter().map(|g| Digest::of(&Analysis::run(g, &mut |_| {}))).collect();
         let refs: Vec<&Digest> = digests.iter().collect();
-        let last = Analysis::run(last, &mut |_| {});
-        let dominated = last.dominated();
-        let target = if refs.len() > 1 { refs.last().copied() } else { None };
-        let ages = Ages::of(last.graph, refs[0], target);
-        let groups = new_objects_by_path(&ages, &last, &dominated, GROUPS);
-        let found = suspects(&refs, &last, &dominated, &ages, &groups, LeakOptions { min_growth, limit: 10 });
-        (found.suspects, found.floor)
+        let how = Comparing { force: false, threads: Threads::ONE };
+        let options = LeakOptions { min_growth, limit: 10 };
+        let report = report(&refs, last, options, how, &mut |_| {}).expect("one process");
+        (report.suspects, report.floor)
     }
 
     fn names(found: &[Suspect]) -> Vec<&str> {
