@@ -542,6 +542,13 @@ export function findLeaks(
 export interface SessionOptions extends SnapshotOptions {
   /** Keep each mark's file too. Default: false. */
   write?: boolean;
+  /**
+   * `'tracking'`: V8's allocation tracker runs from the baseline mark to
+   * the final snapshot, which then carries every new object's allocating
+   * stack, and each suspect lists its `allocationSites`. It slows
+   * allocation down: for staging, not production. Needs the V8 shim.
+   */
+  allocationSites?: 'tracking';
 }
 
 export interface Mark {
@@ -569,6 +576,8 @@ export interface Session {
    * the baseline, the last the target (at most 63 marks).
    */
   leaks(options?: LeakOptions): Promise<LeakReport & { marks: (Mark | FinalMark)[] }>;
+  /** Stops allocation tracking without a report (leaks() stops it too). */
+  close(): void;
 }
 
 export function session(options?: SessionOptions): Session;
@@ -590,6 +599,8 @@ export interface MonitorOptions {
    * analysed in process; files only with `write: true`.
    */
   snapshots?: boolean | (SessionOptions & LeakOptions & { /** Reports to make. Default 1. */ reports?: number });
+  /** With `snapshots`: as SessionOptions' (allocation tracking from the baseline to the report). */
+  allocationSites?: 'tracking';
 }
 
 export interface MemorySample {

@@ -3,6 +3,20 @@
 // item (its doc comments become these) and run `npm run build && npm run types`.
 // The public API, index.d.ts, is built on these.
 
+/**
+ * Objects allocated by one stack: its innermost frame (the allocating
+ * function), how many objects and bytes, and the whole stack, innermost first.
+ */
+export interface AllocationSite {
+  functionName: string
+  url: string
+  line: number
+  column: number
+  count: number
+  size: number
+  stack: Array<StackFrame>
+}
+
 export interface AnalyzeFailure {
   message: string
   code: string
@@ -79,6 +93,11 @@ export interface ClassSummary {
   retainedSize: number
   /** Shortest distance from a GC root (user roots first, as DevTools). */
   distance: number
+  /**
+   * When the snapshot has allocation traces (taken while allocation
+   * tracking ran): the stacks that allocated most of its objects (up to 3).
+   */
+  allocationSites?: Array<AllocationSite>
 }
 
 /** `session.mark()` and `session.leaks()`: a snapshot compared as it streams. */
@@ -225,6 +244,12 @@ export interface LeakSuspect {
   classes: Array<HeldClass>
   /** The largest groups of new objects it holds, by where they hang (up to 3). */
   through: Array<NewObjectGroup>
+  /**
+   * Where its new objects were allocated, most bytes first (up to 5):
+   * when the last snapshot has allocation traces (a session with
+   * `allocationSites: 'tracking'`, or a file taken while tracking).
+   */
+  allocationSites: Array<AllocationSite>
 }
 
 /** A snapshot the preflight refuses: why, what it would need, what is left. */
@@ -419,6 +444,17 @@ export interface SnapshotRequest {
   profile?: boolean
 }
 
+/**
+ * A JS frame: a function, its script, and where the function starts
+ * (1-based; 0 when V8 had no position).
+ */
+export interface StackFrame {
+  functionName: string
+  url: string
+  line: number
+  column: number
+}
+
 /** What Chrome DevTools' Summary view shows of one snapshot. */
 export interface Summary {
   /** The file analysed. */
@@ -583,8 +619,18 @@ export declare function snapshotPath(request: SnapshotRequest): string
  */
 export declare function startSampling(intervalBytes: number, stackDepth: number): void
 
+/**
+ * Starts V8's allocation tracker on the calling thread's isolate (the
+ * snapshots taken while it runs carry allocation stacks), and stops it
+ * before the environment goes.
+ */
+export declare function startTrackingAllocations(): void
+
 /** Stops it; its samples go. */
 export declare function stopSampling(): void
+
+/** Stops it; what it recorded goes. */
+export declare function stopTrackingAllocations(): void
 
 /**
  * `snapshot()`: V8's part runs now, on this thread; the write finishes on

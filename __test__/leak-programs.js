@@ -3,12 +3,15 @@
 // and `runs`: how many steps before the baseline, before each later mark and
 // before the final snapshot. `holder`: the last edge of the retainer path a
 // leak report must name first (null for a control: nothing to report).
+// `allocatedIn`: the function that allocates the leaked objects, by its name
+// and the text of the line it starts on (null when Node's own code does).
 // __test__/leaks.test.js asserts on each; bench/leaks.js runs them against memlab.
 
 module.exports = {
   chocolate: {
     about: 'ChocolateClass pushes 100 objects a step into its sugar array',
     holder: 'sugar',
+    allocatedIn: { name: 'step', line: 'async function step' },
     runs: [20, 200, 200],
     setup: `
     class ChocolateClass { constructor() { this.sugar = []; } }
@@ -19,6 +22,7 @@ module.exports = {
   listenerPerRequest: {
     about: "a request handler adds client.on('message') capturing res",
     holder: 'message',
+    allocatedIn: null /* ServerResponse: Node's http server; the listener: the handler */,
     runs: [10, 150, 150],
     setup: `
     const http = require('node:http');
@@ -42,6 +46,7 @@ module.exports = {
   replacedArray: {
     about: 'a global array replaced by ever larger arrays',
     holder: 'array',
+    allocatedIn: { name: 'step', line: 'async function step' },
     runs: [5, 20, 20],
     setup: `
     globalThis.array = [];
@@ -51,6 +56,7 @@ module.exports = {
   mapCache: {
     about: 'an unbounded Map cache keyed by request id',
     holder: 'cache',
+    allocatedIn: { name: 'step', line: 'async function step' },
     runs: [20, 200, 200],
     setup: `
     globalThis.cache = new Map();
@@ -63,6 +69,7 @@ module.exports = {
   largeEntries: {
     about: 'large responses pushed into one global array',
     holder: 'responses',
+    allocatedIn: { name: 'step', line: 'async function step' },
     runs: [2, 20, 20],
     setup: `
     globalThis.responses = [];
@@ -72,6 +79,7 @@ module.exports = {
   closureListeners: {
     about: 'listeners whose closures each capture a big table',
     holder: 'resize',
+    allocatedIn: { name: 'step', line: 'async function step' },
     runs: [2, 20, 20],
     setup: `
     const { EventEmitter } = require('node:events');
@@ -86,6 +94,7 @@ module.exports = {
   steadyAndBurst: {
     about: 'a steady leak beside a larger burst after the target',
     holder: 'steady',
+    allocatedIn: { name: 'step', line: 'async function step' },
     runs: [20, 200, 200],
     setup: `
     globalThis.steady = [];
@@ -116,6 +125,7 @@ module.exports = {
   dozenSmallObjects: {
     about: 'a dozen small objects a step',
     holder: 'pendingJobs',
+    allocatedIn: { name: 'step', line: 'async function step' },
     runs: [20, 200, 200],
     setup: `
     globalThis.pendingJobs = [];
@@ -128,6 +138,7 @@ module.exports = {
   taggedLeak: {
     about: "memlab's tagged leak: 11 small objects a step, among larger stable rows",
     holder: 'leakedObjects',
+    allocatedIn: { name: 'step', line: 'async function step' },
     runs: [20, 200, 200],
     setup: `
     class LeakObject { constructor(n) { this.n = n; } }
@@ -141,6 +152,7 @@ module.exports = {
   nestedPath: {
     about: "memlab's injected leak down a nested path",
     holder: 'items',
+    allocatedIn: { name: 'step', line: 'async function step' },
     runs: [20, 200, 200],
     setup: `
     globalThis.app = { modules: { cart: { state: { items: [], total: 0 } } } };
@@ -150,6 +162,7 @@ module.exports = {
   duplicateObjects: {
     about: 'duplicate objects in a module-scope variable',
     holder: 'events',
+    allocatedIn: { name: 'globalThis.record', line: 'globalThis.record =' },
     runs: [20, 200, 200],
     setup: `
     const events = [];
@@ -160,6 +173,7 @@ module.exports = {
   duplicateStrings: {
     about: 'duplicate strings built at run time into a log',
     holder: 'accessLog',
+    allocatedIn: { name: 'step', line: 'async function step' },
     runs: [20, 200, 200],
     setup: `
     globalThis.accessLog = [];
@@ -169,6 +183,7 @@ module.exports = {
   fourSteps: {
     about: 'four snapshots: a leak at every step beside a larger burst once',
     holder: 'sessions',
+    allocatedIn: { name: 'step', line: 'async function step' },
     runs: [20, 100, 100, 100],
     setup: `
     globalThis.sessions = [];

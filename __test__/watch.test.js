@@ -270,7 +270,10 @@ test('near the heap limit while sampling: the allocation profile lands beside th
   assert.equal(fs.statSync(path.join(dir, profile)).mode & 0o777, 0o600);
   const { readProfileSites } = require('../lib/sampling');
   const sites = readProfileSites(fs.readFileSync(path.join(dir, profile)), profile);
-  assert.equal(sites[0].functionName, 'hoard', JSON.stringify(sites.slice(0, 3)));
+  // The program's site, first among those with a script: V8's own builtins
+  // ('x'.repeat here) are sites too, and as large as hoard's on some runs.
+  assert.equal(sites.find((s) => s.url)?.functionName, 'hoard', JSON.stringify(sites.slice(0, 3)));
+  assert.ok(sites.indexOf(sites.find((s) => s.url)) <= 1, JSON.stringify(sites.slice(0, 3)));
 });
 
 // Realistic limits: the snapshot's own GCs run at the edge of the heap, and

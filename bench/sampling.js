@@ -3,10 +3,11 @@
 // request-sized JSON bodies parsed and stringified in a loop (the last 2,000
 // kept alive, as a service keeps sessions or a cache), in a fresh process
 // per run, without sampling and with `startSampling()` at 512 KiB (the
-// default) and 64 KiB. Each process warms up for 1 s, then counts round
-// trips for `--seconds`; the order of the variants rotates every round.
-// Reported: median round trips a second, and each variant's ratio to the
-// unsampled median.
+// default) and 64 KiB; and what V8's allocation tracker costs (a session's
+// `allocationSites: 'tracking'`, for staging). Each process warms up for
+// 1 s, then counts round trips for `--seconds`; the order of the variants
+// rotates every round. Reported: median round trips a second and peak RSS,
+// and each variant's ratio to the median without either.
 //
 //   node bench/sampling.js [--rounds 5] [--seconds 4]
 const { spawnSync } = require('node:child_process');
@@ -21,7 +22,7 @@ const { values } = parseArgs({
   },
 });
 
-const VARIANTS = { off: 0, '512 KiB': 512 * 1024, '64 KiB': 64 * 1024 };
+const VARIANTS = { off: 0, '512 KiB': 512 * 1024, '64 KiB': 64 * 1024, tracking: 'tracking' };
 
 if (values.child) {
   const heapscope = require(root);
@@ -43,19 +44,22 @@ if (values.child) {
     }
     return n;
   };
-  if (interval) heapscope.startSampling({ intervalBytes: interval });
+  // The tracker as a tracking session runs it, from its baseline on.
+  if (interval === 'tracking') require(`${root}/lib/native`).binding.startTrackingAllocations();
+  else if (interval) heapscope.startSampling({ intervalBytes: interval });
   run(1000);
   const seconds = Number(values.seconds);
   const n = run(seconds * 1000);
-  const profile = interval ? heapscope.sampleProfile() : null;
-  process.stdout.write(JSON.stringify({ perSecond: n / seconds, bytes: text.length, sites: profile ? profile.topSites(1e9).length : 0 }));
+  const profile = typeof interval === 'number' && interval ? heapscope.sampleProfile() : null;
+  const rssMb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(JSON.stringify({ perSecond: n / seconds, rssMb, bytes: text.length, sites: profile ? profile.topSites(1e9).length : 0 }));
   return;
 }
 
 const names = Object.keys(VARIANTS);
 const rounds = Number(values.rounds);
 const runs = Object.fromEntries(names.map((v) => [v, []]));
-console.log(`# sampling heap profiler overhead, ${machine()}`);
+console.log(`# sampling heap profiler and allocation tracker overhead, ${machine()}`);
 console.log(`# node bench/sampling.js --rounds ${rounds} --seconds ${values.seconds}; Node ${process.version}\n`);
 for (let r = 0; r < rounds; r++) {
   const order = names.map((_, i) => names[(i + r) % names.length]);
@@ -68,11 +72,13 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 const base = median(runs.off.map((x) => x.perSecond));
-console.log('| sampling | round trips / s (median) | ratio to off | per run |');
-console.log('|---|---|---|---|');
+const baseRss = median(runs.off.map((x) => x.rssMb));
+console.log('| variant | round trips / s (median) | ratio to off | peak RSS (MB, median) | ratio to off | round trips / s per run |');
+console.log('|---|---|---|---|---|---|');
 for (const v of names) {
   const m = median(runs[v].map((x) => x.perSecond));
+  const rss = median(runs[v].map((x) => x.rssMb));
   const each = runs[v].map((x) => x.perSecond.toFixed(0)).join(', ');
-  console.log(`| ${v} | ${m.toFixed(0)} | ${(m / base).toFixed(3)}× | ${each} |`);
+  console.log(`| ${v} | ${m.toFixed(0)} | ${(m / base).toFixed(3)}× | ${rss.toFixed(0)} | ${(rss / baseRss).toFixed(2)}× | ${each} |`);
 }
 console.log(`\nBody: ${runs.off[0].bytes} bytes of JSON, parsed, stringified and parsed again per round trip.`);

@@ -119,6 +119,25 @@ function steadiness(s) {
   return s.stepsGrown === steps ? ', grew at every step' : `, grew in ${s.stepsGrown} of ${steps} steps`;
 }
 
+/** Where a frame's function is: `lib/cart.js:42:17`, or `(V8)` for V8's own. */
+function frameWhere(f) {
+  return f.url ? `${f.url}:${f.line}${f.column ? `:${f.column}` : ''}` : '(V8)';
+}
+
+/**
+ * Where a suspect's new objects were allocated (with allocation tracking):
+ * `allocated at lib/cart.js:42:17 in addItem: 1,000 objects (40.0 KB), called from handle ← …`.
+ * Lines are where the allocating function starts: V8 records functions.
+ */
+function siteLines(site) {
+  // Frames with neither a name nor a script are V8's (the microtask runner).
+  const frames = site.stack.slice(1).filter((f) => f.functionName || f.url);
+  const callers = frames.slice(0, 3).map((f) => (f.url ? `${f.functionName || '(anonymous)'} (${frameWhere(f)})` : f.functionName));
+  const more = frames.length > 3 ? ' ← …' : '';
+  const from = callers.length ? `, called from ${callers.join(' ← ')}${more}` : '';
+  return `   allocated at ${frameWhere(site)} in ${site.functionName || '(anonymous)'}: ${site.count.toLocaleString('en-US')} objects (${size(site.size)})${from}`;
+}
+
 /** A leak report as text: each suspect, what it retains and holds, and through what. */
 function formatLeaks(report) {
   if (report.suspects.length === 0) return noSuspects(report);
@@ -143,6 +162,7 @@ function formatLeaks(report) {
       const where = g.pathText.startsWith(`${s.pathText} → `) ? `… → ${g.pathText.slice(s.pathText.length + 3)}` : g.pathText;
       out.push(`   ${size(g.size).padStart(9)} in ${g.objects.toLocaleString('en-US')} new objects through ${where}${capturing(g)}`);
     }
+    for (const site of (s.allocationSites || []).slice(0, 3)) out.push(siteLines(site));
   });
   return out.join('\n');
 }

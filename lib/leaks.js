@@ -4,7 +4,7 @@
 // classes, sizes, the largest objects by path), never as whole graphs.
 
 const path = require('node:path');
-const { binding } = require('./native');
+const { binding, shim } = require('./native');
 const { analysisError, invalidArg, systemError } = require('./errors');
 const { snapshotRequest, threadsOption, priorityOption } = require('./request');
 const { parseSize } = require('./units');
@@ -82,18 +82,63 @@ async function findLeaks({ baseline, target, final: last, snapshots, force = fal
   return { ...report, files };
 }
 
+/**
+ * V8's allocation tracker, shared by this thread's sessions: on while any
+ * of them needs it. It records every allocation's stack and slows
+ * allocation down: for staging, not production.
+ */
+const tracker = {
+  users: 0,
+  start() {
+    if (this.users++ === 0) binding.startTrackingAllocations();
+  },
+  stop() {
+    if (this.users > 0 && --this.users === 0) binding.stopTrackingAllocations();
+  },
+};
+
+const ALLOCATION_SITES = ['tracking'];
+
+/** `allocationSites`, checked: undefined (none) or one of {@link ALLOCATION_SITES}. */
+function allocationSitesOption(value) {
+  if (value !== undefined && !ALLOCATION_SITES.includes(value)) {
+    throw invalidArg('allocationSites', ALLOCATION_SITES.map((s) => `'${s}'`).join(' or '), value);
+  }
+  return value;
+}
+
 /** Points marked in this process; each mark is a snapshot reduced to a digest as it streams. */
 class Session {
   #marks = [];
   #request;
   #write;
+  #allocationSites;
+  #tracking = false;
 
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
-    const { write = false, ...rest } = options;
+    const { write = false, allocationSites, ...rest } = options;
     if (typeof write !== 'boolean') throw invalidArg('write', 'a boolean', write);
+    if (allocationSitesOption(allocationSites) && !shim.path) {
+      const err = new Error('heapscope: allocation sites need the V8 shim for this Node (see "Install" in the README)');
+      err.code = 'ERR_HEAPSCOPE_NO_SHIM';
+      throw err;
+    }
     this.#request = snapshotRequest(rest);
     this.#write = write;
+    this.#allocationSites = allocationSites;
+  }
+
+  /**
+   * Stops what the session started (allocation tracking) without a report.
+   * leaks() does it too; a session can mark again afterwards, without
+   * allocation sites until its next baseline.
+   */
+  close() {
+    if (this.#tracking) {
+      this.#tracking = false;
+      tracker.stop();
+    }
   }
 
   get marks() {
@@ -115,6 +160,12 @@ class Session {
       throw err;
     }
     const { snapshot, outcome } = await this.#take([], {});
+    // From the baseline on, every allocation's stack is recorded, and the
+    // snapshots after it carry them.
+    if (this.#allocationSites === 'tracking' && this.#marks.length === 0 && !this.#tracking) {
+      tracker.start();
+      this.#tracking = true;
+    }
     const digest = outcome.digest;
     const mark = { name, at: Date.now(), path: snapshot.path || null, digest, nodeCount: digest.nodeCount, totalSize: digest.totalSize };
     this.#marks.push(mark);
@@ -142,7 +193,14 @@ class Session {
   async leaks(options = {}) {
     if (this.#marks.length === 0) throw new Error('heapscope: mark a baseline before asking for leaks');
     const [baseline] = this.#marks;
-    const { outcome } = await this.#take(this.#marks.map((m) => m.digest), leakOptions(options));
+    let taken;
+    try {
+      taken = await this.#take(this.#marks.map((m) => m.digest), leakOptions(options));
+    } finally {
+      // The final snapshot has the stacks: tracking has done its work.
+      this.close();
+    }
+    const { outcome } = taken;
     const now = Date.now();
     const minutes = (now - baseline.at) / 60000;
     const report = outcome.report;
@@ -154,4 +212,4 @@ class Session {
 /** A new Session: `session(options)` reads as the other calls do. */
 const session = (options) => new Session(options);
 
-module.exports = { diff, findLeaks, session, Session };
+module.exports = { diff, findLeaks, session, Session, allocationSitesOption };

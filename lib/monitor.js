@@ -11,7 +11,7 @@ const { EventEmitter } = require('node:events');
 const { binding } = require('./native');
 const { invalidArg } = require('./errors');
 const { events } = require('./events');
-const { session } = require('./leaks');
+const { session, allocationSitesOption } = require('./leaks');
 const { parseSize, formatSize } = require('./units');
 
 const DEFAULTS = Object.freeze({
@@ -73,7 +73,7 @@ class Monitor extends EventEmitter {
     if (!(intervalMs === 0 || (typeof intervalMs === 'number' && intervalMs >= 10 && Number.isFinite(intervalMs)))) {
       throw invalidArg('intervalMs', '0 (off) or a number of milliseconds ≥ 10', intervalMs);
     }
-    this.#snapshots = autoOptions(options.snapshots);
+    this.#snapshots = autoOptions(options.snapshots, options.allocationSites);
     this.#samples = new Ring(capacity);
     this.#markers = new Ring(capacity);
     this.startedAt = Date.now();
@@ -109,6 +109,8 @@ class Monitor extends EventEmitter {
     binding.unsampleGc(this.#id);
     if (this.#timer) clearInterval(this.#timer);
     events.off('snapshot', this.#onSnapshot);
+    // A report under way stops what its session started when it ends.
+    if (this.#auto && !this.#busy) this.#auto.session.close();
   }
 
   #mark(marker) {
@@ -201,12 +203,19 @@ class Monitor extends EventEmitter {
   }
 }
 
-/** `snapshots: true | { write, dir, minGrowth, limit, reports }` → what the session and leaks() get. */
-function autoOptions(value) {
-  if (value === undefined || value === false) return null;
+/**
+ * `snapshots: true | { write, dir, minGrowth, limit, reports }` and
+ * `allocationSites` → what the session and leaks() get.
+ */
+function autoOptions(value, allocationSites) {
+  if (value === undefined || value === false) {
+    if (allocationSites !== undefined) throw invalidArg('allocationSites', 'used with snapshots: true', allocationSites);
+    return null;
+  }
   if (value === true) value = {};
   if (value === null || typeof value !== 'object') throw invalidArg('snapshots', 'a boolean or an object', value);
   const { minGrowth, limit, reports, ...request } = value;
+  if (allocationSitesOption(allocationSites) !== undefined) request.allocationSites = allocationSites;
   return { request, leakOptions: { minGrowth, limit }, reports: integer('snapshots.reports', reports, 1, 1) };
 }
 

@@ -115,6 +115,31 @@ pub fn stop_sampling() -> Result<()> {
     Ok(())
 }
 
+thread_local! {
+    /// This thread's environment has a cleanup hook that stops allocation tracking.
+    static TRACKING_HOOKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Starts V8's allocation tracker on the calling thread's isolate (the
+/// snapshots taken while it runs carry allocation stacks), and stops it
+/// before the environment goes.
+#[napi(catch_unwind)]
+pub fn start_tracking_allocations(env: Env) -> Result<()> {
+    let isolate = v8::Isolate::current().ok_or_else(|| Error::from_reason("allocation tracking needs the V8 shim"))?;
+    if !TRACKING_HOOKED.with(|hooked| hooked.replace(true)) {
+        env.add_env_cleanup_hook(isolate, |isolate| isolate.stop_tracking())?;
+    }
+    isolate.start_tracking();
+    Ok(())
+}
+
+/// Stops it; what it recorded goes.
+#[napi(catch_unwind)]
+pub fn stop_tracking_allocations() -> Result<()> {
+    v8::Isolate::current().ok_or_else(|| Error::from_reason("allocation tracking needs the V8 shim"))?.stop_tracking();
+    Ok(())
+}
+
 /// The live sampled allocations, parents before children; `null` when not sampling.
 #[napi(catch_unwind)]
 pub fn sampling_profile() -> Result<Option<Vec<SampledSite>>> {

@@ -203,6 +203,11 @@
       const atTarget = x.retained.length < 3 ? '' : x.leakedObjects > 0 ? `, ${count(x.leakedObjects)} (${size(x.leakedSize)}) already there at the target` : ', none there at the target (all allocated after it)';
       card.append(el('p', { text: `holds ${count(x.newObjects)} new objects (${size(x.newSize)})${atTarget}; mostly ${x.classes.slice(0, 4).map((c) => `${c.name} ×${count(c.count)}`).join(', ')}` }));
       for (const g of x.through || []) card.append(pathDetails(g.path, g.pathText, `${size(g.size)} through`));
+      for (const site of (x.allocationSites || []).slice(0, 3)) {
+        const where = (f) => (f.url ? `${f.url}:${f.line}${f.column ? `:${f.column}` : ''}` : '(V8)');
+        const callers = site.stack.slice(1).filter((f) => f.functionName || f.url).map((f) => (f.url ? `${f.functionName || '(anonymous)'} (${where(f)})` : f.functionName)).join(' ← ');
+        card.append(el('p', { class: 'site', text: `allocated at ${where(site)} in ${site.functionName || '(anonymous)'}: ${count(site.count)} objects (${size(site.size)})${callers ? `, called from ${callers}` : ''}` }));
+      }
       s.append(card);
     });
     root.append(s);

@@ -16,7 +16,7 @@ use heapscope_core::priority::{on_analysis_thread, Priority, Threads};
 
 use crate::pool::{on_pool, PoolWork};
 
-use super::{priority_option, step, threads_option, AnalyzeFailure, RetainerStep};
+use super::{priority_option, site_row, step, threads_option, AllocationSiteRow, AnalyzeFailure, RetainerStep};
 
 /// What an earlier snapshot leaves for later comparisons (ids, classes, sizes
 /// and its largest objects by path), without its graph.
@@ -100,6 +100,10 @@ pub struct LeakSuspect {
     pub classes: Vec<HeldClassRow>,
     /// The largest groups of new objects it holds, by where they hang (up to 3).
     pub through: Vec<NewObjectGroup>,
+    /// Where its new objects were allocated, most bytes first (up to 5):
+    /// when the last snapshot has allocation traces (a session with
+    /// `allocationSites: 'tracking'`, or a file taken while tracking).
+    pub allocation_sites: Vec<AllocationSiteRow>,
 }
 
 fn suspect(s: Suspect) -> LeakSuspect {
@@ -117,6 +121,7 @@ fn suspect(s: Suspect) -> LeakSuspect {
         leaked_size: s.leaked_size,
         classes: held_rows(s.held),
         through: s.through.into_iter().map(new_group).collect(),
+        allocation_sites: s.allocation_sites.into_iter().map(site_row).collect(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! libuv pool thread and returns plain objects. Nothing here touches V8.
 
 pub mod leaks;
+mod sites;
 
 use std::path::PathBuf;
 
@@ -11,6 +12,7 @@ use heapscope_core::snapshot::{parse, Graph, ParseError, Place};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
+pub(crate) use sites::{site_row, AllocationSiteRow};
 
 use heapscope_core::priority::{on_analysis_thread, Priority, Threads};
 
@@ -56,6 +58,9 @@ pub struct ClassSummary {
     pub retained_size: f64,
     /// Shortest distance from a GC root (user roots first, as DevTools).
     pub distance: i32,
+    /// When the snapshot has allocation traces (taken while allocation
+    /// tracking ran): the stacks that allocated most of its objects (up to 3).
+    pub allocation_sites: Option<Vec<AllocationSiteRow>>,
 }
 
 /// One step of a retainer path: the edge taken and the node it reaches.
@@ -144,6 +149,7 @@ fn class(c: ClassRow) -> ClassSummary {
         self_size: c.self_size,
         retained_size: c.retained_size,
         distance: c.distance,
+        allocation_sites: c.allocation_sites.map(|sites| sites.into_iter().map(site_row).collect()),
     }
 }
 

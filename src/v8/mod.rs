@@ -78,6 +78,8 @@ mod ffi {
         pub start_sampling: unsafe extern "C" fn(*mut c_void, u64, c_int) -> c_int,
         pub stop_sampling: unsafe extern "C" fn(*mut c_void),
         pub sampling_profile: unsafe extern "C" fn(*mut c_void, SiteFn, *mut c_void) -> c_int,
+        pub start_tracking: unsafe extern "C" fn(*mut c_void),
+        pub stop_tracking: unsafe extern "C" fn(*mut c_void),
     }
 
     /// `heapscope_v8_shim`, the shim's one exported symbol.
@@ -323,6 +325,19 @@ impl Isolate {
     pub fn stop_sampling(self) {
         // SAFETY: isolate thread (callers' contract); V8 ignores a stop without a start.
         unsafe { (self.shim.stop_sampling)(self.ptr) }
+    }
+
+    /// Starts V8's allocation tracker: the snapshots taken while it runs
+    /// carry each new object's allocating stack. Isolate thread only.
+    pub fn start_tracking(self) {
+        // SAFETY: isolate thread (callers' contract); starting twice keeps one tracker.
+        unsafe { (self.shim.start_tracking)(self.ptr) }
+    }
+
+    /// Stops the allocation tracker and drops what it recorded. Isolate thread only.
+    pub fn stop_tracking(self) {
+        // SAFETY: isolate thread (callers' contract); V8 ignores a stop without a start.
+        unsafe { (self.shim.stop_tracking)(self.ptr) }
     }
 
     /// The live sampled allocations as a tree of sites, parents first;

@@ -11,6 +11,7 @@
 pub mod analysis;
 pub mod leaks;
 pub mod parse;
+pub mod traces;
 
 #[cfg(test)]
 mod analysis_tests;
@@ -24,6 +25,7 @@ use std::path::Path;
 
 use parse::{Header, Raw, Strings};
 pub use parse::{ParseError, Place};
+use traces::Traces;
 
 /// Type names from `meta`, and lookups of their ids.
 #[derive(Debug, Clone)]
@@ -116,6 +118,10 @@ pub struct Graph {
     edge_names: EdgeNames,
     targets: EdgeTargets,
     pub locations: Locations,
+    /// Allocation stacks, when allocation tracking was on ([`Graph::trace_node`]).
+    pub traces: Option<Traces>,
+    /// By node: its trace node, 0 for none; empty without traces.
+    trace_node: Vec<u32>,
     pub extra_native_bytes: f64,
     /// The arrays an analysis makes and drops reuse each other's pages
     /// while a graph lives (see [`crate::allocator`]).
@@ -188,7 +194,20 @@ impl Graph {
     /// Checks the sections against `meta` and each other, and finishes the indexes.
     pub fn build(raw: Raw, threads: Threads) -> Result<Graph, ParseError> {
         let reuse = KeepFreedPages::new();
-        let Raw { header, nodes, edges, edges_declared, locations, mut strings, edges_at, locations_at, end } = raw;
+        let Raw {
+            header,
+            nodes,
+            edges,
+            edges_declared,
+            locations,
+            trace_functions,
+            trace_tree,
+            mut strings,
+            edges_at,
+            locations_at,
+            traces_at,
+            end,
+        } = raw;
         let header = header.ok_or_else(|| ParseError::Syntax {
             offset: end,
             expected: "a 'snapshot' header before the end",
@@ -258,6 +277,19 @@ impl Graph {
         drop(edges.name);
         targets.pack();
         let locations = Locations::build(meta, &locations, nf, node_count, locations_at)?;
+        let traces = Traces::build(meta, &trace_functions, trace_tree, string_count, traces_at)?;
+        let trace_node = match &traces {
+            Some(traces) if nodes.trace_node.len() == node_count => {
+                if let Some(n) = nodes.trace_node.iter().position(|&t| t != 0 && !traces.has(t)) {
+                    return Err(ParseError::Shape {
+                        reason: format!("node {n} names trace node {}, not in the trace tree", nodes.trace_node[n]),
+                        at: Place::Node(n as u32),
+                    });
+                }
+                nodes.trace_node
+            }
+            _ => Vec::new(),
+        };
         let mut node_name = nodes.name;
         if !nodes.detachedness.is_empty() {
             let dom = DomState { layout: &layout, first_edge: &first_edge, targets: &targets, node_type: &nodes.kind };
@@ -279,6 +311,8 @@ impl Graph {
             edge_names,
             targets,
             locations,
+            traces,
+            trace_node,
             _reuse: reuse,
         })
     }
@@ -353,6 +387,7 @@ impl Graph {
             + size(&self.locations.has)
             + size(&self.locations.before)
             + size(&self.locations.rows)
+            + size(&self.trace_node)
     }
 
     /// The node whose edge `e` is.
@@ -364,6 +399,13 @@ impl Graph {
     /// The constructor location of node `n`, if the snapshot has one.
     pub fn location(&self, n: u32) -> Option<Location> {
         self.locations.get(n)
+    }
+
+    /// The trace node of `n`'s allocation stack (see [`Graph::traces`]):
+    /// 0 when it has none (allocated before tracking began, or no traces).
+    #[inline]
+    pub fn trace_node(&self, n: u32) -> u32 {
+        self.trace_node.get(n as usize).copied().unwrap_or(0)
     }
 }
 

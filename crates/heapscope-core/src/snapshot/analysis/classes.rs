@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use super::dominators::DominatorTree;
 use super::types::Types;
 use super::ClassRow;
+use crate::snapshot::traces::SiteTally;
 use crate::snapshot::Graph;
 
 /// Class names the analysis makes up (`(system)`, `{a, b}`, `<div>` …), by
@@ -344,28 +345,47 @@ impl Classes {
                 seen[key as usize] = false;
             }
         }
+        // With allocation traces, each class's members by allocating stack.
+        let mut sites: Vec<SiteTally> = Vec::new();
+        if g.traces.is_some() {
+            sites.resize_with(self.keys.len(), SiteTally::default);
+            for n in 0..g.node_count as u32 {
+                let size = self_sizes[n as usize];
+                if size != 0 {
+                    sites[self.key_of[n as usize] as usize].add(g.trace_node(n), size as f64);
+                }
+            }
+        }
+        let mut sites = sites.into_iter();
         let mut rows: Vec<ClassRow> = self
             .keys
             .iter()
             .zip(&self.totals)
             .zip(class_retained)
-            .filter(|((_, total), _)| total.count > 0)
-            .map(|((&(class, location), total), retained)| {
+            .filter_map(|((&(class, location), total), retained)| {
+                let allocation_sites = sites.next().map(|tally| tally.sites(g, CLASS_SITES));
+                if total.count == 0 {
+                    return None;
+                }
                 let name = self.name_of(g, class);
-                ClassRow {
+                Some(ClassRow {
                     name: name.to_string(),
                     key: class_key_text(location, name),
                     count: total.count,
                     self_size: total.self_size,
                     retained_size: retained,
                     distance: total.distance,
-                }
+                    allocation_sites,
+                })
             })
             .collect();
         rows.sort_by(|a, b| b.retained_size.total_cmp(&a.retained_size).then_with(|| a.key.cmp(&b.key)));
         rows
     }
 }
+
+/// Allocation sites listed for each class row.
+const CLASS_SITES: usize = 3;
 
 pub(super) fn class_key_text(location: Option<(u32, u32, u32)>, name: &str) -> String {
     match location {

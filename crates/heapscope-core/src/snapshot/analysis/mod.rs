@@ -33,6 +33,7 @@
 use std::collections::HashMap;
 use std::sync::{mpsc, OnceLock};
 
+use super::traces::AllocationSite;
 use super::{EdgeKind, Graph, NodeId};
 use crate::priority::Threads;
 
@@ -67,6 +68,9 @@ pub struct ClassRow {
     pub self_size: f64,
     pub retained_size: f64,
     pub distance: i32,
+    /// With allocation traces: the stacks that allocated most of the class's
+    /// objects (up to 3); `None` without traces.
+    pub allocation_sites: Option<Vec<AllocationSite>>,
 }
 
 /// One step of a retainer path, from the root down.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::{path_key, Ages, Digest, NewGroup, FOLLOWED};
 use crate::snapshot::analysis::{is_index_label, Analysis, DominatorTree, PathStep};
+use crate::snapshot::traces::{AllocationSite, SiteTally};
 use crate::snapshot::NodeId;
 
 /// A class held by a suspect: its objects that are new since the baseline.
@@ -39,7 +40,13 @@ pub struct Suspect {
     /// The largest groups of new objects it holds, by where they hang: a
     /// scope shared by a cache and a listener list names both.
     pub through: Vec<NewGroup>,
+    /// The stacks that allocated the new objects it holds, most bytes first
+    /// (when the last snapshot has allocation traces).
+    pub allocation_sites: Vec<AllocationSite>,
 }
+
+/// Allocation sites listed under each suspect.
+const SITES: usize = 5;
 
 /// Groups of new objects listed under each suspect.
 const THROUGH: usize = 3;
@@ -300,6 +307,7 @@ impl Study<'_, '_> {
                     leaked_size: held.leaked_size,
                     held: held.classes,
                     through: self.groups.iter().filter(|grp| holds(c.node, grp.node)).take(THROUGH).cloned().collect(),
+                    allocation_sites: held.sites.sites(g, SITES),
                 })
             })
             .take(self.limit)
@@ -413,6 +421,8 @@ struct Held {
     /// a program's data ([`is_program_data`]).
     leaked_data: u64,
     classes: Vec<HeldClass>,
+    /// The new objects by the stack that allocated them.
+    sites: SiteTally,
 }
 
 /// Whether a node is data a program made (objects, strings, closures, …),
@@ -434,6 +444,7 @@ impl Held {
         let mut by_class: HashMap<&str, (u64, f64)> = HashMap::new();
         let (mut new_objects, mut new_size, mut leaked_objects, mut leaked_size) = (0u64, 0.0f64, 0u64, 0.0f64);
         let mut leaked_data = 0u64;
+        let mut sites = SiteTally::default();
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
             // V8's own size: a Map's new, larger table counts as new even
@@ -450,6 +461,7 @@ impl Held {
                 if leaked && is_program_data(last, n) {
                     leaked_data += 1;
                 }
+                sites.add(g.trace_node(n), size);
                 let e = by_class.entry(last.class_name(n)).or_default();
                 e.0 += 1;
                 e.1 += size;
@@ -462,7 +474,7 @@ impl Held {
             .collect();
         classes.sort_by(|a, b| b.size.total_cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
         classes.truncate(8);
-        Held { new_objects, new_size, leaked_objects, leaked_size, leaked_data, classes }
+        Held { new_objects, new_size, leaked_objects, leaked_size, leaked_data, classes, sites }
     }
 }
 

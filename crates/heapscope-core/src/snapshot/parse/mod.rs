@@ -14,6 +14,9 @@ use std::io::{self, Read};
 use serde::Deserialize;
 
 mod split;
+mod traces;
+
+pub use traces::TraceTreeNode;
 
 /// The `snapshot` member: counts and the field layout.
 #[derive(Debug, Clone, Deserialize)]
@@ -27,6 +30,9 @@ pub struct Header {
     pub root_index: Option<u64>,
     #[serde(default)]
     pub extra_native_bytes: Option<f64>,
+    /// Functions in the allocation traces (0 unless allocation tracking was on).
+    #[serde(default)]
+    pub trace_function_count: u64,
     /// Where the header's value starts in the JSON.
     #[serde(skip)]
     pub offset: u64,
@@ -41,6 +47,10 @@ pub struct Meta {
     pub edge_types: Vec<serde_json::Value>,
     #[serde(default)]
     pub location_fields: Vec<String>,
+    #[serde(default)]
+    pub trace_function_info_fields: Vec<String>,
+    #[serde(default)]
+    pub trace_node_fields: Vec<String>,
 }
 
 /// All strings of a snapshot, concatenated: `ends[i]` is where string `i` ends.
@@ -71,8 +81,9 @@ impl Strings {
     }
 }
 
-/// The node fields the analysis keeps, one column each; `trace_node_id`
-/// and unknown fields are dropped while reading.
+/// The node fields the analysis keeps, one column each; unknown fields are
+/// dropped while reading, and so is `trace_node_id` when the snapshot has
+/// no allocation traces.
 #[derive(Debug, Default)]
 pub struct NodeColumns {
     pub kind: Vec<u8>,
@@ -84,6 +95,9 @@ pub struct NodeColumns {
     pub first_edge: Vec<u32>,
     /// Empty when the snapshot has no `detachedness` field.
     pub detachedness: Vec<u8>,
+    /// The allocation trace of each node (0: none); empty when the snapshot
+    /// has no traces.
+    pub trace_node: Vec<u32>,
 }
 
 /// Edge fields, one column each. `to` holds V8's node index (ordinal ×
@@ -104,10 +118,15 @@ pub struct Raw {
     /// Total of the nodes' edge counts.
     pub edges_declared: u64,
     pub locations: Vec<u32>,
+    /// `trace_function_infos`, row after row, and the trace tree.
+    pub trace_functions: Vec<u32>,
+    pub trace_tree: Vec<TraceTreeNode>,
     pub strings: Strings,
-    /// Where the `edges` and `locations` values start, and where the input ends.
+    /// Where the `edges`, `locations` and `trace_function_infos` values
+    /// start, and where the input ends.
     pub edges_at: u64,
     pub locations_at: u64,
+    pub traces_at: u64,
     pub end: u64,
 }
 
@@ -481,6 +500,7 @@ enum NodeRole {
     SelfSize,
     EdgeCount,
     Detachedness,
+    TraceNode,
     Dropped,
 }
 
@@ -564,6 +584,9 @@ fn read_sections<R: Read>(
                 reserve(&mut nodes.id, header.node_count);
                 reserve(&mut nodes.self_size, header.node_count);
                 reserve(&mut nodes.first_edge, header.node_count + 1);
+                if header.trace_function_count > 0 {
+                    reserve(&mut nodes.trace_node, header.node_count);
+                }
                 raw.header = Some(header);
             }
             "nodes" => {
@@ -580,6 +603,18 @@ fn read_sections<R: Read>(
                     raw.locations.push(value);
                     Ok(())
                 })?
+            }
+            "trace_function_infos" => {
+                raw.traces_at = at;
+                read_uints(lx, progress, Span::Whole, &mut |value, _| {
+                    raw.trace_functions.push(value);
+                    Ok(())
+                })?
+            }
+            "trace_tree" => {
+                let header = header_before(&raw.header, "trace_tree", at)?;
+                let fields = traces::TreeFields::of(&header.meta.trace_node_fields);
+                traces::read_tree(lx, fields.as_ref(), header.offset, &mut raw.trace_tree, progress)?
             }
             "strings" => read_strings(lx, &mut raw.strings, progress)?,
             _ => lx.skip_value(progress)?,
@@ -620,7 +655,8 @@ fn bad_type(what: &str, value: u32, types: usize, offset: u64) -> ParseError {
 }
 
 fn read_nodes<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Progress) -> Result<(), ParseError> {
-    let meta = &header_before(&raw.header, "nodes", at)?.meta;
+    let header = header_before(&raw.header, "nodes", at)?;
+    let (meta, traced) = (&header.meta, header.trace_function_count > 0);
     let types = type_count(&meta.node_fields, &meta.node_types);
     if types > 256 {
         return Err(ParseError::Meta { offset: at, reason: format!("{types} node types (at most 256)") });
@@ -635,6 +671,7 @@ fn read_nodes<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Prog
             "self_size" => NodeRole::SelfSize,
             "edge_count" => NodeRole::EdgeCount,
             "detachedness" => NodeRole::Detachedness,
+            "trace_node_id" if traced => NodeRole::TraceNode,
             _ => NodeRole::Dropped,
         })
         .collect();
@@ -663,6 +700,7 @@ fn read_nodes<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Prog
                 *edges += value as u64;
             }
             NodeRole::Detachedness => nodes.detachedness.push(value.min(u8::MAX as u32) as u8),
+            NodeRole::TraceNode => nodes.trace_node.push(value),
             NodeRole::Dropped => {}
         }
         field += 1;
