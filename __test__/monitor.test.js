@@ -94,6 +94,38 @@ test('snapshots: true — the monitor marks a baseline and a target on suspicion
   assert.ok(report.newObjects.length > 0 && report.newObjects[0].pathText.includes('sugar'));
 });
 
+test("snapshots with allocationSites: 'tracking': the report names the allocating function; stop() ends the tracking", () => {
+  const { value } = runNodeJson(
+    `${CHILD}
+    const m = heapscope.monitor({ growths: 3, intervalMs: 0, snapshots: true, allocationSites: 'tracking' });
+    m.on('report', (report) => {
+      m.stop();
+      clearInterval(timer);
+      const [site] = report.suspects[0].allocationSites;
+      // A second monitor, stopped right after its baseline mark (while its step is still running).
+      const again = heapscope.monitor({ growths: 3, intervalMs: 0, snapshots: true, allocationSites: 'tracking' });
+      again.on('marker', (marker) => {
+        if (marker.name !== 'baseline') return;
+        again.stop();
+        clearInterval(timer2);
+        setTimeout(async () => {
+          const { path: file } = await heapscope.snapshot({ dir: require('node:os').tmpdir(), filename: 'heapscope-monitor-{pid}.heapsnapshot' });
+          const text = require('node:fs').readFileSync(file, 'utf8');
+          require('node:fs').rmSync(file);
+          const traced = Number(/"trace_function_count":(\\d+)/.exec(text)[1]);
+          console.log(JSON.stringify({ site: site && [site.functionName, site.line], traced }));
+        }, 100);
+      });
+      const timer2 = setInterval(() => { leak(5000); global.gc(); }, 10);
+    });
+    m.on('error', (e) => { console.error(e); process.exit(1); });
+    const timer = setInterval(() => { leak(5000); global.gc(); }, 10);`,
+    { args: ['--expose-gc'], timeout: 120_000 },
+  );
+  // 'const leak = (n) => …' is on line 5: runNode's require line, CHILD's empty first line, two more.
+  assert.deepEqual(value, { site: ['leak', 5], traced: 0 });
+});
+
 test('bad options are typed errors; a monitor in a worker goes away with it', () => {
   const { value } = runNodeJson(
     `const errors = [];

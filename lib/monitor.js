@@ -192,6 +192,8 @@ class Monitor extends EventEmitter {
       () => {
         auto.step += 1;
         this.#busy = false;
+        // Stopped while this step ran: what its session started stops too.
+        if (this.stopped) auto.session.close();
       },
       (err) => {
         this.#busy = false;

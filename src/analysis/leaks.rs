@@ -16,7 +16,7 @@ use heapscope_core::priority::{on_analysis_thread, Priority, Threads};
 
 use crate::pool::{on_pool, PoolWork};
 
-use super::{priority_option, site_row, step, threads_option, AllocationSiteRow, AnalyzeFailure, RetainerStep};
+use super::{priority_option, site_row, step, threads_option, AllocationSite, AnalyzeFailure, RetainerStep};
 
 /// What an earlier snapshot leaves for later comparisons (ids, classes, sizes
 /// and its largest objects by path), without its graph.
@@ -103,7 +103,7 @@ pub struct LeakSuspect {
     /// Where its new objects were allocated, most bytes first (up to 5):
     /// when the last snapshot has allocation traces (a session with
     /// `allocationSites: 'tracking'`, or a file taken while tracking).
-    pub allocation_sites: Vec<AllocationSiteRow>,
+    pub allocation_sites: Vec<AllocationSite>,
 }
 
 fn suspect(s: Suspect) -> LeakSuspect {

@@ -12,7 +12,7 @@ use heapscope_core::snapshot::{parse, Graph, ParseError, Place};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-pub(crate) use sites::{site_row, AllocationSiteRow};
+pub(crate) use sites::{site_row, AllocationSite};
 
 use heapscope_core::priority::{on_analysis_thread, Priority, Threads};
 
@@ -60,7 +60,7 @@ pub struct ClassSummary {
     pub distance: i32,
     /// When the snapshot has allocation traces (taken while allocation
     /// tracking ran): the stacks that allocated most of its objects (up to 3).
-    pub allocation_sites: Option<Vec<AllocationSiteRow>>,
+    pub allocation_sites: Option<Vec<AllocationSite>>,
 }
 
 /// One step of a retainer path: the edge taken and the node it reaches.
