@@ -120,7 +120,8 @@ test("snapshots with allocationSites: 'tracking': the report names the allocatin
     });
     m.on('error', (e) => { console.error(e); process.exit(1); });
     const timer = setInterval(() => { leak(5000); global.gc(); }, 10);`,
-    { args: ['--expose-gc'], timeout: 120_000 },
+    // Without inlining, as allocation tracking should run (README, step 4).
+    { args: ['--expose-gc', '--max-inlined-bytecode-size=0'], timeout: 120_000 },
   );
   // 'const leak = (n) => …' is on line 5: runNode's require line, CHILD's empty first line, two more.
   assert.deepEqual(value, { site: ['leak', 5], traced: 0 });
