@@ -300,10 +300,11 @@ test('files written while tracking: analyze() gives each class its allocating st
   const item = summary.classes.find((c) => c.name === 'Item');
   const [site] = item.allocationSites;
   assert.deepEqual([site.functionName, site.url, site.line], ['makeItems', '[eval]', line], JSON.stringify(item.allocationSites));
-  // The 10,000 Items made while tracking: V8's tracker gives most of them a
-  // stack (9,334 on Node 20, the rest none); the 100 made before, untracked.
+  // Of the 10,000 Items made while tracking, V8's tracker gives a stack to
+  // 9,334 on Node 20, over 9,000 on 24 and 26, and on Node 22 only to one
+  // batch of 5,000; the 100 made before tracking began have none.
   const made = item.allocationSites.filter((s) => s.functionName === 'makeItems').reduce((sum, s) => sum + s.count, 0);
-  assert.ok(made >= 9_000 && made <= 10_000, JSON.stringify(item.allocationSites));
+  assert.ok(made >= 5_000 && made <= 10_000, JSON.stringify(item.allocationSites));
   // The baseline was written before tracking began: no traces, no sites.
   const before = await heapscope.analyze(files[0], { topClasses: 10_000, topObjects: 0 });
   assert.equal(before.classes.find((c) => c.name === 'Item').allocationSites, undefined);
