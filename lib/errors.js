@@ -45,4 +45,11 @@ function describe(value) {
   return `type ${typeof value} (${String(value)})`;
 }
 
-module.exports = { systemError, heapdumpError, invalidArg, analysisError };
+/** What needs heapscope's V8 shim when this Node has none: `feature` reads "<feature> needs the V8 shim". */
+function noShim(feature) {
+  const err = new Error(`heapscope: ${feature} needs the V8 shim for this Node (see "Install" in the README)`);
+  err.code = 'ERR_HEAPSCOPE_NO_SHIM';
+  return err;
+}
+
+module.exports = { systemError, heapdumpError, invalidArg, analysisError, noShim };

@@ -5,7 +5,7 @@
 
 const path = require('node:path');
 const { binding, shim } = require('./native');
-const { analysisError, invalidArg, systemError } = require('./errors');
+const { analysisError, invalidArg, noShim, systemError } = require('./errors');
 const { snapshotRequest, threadsOption, priorityOption } = require('./request');
 const { parseSize } = require('./units');
 
@@ -119,11 +119,7 @@ class Session {
     if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
     const { write = false, allocationSites, ...rest } = options;
     if (typeof write !== 'boolean') throw invalidArg('write', 'a boolean', write);
-    if (allocationSitesOption(allocationSites) && !shim.path) {
-      const err = new Error('heapscope: allocation sites need the V8 shim for this Node (see "Install" in the README)');
-      err.code = 'ERR_HEAPSCOPE_NO_SHIM';
-      throw err;
-    }
+    if (allocationSitesOption(allocationSites) && !shim.path) throw noShim('allocation tracking');
     this.#request = snapshotRequest(rest);
     this.#write = write;
     this.#allocationSites = allocationSites;

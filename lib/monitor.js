@@ -109,8 +109,8 @@ class Monitor extends EventEmitter {
     binding.unsampleGc(this.#id);
     if (this.#timer) clearInterval(this.#timer);
     events.off('snapshot', this.#onSnapshot);
-    // A report under way stops what its session started when it ends.
-    if (this.#auto && !this.#busy) this.#auto.session.close();
+    // What the session started stops now; a step still running stops it again when it ends.
+    this.#auto?.session.close();
   }
 
   #mark(marker) {

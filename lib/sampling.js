@@ -7,7 +7,7 @@
 
 const { isMainThread } = require('node:worker_threads');
 const { binding, shim } = require('./native');
-const { invalidArg } = require('./errors');
+const { invalidArg, noShim } = require('./errors');
 const { positive } = require('./request');
 const { parseSize } = require('./units');
 
@@ -17,31 +17,27 @@ const DEFAULT_DEPTH = 32;
 /** The interval of this thread's sampling, for the profiles' period. */
 let sampling = DEFAULT_INTERVAL;
 
-function noShim() {
-  const err = new Error('heapscope: the sampling heap profiler needs the V8 shim for this Node (see "Install" in the README)');
-  err.code = 'ERR_HEAPSCOPE_NO_SHIM';
-  return err;
-}
+const noProfilerShim = () => noShim('the sampling heap profiler');
 
 /** Starts sampling on the calling thread's isolate; a second call keeps the running profiler. */
 function startSampling(options = {}) {
   if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
   const intervalBytes = positive('intervalBytes', options.intervalBytes, DEFAULT_INTERVAL, { integer: true });
   const stackDepth = positive('stackDepth', options.stackDepth, DEFAULT_DEPTH, { integer: true });
-  if (!shim.path) throw noShim();
+  if (!shim.path) throw noProfilerShim();
   binding.startSampling(intervalBytes, stackDepth);
   sampling = intervalBytes;
 }
 
 /** Stops sampling; the samples go with it. */
 function stopSampling() {
-  if (!shim.path) throw noShim();
+  if (!shim.path) throw noProfilerShim();
   binding.stopSampling();
 }
 
 /** The live sampled allocations now, without stopping: a {@link HeapProfile}. */
 function sampleProfile() {
-  if (!shim.path) throw noShim();
+  if (!shim.path) throw noProfilerShim();
   const sites = binding.samplingProfile();
   if (sites === null) {
     const err = new Error('heapscope: not sampling: call startSampling() first');

@@ -239,10 +239,9 @@ impl LeakOutcome {
     }
 }
 
-/// Reads a file and digests it for a class diff, keeping none of its graph.
-fn diff_digest_of_file(path: &str, threads: Threads) -> std::result::Result<Digest, AnalyzeFailure> {
-    let graph = Graph::open_with(path.as_ref(), threads, &mut |_| {}).map_err(|e| AnalyzeFailure::parse(&e, path))?;
-    Ok(Digest::for_diff(&Census::run_with(&graph, None, threads)))
+/// Reads a snapshot file; a failure names the file.
+fn open_file(path: &str, threads: Threads) -> std::result::Result<Graph, AnalyzeFailure> {
+    Graph::open_with(path.as_ref(), threads, &mut |_| {}).map_err(|e| AnalyzeFailure::parse(&e, path))
 }
 
 /// A core report as JS objects.
@@ -301,28 +300,25 @@ impl FileComparison {
                 LeakOutcome::failed(AnalyzeFailure::two_processes(&earlier[e.earlier], later, e.agreement))
             };
             let mut digests = Vec::new();
-            for (at, path) in earlier.iter().enumerate() {
+            for path in earlier {
+                let graph = match open_file(path, self.threads) {
+                    Ok(graph) => graph,
+                    Err(failure) => return LeakOutcome::failed(failure),
+                };
+                // A diff needs the classes only; leaks, the dominator tree too.
                 if self.diff_only {
-                    match diff_digest_of_file(path, self.threads) {
-                        Ok(d) => digests.push(d),
-                        Err(failure) => return LeakOutcome::failed(failure),
-                    }
+                    digests.push(Digest::for_diff(&Census::run_with(&graph, None, self.threads)));
                     continue;
                 }
-                let graph = match Graph::open_with(path.as_ref(), self.threads, &mut |_| {}) {
-                    Ok(graph) => graph,
-                    Err(e) => return LeakOutcome::failed(AnalyzeFailure::parse(&e, path)),
-                };
                 let analysis = Analysis::run_with(&graph, None, self.threads, &mut |_| {});
                 if let Err(e) = leaks::add_earlier(&mut digests, &analysis, how) {
                     return not_one_process(e);
                 }
-                debug_assert_eq!(digests.len(), at + 1);
             }
             let refs: Vec<&Digest> = digests.iter().collect();
-            let graph = match Graph::open_with(last.as_ref(), self.threads, &mut |_| {}) {
+            let graph = match open_file(last, self.threads) {
                 Ok(graph) => graph,
-                Err(e) => return LeakOutcome::failed(AnalyzeFailure::parse(&e, last)),
+                Err(failure) => return LeakOutcome::failed(failure),
             };
             if self.diff_only {
                 return match leaks::snapshot_diff(refs[0], &graph, NEW_GROUPS, how, &mut |_| {}) {
