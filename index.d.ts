@@ -543,12 +543,23 @@ export interface SessionOptions extends SnapshotOptions {
   /** Keep each mark's file too. Default: false. */
   write?: boolean;
   /**
-   * `'tracking'`: V8's allocation tracker runs from the baseline mark to
-   * the final snapshot, which then carries every new object's allocating
-   * stack, and each suspect lists its `allocationSites`. It slows
-   * allocation down: for staging, not production. Needs the V8 shim.
+   * Each suspect lists its `allocationSites`. Needs the V8 shim.
+   * - `'tracking'`: V8's allocation tracker runs from the baseline mark to
+   *   the final snapshot, which then carries every new object's allocating
+   *   stack: exact counts. It slows allocation down: for staging, not
+   *   production.
+   * - `'sampling'`: V8's sampling heap profiler runs from the baseline
+   *   (unless something already samples): sites whose sampled objects,
+   *   allocated since the baseline and alive at the end, have the sizes of
+   *   the suspect's new objects. Estimates (`sampled: true`), cheap enough
+   *   for production; a leak must be a few `samplingInterval`s big to show.
    */
-  allocationSites?: 'tracking';
+  allocationSites?: 'tracking' | 'sampling';
+  /**
+   * With `'sampling'`: the mean bytes between samples of the session's own
+   * sampler, bytes or "64KB". Default 512 KiB.
+   */
+  samplingInterval?: number | string;
 }
 
 export interface Mark {
@@ -576,7 +587,7 @@ export interface Session {
    * the baseline, the last the target (at most 63 marks).
    */
   leaks(options?: LeakOptions): Promise<LeakReport & { marks: (Mark | FinalMark)[] }>;
-  /** Stops allocation tracking without a report (leaks() stops it too). */
+  /** Stops allocation tracking or sampling without a report (leaks() stops it too). */
   close(): void;
 }
 
@@ -599,8 +610,8 @@ export interface MonitorOptions {
    * analysed in process; files only with `write: true`.
    */
   snapshots?: boolean | (SessionOptions & LeakOptions & { /** Reports to make. Default 1. */ reports?: number });
-  /** With `snapshots`: as SessionOptions' (allocation tracking from the baseline to the report). */
-  allocationSites?: 'tracking';
+  /** With `snapshots`: as SessionOptions' (from the baseline to the report; `snapshots.samplingInterval` too). */
+  allocationSites?: 'tracking' | 'sampling';
 }
 
 export interface MemorySample {

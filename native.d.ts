@@ -15,6 +15,11 @@ export interface AllocationSite {
   count: number
   size: number
   stack: Array<StackFrame>
+  /**
+   * `count` and `size` are V8's estimates from its sampling heap profiler
+   * (`allocationSites: 'sampling'`), not objects counted in the snapshot.
+   */
+  sampled: boolean
 }
 
 export interface AnalyzeFailure {
@@ -247,7 +252,8 @@ export interface LeakSuspect {
   /**
    * Where its new objects were allocated, most bytes first (up to 5):
    * when the last snapshot has allocation traces (a session with
-   * `allocationSites: 'tracking'`, or a file taken while tracking).
+   * `allocationSites: 'tracking'`, or a file taken while tracking), or
+   * from V8's sampling heap profiler (`allocationSites: 'sampling'`).
    */
   allocationSites: Array<AllocationSite>
 }
@@ -649,9 +655,12 @@ export declare function takeSnapshotAnalyzed(request: SnapshotRequest, write: bo
 /**
  * With no `earlier` digests: a snapshot reduced to a digest for later
  * comparisons. With them (the baseline first, then later marks, oldest
- * first): the leak report of this snapshot against them.
+ * first): the leak report of this snapshot against them. `sampling`: take
+ * V8's sampling heap profile right after the snapshot (its GC has freed the
+ * garbage); a digest keeps it, and a report matches the growth since the
+ * baseline's to its suspects.
  */
-export declare function takeSnapshotCompared(request: SnapshotRequest, write: boolean, earlier: Array<SnapshotDigest>, options: LeakOptionsJs): Promise<ComparedSnapshot>
+export declare function takeSnapshotCompared(request: SnapshotRequest, write: boolean, earlier: Array<SnapshotDigest>, options: LeakOptionsJs, sampling?: boolean | undefined | null): Promise<ComparedSnapshot>
 
 /** Stops a GC sampler of the calling thread; false when it was not running. */
 export declare function unsampleGc(id: number): boolean

@@ -42,6 +42,12 @@ function leakReport(program, options = {}, sessionOptions = {}) {
   return runNodeJson(leakSource(program, options, sessionOptions), { timeout: 120_000, args }).value;
 }
 
+// The line of `text` in a child's script: runNode puts one line (the require) before the source.
+function lineOf(source, text) {
+  const script = `const heapscope = require('');\n${source}`;
+  return script.slice(0, script.indexOf(text)).split('\n').length;
+}
+
 const describe = (report) => JSON.stringify(report.suspects.map((s) => [s.pathText, s.growth, s.newObjects]));
 
 test('ChocolateClass pushing 100 objects a tick into .sugar: the path ends at ChocolateClass .sugar', () => {
@@ -227,11 +233,6 @@ test('control, four snapshots: a cache that warms up over the first steps and th
 });
 
 test("allocationSites: 'tracking': each leak's first site is the function that allocates its objects, at the line it starts on", async (t) => {
-  // runNode puts one line (the require) before the source.
-  const lineOf = (source, text) => {
-    const script = `const heapscope = require('');\n${source}`;
-    return script.slice(0, script.indexOf(text)).split('\n').length;
-  };
   for (const [name, program] of Object.entries(programs).filter(([, p]) => p.allocatedIn)) {
     await t.test(name, () => {
       const report = leakReport(program, {}, { allocationSites: 'tracking' });
@@ -247,6 +248,59 @@ test("allocationSites: 'tracking': each leak's first site is the function that a
       assert.deepEqual(site.stack[0], { functionName: site.functionName, url: site.url, line: site.line, column: site.column });
     });
   }
+});
+
+test("allocationSites: 'sampling': the function that allocates each leak's objects is among its first three sites", async (t) => {
+  // A leak shows when it is a few sampling intervals big: these two leak
+  // under 1 KB in all, the others 100 KB to 6 MB.
+  const small = new Set(['dozenSmallObjects', 'taggedLeak']);
+  for (const [name, program] of Object.entries(programs).filter(([, p]) => p.allocatedIn)) {
+    const sessionOptions = { allocationSites: 'sampling', samplingInterval: small.has(name) ? 64 : '1KB' };
+    await t.test(name, () => {
+      const report = leakReport(program, {}, sessionOptions);
+      const top = report.suspects[0];
+      assert.equal(top?.path.at(-1).edge, program.holder, describe(report));
+      const sites = JSON.stringify(top.allocationSites.map((s) => [s.functionName, s.url, s.line, s.count, s.size]));
+      const line = lineOf(leakSource(program, {}, sessionOptions), program.allocatedIn.line);
+      const site = top.allocationSites.slice(0, 3).find((s) => s.functionName === program.allocatedIn.name && s.line === line);
+      assert.ok(site, `${program.allocatedIn.name} at line ${line} among the first three: ${sites}`);
+      assert.equal(site.url, '[eval]', sites);
+      assert.ok(site.count > 0 && site.size > 0, sites);
+      assert.ok(top.allocationSites.every((s) => s.sampled), sites);
+      // heapscope's own allocations during the session are not the program's.
+      assert.ok(!top.allocationSites.some((s) => s.url.includes(`${path.sep}lib${path.sep}`)), sites);
+    });
+  }
+});
+
+test("allocationSites: 'sampling' stops the sampler it started, leaves one it found running, and checks its interval", () => {
+  const { value } = runNodeJson(`
+    const refused = [];
+    for (const o of [{ samplingInterval: '1KB' }, { allocationSites: 'sampling', samplingInterval: 'lots' }]) {
+      try { heapscope.session(o); refused.push(null); } catch (e) { refused.push(e.code); }
+    }
+    try { heapscope.monitor({ snapshots: { samplingInterval: 0 }, allocationSites: 'sampling' }); refused.push(null); } catch (e) { refused.push(e.code); }
+    const sampling = () => { try { heapscope.sampleProfile(); return true; } catch (e) { return e.code; } };
+    const leakItems = async (session) => {
+      await session.mark('baseline');
+      globalThis.kept = Array.from({ length: 20000 }, (_, i) => ({ i }));
+      const during = sampling();
+      const report = await session.leaks();
+      return { during, after: sampling(), sites: report.suspects[0].allocationSites.length };
+    };
+    (async () => {
+      const own = await leakItems(heapscope.session({ allocationSites: 'sampling', samplingInterval: '4KB' }));
+      heapscope.startSampling({ intervalBytes: 4096 });
+      const found = await leakItems(heapscope.session({ allocationSites: 'sampling' }));
+      console.log(JSON.stringify({ refused, own, found }));
+    })();
+  `);
+  assert.deepEqual(value.refused, ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE']);
+  assert.equal(value.own.during, true);
+  assert.equal(value.own.after, 'ERR_HEAPSCOPE_NOT_SAMPLING');
+  assert.ok(value.own.sites > 0, JSON.stringify(value));
+  assert.deepEqual([value.found.during, value.found.after], [true, true]);
+  assert.ok(value.found.sites > 0, JSON.stringify(value));
 });
 
 test("allocationSites: no sites without tracking; a bad value is refused; the tracker stops after leaks()", () => {

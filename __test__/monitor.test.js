@@ -127,6 +127,27 @@ test("snapshots with allocationSites: 'tracking': the report names the allocatin
   assert.deepEqual(value, { site: ['leak', 5], traced: 0 });
 });
 
+test("snapshots with allocationSites: 'sampling': the report names the allocating function; its sampler stops with the report", () => {
+  const { value } = runNodeJson(
+    `${CHILD}
+    const m = heapscope.monitor({ growths: 3, intervalMs: 0, snapshots: { samplingInterval: '4KB' }, allocationSites: 'sampling' });
+    m.on('report', (report) => {
+      m.stop();
+      clearInterval(timer);
+      let after = 'sampling';
+      try { heapscope.sampleProfile(); } catch (e) { after = e.code; }
+      const sites = report.suspects[0].allocationSites.slice(0, 3).map((s) => [s.functionName, s.line, s.sampled]);
+      console.log(JSON.stringify({ sites, after }));
+    });
+    m.on('error', (e) => { console.error(e); process.exit(1); });
+    const timer = setInterval(() => { leak(5000); global.gc(); }, 10);`,
+    { args: ['--expose-gc', '--max-inlined-bytecode-size=0'], timeout: 120_000 },
+  );
+  // 'const leak = (n) => …' is on line 5, as above.
+  assert.ok(value.sites.some(([name, line, sampled]) => name === 'leak' && line === 5 && sampled), JSON.stringify(value));
+  assert.equal(value.after, 'ERR_HEAPSCOPE_NOT_SAMPLING');
+});
+
 test('bad options are typed errors; a monitor in a worker goes away with it', () => {
   const { value } = runNodeJson(
     `const errors = [];

@@ -135,7 +135,9 @@ function siteLines(site) {
   const callers = frames.slice(0, 3).map((f) => (f.url ? `${f.functionName || '(anonymous)'} (${frameWhere(f)})` : f.functionName));
   const more = frames.length > 3 ? ' ← …' : '';
   const from = callers.length ? `, called from ${callers.join(' ← ')}${more}` : '';
-  return `   allocated at ${frameWhere(site)} in ${site.functionName || '(anonymous)'}: ${site.count.toLocaleString('en-US')} objects (${size(site.size)})${from}`;
+  // Sampled sites are V8's estimates: about so many.
+  const about = site.sampled ? '~' : '';
+  return `   allocated at ${frameWhere(site)} in ${site.functionName || '(anonymous)'}: ${about}${site.count.toLocaleString('en-US')} objects (${about}${size(site.size)})${from}`;
 }
 
 /** A leak report as text: each suspect, what it retains and holds, and through what. */

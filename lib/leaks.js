@@ -8,6 +8,7 @@ const { binding, shim } = require('./native');
 const { analysisError, invalidArg, noShim, systemError } = require('./errors');
 const { snapshotRequest, threadsOption, priorityOption } = require('./request');
 const { parseSize } = require('./units');
+const { startSampling, stopSampling } = require('./sampling');
 
 function checkFile(name, file) {
   if (typeof file !== 'string' || file === '') throw invalidArg(name, 'a path', file);
@@ -47,6 +48,9 @@ async function diff(before, after, options = {}) {
   const priority = priorityOption(options.priority);
   return { ...unwrap(await binding.diffFiles(...files, force, threads, priority), 'snapshots').diff, files };
 }
+
+/** Where heapscope's own JS lives: frames there are the tool's, not the program's. */
+const OWN_CODE = __dirname + path.sep;
 
 /** Most snapshots one report compares (the native side's MAX_SNAPSHOTS). */
 const MAX_SNAPSHOTS = 64;
@@ -97,7 +101,28 @@ const tracker = {
   },
 };
 
-const ALLOCATION_SITES = ['tracking'];
+/**
+ * V8's sampling heap profiler for sessions with `allocationSites:
+ * 'sampling'`: started at a baseline unless something already samples
+ * (HEAPSCOPE_SAMPLING, startSampling()), which is then left as it runs.
+ */
+const sampler = {
+  users: 0,
+  ours: false,
+  start(intervalBytes) {
+    if (this.users++ > 0) return;
+    this.ours = binding.samplingProfile() === null;
+    if (this.ours) startSampling({ intervalBytes });
+  },
+  stop() {
+    if (this.users > 0 && --this.users === 0 && this.ours) {
+      this.ours = false;
+      stopSampling();
+    }
+  },
+};
+
+const ALLOCATION_SITES = ['tracking', 'sampling'];
 
 /** `allocationSites`, checked: undefined (none) or one of {@link ALLOCATION_SITES}. */
 function allocationSitesOption(value) {
@@ -107,42 +132,52 @@ function allocationSitesOption(value) {
   return value;
 }
 
+/** The sampling interval of a session's own sampler: a size, 512 KiB by default. */
+function samplingIntervalOption(value, allocationSites) {
+  if (value === undefined) return undefined;
+  if (allocationSites !== 'sampling') throw invalidArg('samplingInterval', "used with allocationSites: 'sampling'", value);
+  return parseSize('samplingInterval', value);
+}
+
 /** Points marked in this process; each mark is a snapshot reduced to a digest as it streams. */
 class Session {
   #marks = [];
   #request;
   #write;
   #allocationSites;
-  #tracking = false;
+  #samplingInterval;
+  /** The tracker or sampler this session holds on to, while it does. */
+  #recorder = null;
 
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
-    const { write = false, allocationSites, ...rest } = options;
+    const { write = false, allocationSites, samplingInterval, ...rest } = options;
     if (typeof write !== 'boolean') throw invalidArg('write', 'a boolean', write);
-    if (allocationSitesOption(allocationSites) && !shim.path) throw noShim('allocation tracking');
+    allocationSitesOption(allocationSites);
+    this.#samplingInterval = samplingIntervalOption(samplingInterval, allocationSites);
+    if (allocationSites && !shim.path) throw noShim(allocationSites === 'tracking' ? 'allocation tracking' : 'the sampling heap profiler');
     this.#request = snapshotRequest(rest);
     this.#write = write;
     this.#allocationSites = allocationSites;
   }
 
   /**
-   * Stops what the session started (allocation tracking) without a report.
-   * leaks() does it too; a session can mark again afterwards, without
-   * allocation sites until its next baseline.
+   * Stops what the session started (allocation tracking or sampling)
+   * without a report. leaks() does it too; a session can mark again
+   * afterwards, without allocation sites until its next baseline.
    */
   close() {
-    if (this.#tracking) {
-      this.#tracking = false;
-      tracker.stop();
-    }
+    const recorder = this.#recorder;
+    this.#recorder = null;
+    recorder?.stop();
   }
 
   get marks() {
     return this.#marks.map(({ name, at, path: file, nodeCount, totalSize }) => ({ name, at, path: file, nodeCount, totalSize }));
   }
 
-  async #take(earlier, options) {
-    const { snapshot, outcome } = await binding.takeSnapshotCompared(this.#request, this.#write, earlier, options);
+  async #take(earlier, options, sampling) {
+    const { snapshot, outcome } = await binding.takeSnapshotCompared(this.#request, this.#write, earlier, options, sampling);
     if (!snapshot.ok) throw systemError('heapscope: snapshot not taken: ', snapshot.error);
     return { snapshot, outcome: unwrap(outcome, 'the snapshot stream') };
   }
@@ -155,12 +190,15 @@ class Session {
       err.code = 'ERR_OUT_OF_RANGE';
       throw err;
     }
-    const { snapshot, outcome } = await this.#take([], {});
-    // From the baseline on, every allocation's stack is recorded, and the
-    // snapshots after it carry them.
-    if (this.#allocationSites === 'tracking' && this.#marks.length === 0 && !this.#tracking) {
-      tracker.start();
-      this.#tracking = true;
+    const baseline = this.#marks.length === 0;
+    // A baseline keeps what a sampler already running has seen, to take it
+    // off the end's.
+    const { snapshot, outcome } = await this.#take([], {}, baseline && this.#allocationSites === 'sampling');
+    // From the baseline on, every allocation's stack is recorded (and the
+    // snapshots after it carry them), or sampled.
+    if (baseline && this.#allocationSites && !this.#recorder) {
+      this.#recorder = this.#allocationSites === 'tracking' ? tracker : sampler;
+      this.#recorder.start(this.#samplingInterval);
     }
     const digest = outcome.digest;
     const mark = { name, at: Date.now(), path: snapshot.path || null, digest, nodeCount: digest.nodeCount, totalSize: digest.totalSize };
@@ -191,16 +229,20 @@ class Session {
     const [baseline] = this.#marks;
     let taken;
     try {
-      taken = await this.#take(this.#marks.map((m) => m.digest), leakOptions(options));
+      taken = await this.#take(this.#marks.map((m) => m.digest), leakOptions(options), this.#recorder === sampler);
     } finally {
-      // The final snapshot has the stacks: tracking has done its work.
+      // The final snapshot has the stacks, or its profile was taken.
       this.close();
     }
     const { outcome } = taken;
     const now = Date.now();
     const minutes = (now - baseline.at) / 60000;
     const report = outcome.report;
-    for (const s of report.suspects) s.growthPerMinute = minutes > 0 ? s.growth / minutes : null;
+    for (const s of report.suspects) {
+      s.growthPerMinute = minutes > 0 ? s.growth / minutes : null;
+      // What this session allocated itself (its options, its marks) is no site of the program's.
+      s.allocationSites = s.allocationSites.filter((site) => !site.url.startsWith(OWN_CODE));
+    }
     return { ...report, marks: [...this.marks, { name: 'final', at: now }] };
   }
 }
@@ -208,4 +250,4 @@ class Session {
 /** A new Session: `session(options)` reads as the other calls do. */
 const session = (options) => new Session(options);
 
-module.exports = { diff, findLeaks, session, Session, allocationSitesOption };
+module.exports = { diff, findLeaks, session, Session, allocationSitesOption, samplingIntervalOption };

@@ -11,7 +11,7 @@ const { EventEmitter } = require('node:events');
 const { binding } = require('./native');
 const { invalidArg } = require('./errors');
 const { events } = require('./events');
-const { session, allocationSitesOption } = require('./leaks');
+const { session, allocationSitesOption, samplingIntervalOption } = require('./leaks');
 const { parseSize, formatSize } = require('./units');
 
 const DEFAULTS = Object.freeze({
@@ -218,6 +218,7 @@ function autoOptions(value, allocationSites) {
   if (value === null || typeof value !== 'object') throw invalidArg('snapshots', 'a boolean or an object', value);
   const { minGrowth, limit, reports, ...request } = value;
   if (allocationSitesOption(allocationSites) !== undefined) request.allocationSites = allocationSites;
+  samplingIntervalOption(request.samplingInterval, allocationSites);
   return { request, leakOptions: { minGrowth, limit }, reports: integer('snapshots.reports', reports, 1, 1) };
 }
 

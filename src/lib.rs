@@ -520,28 +520,39 @@ pub struct ComparedSnapshot {
 
 /// With no `earlier` digests: a snapshot reduced to a digest for later
 /// comparisons. With them (the baseline first, then later marks, oldest
-/// first): the leak report of this snapshot against them.
+/// first): the leak report of this snapshot against them. `sampling`: take
+/// V8's sampling heap profile right after the snapshot (its GC has freed the
+/// garbage); a digest keeps it, and a report matches the growth since the
+/// baseline's to its suspects.
 #[napi(catch_unwind, ts_return_type = "Promise<ComparedSnapshot>")]
 pub fn take_snapshot_compared(
     request: SnapshotRequest,
     write: bool,
     earlier: Vec<ClassInstance<analysis::leaks::SnapshotDigest>>,
     options: analysis::leaks::LeakOptionsJs,
+    sampling: Option<bool>,
 ) -> Result<AsyncTask<PoolWork<ComparedSnapshot>>> {
     use analysis::leaks::{StreamJob, MAX_SNAPSHOTS};
     if earlier.len() >= MAX_SNAPSHOTS {
         return Err(Error::new(Status::InvalidArg, format!("at most {MAX_SNAPSHOTS} snapshots in one leak report")));
     }
-    let job = match earlier.is_empty() {
-        true => StreamJob::Digest,
-        false => StreamJob::Leaks {
+    let job = match earlier.first() {
+        None => StreamJob::Digest,
+        Some(baseline) => StreamJob::Leaks {
             earlier: earlier.iter().map(|d| d.inner.clone()).collect(),
+            baseline_profile: baseline.profile.clone(),
             options: analysis::leaks::leak_options(&options),
         },
     };
     let threads = analysis::threads_option(options.threads);
-    let (fed, thread) =
-        capture_feeding(&request, write, move |reader| analysis::leaks::run_stream_job(job, reader, threads))?;
+    let (profile_tx, profile_rx) = crossbeam_channel::bounded(1);
+    let (fed, thread) = capture_feeding(&request, write, move |reader| {
+        analysis::leaks::run_stream_job(job, reader, threads, profile_rx)
+    })?;
+    // V8's part is done: the snapshot's GC has freed the samples of garbage.
+    let profile =
+        if sampling.unwrap_or(false) { v8::Isolate::current().and_then(|i| i.sampling_profile()) } else { None };
+    let _ = profile_tx.send(profile);
     Ok(on_pool(move || {
         let snapshot = fed.settle();
         let outcome = thread.join().unwrap_or_else(|_| {

@@ -30,9 +30,10 @@ async function main(): Promise<void> {
   const period: number | null = watcher.everyMs;
   console.log(period);
   if (!watcher.stopped && watcher.nearHeapLimit > 0) watcher.stop();
-  const session = heapscope.session();
+  const session = heapscope.session({ allocationSites: 'sampling', samplingInterval: '64KB' });
   await session.mark('baseline');
   const report = await session.leaks();
   for (const m of report.marks) console.log(m.name, m.at, 'path' in m ? m.nodeCount : 'final');
+  for (const site of report.suspects[0]?.allocationSites ?? []) console.log(site.functionName, site.line, site.sampled ? '~' : '', site.count);
 }
 void main();

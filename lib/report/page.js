@@ -206,7 +206,7 @@
       for (const site of (x.allocationSites || []).slice(0, 3)) {
         const where = (f) => (f.url ? `${f.url}:${f.line}${f.column ? `:${f.column}` : ''}` : '(V8)');
         const callers = site.stack.slice(1).filter((f) => f.functionName || f.url).map((f) => (f.url ? `${f.functionName || '(anonymous)'} (${where(f)})` : f.functionName)).join(' ← ');
-        card.append(el('p', { class: 'site', text: `allocated at ${where(site)} in ${site.functionName || '(anonymous)'}: ${count(site.count)} objects (${size(site.size)})${callers ? `, called from ${callers}` : ''}` }));
+        card.append(el('p', { class: 'site', text: `allocated at ${where(site)} in ${site.functionName || '(anonymous)'}: ${site.sampled ? '~' : ''}${count(site.count)} objects (${site.sampled ? '~' : ''}${size(site.size)})${callers ? `, called from ${callers}` : ''}` }));
       }
       s.append(card);
     });

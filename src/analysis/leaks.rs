@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use heapscope_core::profile::Site;
 use heapscope_core::snapshot::analysis::{Analysis, Census};
 use heapscope_core::snapshot::leaks::{
-    self, ClassDiff, Comparing, Digest, Floor, HeldClass, LeakOptions, NewGroup, Suspect, TwoProcesses,
+    self, ClassDiff, Comparing, Digest, Floor, HeldClass, LeakOptions, NewGroup, SampledGrowth, Suspect, TwoProcesses,
 };
 use heapscope_core::snapshot::Graph;
 use napi::bindgen_prelude::*;
@@ -23,6 +24,9 @@ use super::{priority_option, site_row, step, threads_option, AllocationSite, Ana
 #[napi]
 pub struct SnapshotDigest {
     pub(crate) inner: Arc<Digest>,
+    /// V8's sampling heap profile right after the snapshot, when the mark
+    /// asked for it and the profiler was sampling.
+    pub(crate) profile: Option<Arc<Vec<Site>>>,
 }
 
 #[napi]
@@ -102,7 +106,8 @@ pub struct LeakSuspect {
     pub through: Vec<NewObjectGroup>,
     /// Where its new objects were allocated, most bytes first (up to 5):
     /// when the last snapshot has allocation traces (a session with
-    /// `allocationSites: 'tracking'`, or a file taken while tracking).
+    /// `allocationSites: 'tracking'`, or a file taken while tracking), or
+    /// from V8's sampling heap profiler (`allocationSites: 'sampling'`).
     pub allocation_sites: Vec<AllocationSite>,
 }
 
@@ -326,7 +331,7 @@ impl FileComparison {
                     Err(e) => not_one_process(e),
                 };
             }
-            match leaks::report(&refs, &graph, self.options, how, &mut |_| {}) {
+            match leaks::report(&refs, &graph, self.options, how, None, &mut |_| {}) {
                 Ok(r) => LeakOutcome { report: Some(report_object(r)), ..LeakOutcome::ok() },
                 Err(e) => not_one_process(e),
             }
@@ -384,10 +389,24 @@ pub fn diff_digests(before: &SnapshotDigest, after: &SnapshotDigest) -> Vec<Clas
 /// Work for the thread that reads a live snapshot: a digest or a leak report.
 pub(crate) enum StreamJob {
     Digest,
-    Leaks { earlier: Vec<Arc<Digest>>, options: LeakOptions },
+    /// `baseline_profile`: the baseline mark's sampling profile, if it kept one.
+    Leaks {
+        earlier: Vec<Arc<Digest>>,
+        baseline_profile: Option<Arc<Vec<Site>>>,
+        options: LeakOptions,
+    },
 }
 
-pub(crate) fn run_stream_job(job: StreamJob, reader: impl std::io::Read, threads: Threads) -> LeakOutcome {
+/// The sampling profile taken on the JS thread once V8 has serialized the
+/// snapshot: `None` when not asked for, not sampling, or the capture failed.
+pub(crate) type ProfileAfter = crossbeam_channel::Receiver<Option<Vec<Site>>>;
+
+pub(crate) fn run_stream_job(
+    job: StreamJob,
+    reader: impl std::io::Read,
+    threads: Threads,
+    profile: ProfileAfter,
+) -> LeakOutcome {
     guarded(|| {
         let graph = match Graph::read_with(reader, threads, &mut |_| {}) {
             Ok(g) => g,
@@ -396,16 +415,21 @@ pub(crate) fn run_stream_job(job: StreamJob, reader: impl std::io::Read, threads
         match job {
             StreamJob::Digest => {
                 let analysis = Analysis::run_with(&graph, None, threads, &mut |_| {});
-                LeakOutcome {
-                    digest: Some(SnapshotDigest { inner: Arc::new(Digest::of(&analysis)) }),
-                    ..LeakOutcome::ok()
-                }
+                let inner = Arc::new(Digest::of(&analysis));
+                let profile = profile.recv().ok().flatten().map(Arc::new);
+                LeakOutcome { digest: Some(SnapshotDigest { inner, profile }), ..LeakOutcome::ok() }
             }
-            StreamJob::Leaks { earlier, options } => {
+            StreamJob::Leaks { earlier, baseline_profile, options } => {
                 // The digests are of marks taken in this process.
                 let refs: Vec<&Digest> = earlier.iter().map(|d| d.as_ref()).collect();
                 let how = Comparing { force: true, threads };
-                match leaks::report(&refs, &graph, options, how, &mut |_| {}) {
+                // Sampling that began after the baseline snapshot: all it saw is new.
+                let sampled = profile
+                    .recv()
+                    .ok()
+                    .flatten()
+                    .map(|after| SampledGrowth::between(baseline_profile.as_deref().map_or(&[], |p| p), &after));
+                match leaks::report(&refs, &graph, options, how, sampled.as_ref(), &mut |_| {}) {
                     Ok(r) => LeakOutcome { report: Some(report_object(r)), ..LeakOutcome::ok() },
                     Err(_) => LeakOutcome::failed(AnalyzeFailure::internal("comparing snapshots")),
                 }

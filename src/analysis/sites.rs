@@ -1,5 +1,6 @@
 //! Allocation sites as JS objects: the stacks that allocated a suspect's or
-//! a class's objects, from snapshots taken while allocation tracking ran.
+//! a class's objects, from snapshots taken while allocation tracking ran or
+//! from V8's sampling heap profiler.
 //! (Before the modules that use them: the type definitions name them.)
 
 use heapscope_core::snapshot::traces;
@@ -26,6 +27,9 @@ pub struct AllocationSite {
     pub count: f64,
     pub size: f64,
     pub stack: Vec<StackFrame>,
+    /// `count` and `size` are V8's estimates from its sampling heap profiler
+    /// (`allocationSites: 'sampling'`), not objects counted in the snapshot.
+    pub sampled: bool,
 }
 
 pub(crate) fn site_row(site: traces::AllocationSite) -> AllocationSite {
@@ -43,5 +47,6 @@ pub(crate) fn site_row(site: traces::AllocationSite) -> AllocationSite {
         count: site.count as f64,
         size: site.size,
         stack,
+        sampled: site.sampled,
     }
 }

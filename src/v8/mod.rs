@@ -39,6 +39,14 @@ mod ffi {
         pub name_len: usize,
         pub script: *const c_char,
         pub script_len: usize,
+        pub allocations: *const Allocation,
+        pub allocation_count: usize,
+    }
+
+    #[repr(C)]
+    pub struct Allocation {
+        pub size: u64,
+        pub count: u64,
     }
 
     #[repr(C)]
@@ -53,7 +61,7 @@ mod ffi {
     }
 
     /// The layout version of [`Table`]; `HS_SHIM_ABI` in shim.cc.
-    pub const TABLE_ABI: u32 = 1;
+    pub const TABLE_ABI: u32 = 2;
 
     /// `hs_shim_table` in shim.cc, field for field.
     #[repr(C)]
@@ -87,7 +95,7 @@ mod ffi {
 }
 
 pub use ffi::HeapStats;
-pub use heapscope_core::profile::Site;
+pub use heapscope_core::profile::{Allocation, Site};
 
 /// The loaded shim's table; set once, never unloaded (V8 may hold pointers
 /// into the shim's code, e.g. a registered GC callback).
@@ -368,6 +376,16 @@ impl Isolate {
                     column: site.column,
                     self_size: site.self_size,
                     self_count: site.self_count,
+                    allocations: if site.allocations.is_null() {
+                        Vec::new()
+                    } else {
+                        // SAFETY: `allocation_count` entries at `allocations`
+                        // stay valid until we return.
+                        unsafe { std::slice::from_raw_parts(site.allocations, site.allocation_count) }
+                            .iter()
+                            .map(|a| Allocation { size: a.size, count: a.count })
+                            .collect()
+                    },
                 });
             }));
         }

@@ -30,6 +30,13 @@ typedef void (*hs_gc_fn)(void* isolate, int gc_type, int gc_flags, void* data);
 typedef size_t (*hs_near_limit_fn)(void* data, size_t current_limit, size_t initial_limit);
 typedef void (*hs_async_fn)(void* data);
 
+// Objects of one size a site allocated that are still alive: V8's estimate
+// from its samples (each sample scaled by the chance of sampling that size).
+struct hs_allocation {
+  uint64_t size;
+  uint64_t count;
+};
+
 // One allocation site of the sampling heap profiler's tree: a JS frame, the
 // live sampled bytes allocated right there, and its parent (the caller).
 struct hs_site {
@@ -43,6 +50,8 @@ struct hs_site {
   size_t name_len;
   const char* script;  // the script's URL, UTF-8, valid during the callback only
   size_t script_len;
+  const hs_allocation* allocations;  // by object size; valid during the callback only
+  size_t allocation_count;
 };
 typedef void (*hs_site_fn)(void* ctx, const hs_site* site);
 
@@ -286,10 +295,21 @@ static void WalkSites(v8::Isolate* isolate, v8::AllocationProfile::Node* node, u
   site.column = node->column_number;
   site.self_size = 0;
   site.self_count = 0;
-  for (size_t i = 0; i < node->allocations.size(); ++i) {
-    site.self_size += static_cast<uint64_t>(node->allocations[i].size) * node->allocations[i].count;
-    site.self_count += node->allocations[i].count;
+  // malloc, not std::vector: the shim links nothing, and operator new
+  // would be one more symbol to find in the process. Without memory the
+  // site goes without its sizes.
+  size_t count = node->allocations.size();
+  hs_allocation* allocations =
+      count > 0 ? static_cast<hs_allocation*>(malloc(count * sizeof(hs_allocation))) : nullptr;
+  for (size_t i = 0; i < count; ++i) {
+    uint64_t size = static_cast<uint64_t>(node->allocations[i].size);
+    uint64_t objects = node->allocations[i].count;
+    site.self_size += size * objects;
+    site.self_count += objects;
+    if (allocations != nullptr) allocations[i] = hs_allocation{size, objects};
   }
+  site.allocations = allocations;
+  site.allocation_count = allocations != nullptr ? count : 0;
   v8::String::Utf8Value name(isolate, node->name);
   v8::String::Utf8Value script(isolate, node->script_name);
   site.name = *name != nullptr ? *name : "";
@@ -298,6 +318,7 @@ static void WalkSites(v8::Isolate* isolate, v8::AllocationProfile::Node* node, u
   site.script_len = *script != nullptr ? static_cast<size_t>(script.length()) : 0;
   uint32_t self = (*next)++;
   fn(ctx, &site);
+  free(allocations);
   for (size_t i = 0; i < node->children.size(); ++i) WalkSites(isolate, node->children[i], self, next, fn, ctx);
 }
 
@@ -317,7 +338,7 @@ static int hs_sampling_profile(void* isolate_ptr, hs_site_fn fn, void* ctx) {
 
 // The table the addon reads. Its layout is the contract between the addon and
 // every shim: append fields only, and bump HS_SHIM_ABI on any other change.
-#define HS_SHIM_ABI 1
+#define HS_SHIM_ABI 2
 
 struct hs_shim_table {
   uint32_t abi;                  // HS_SHIM_ABI

@@ -60,7 +60,7 @@ fn main() {
     let graph = open(last);
     mark("read last");
     let mut stage = "";
-    let report = leaks::report(&refs, &graph, LeakOptions::default(), how, &mut |next| {
+    let report = leaks::report(&refs, &graph, LeakOptions::default(), how, None, &mut |next| {
         if !stage.is_empty() {
             mark(stage);
         }

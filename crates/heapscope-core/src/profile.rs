@@ -21,6 +21,16 @@ pub struct Site {
     pub column: i32,
     pub self_size: u64,
     pub self_count: u64,
+    /// The live objects it allocated, by size (V8 keeps one count per size).
+    pub allocations: Vec<Allocation>,
+}
+
+/// Live objects of one size a site allocated: V8's estimate from its
+/// samples, each scaled by the chance that an object of that size is sampled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allocation {
+    pub size: u64,
+    pub count: u64,
 }
 
 /// Chrome's `.heapprofile` (the inspector's SamplingHeapProfile): a tree of
@@ -88,6 +98,7 @@ mod tests {
             column: 3,
             self_size,
             self_count: self_size / 16,
+            allocations: vec![Allocation { size: 16, count: self_size / 16 }],
         }
     }
 

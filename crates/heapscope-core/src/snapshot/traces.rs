@@ -125,6 +125,9 @@ pub struct AllocationSite {
     pub count: u64,
     pub size: f64,
     pub stack: Vec<Frame>,
+    /// `count` and `size` are estimates from V8's sampling heap profiler,
+    /// not objects counted in the snapshot.
+    pub sampled: bool,
 }
 
 /// Objects tallied by the stack that allocated them.
@@ -161,8 +164,10 @@ impl SiteTally {
             entry.0 += count;
             entry.1 += size;
         }
-        let mut sites: Vec<AllocationSite> =
-            by_stack.into_iter().map(|(stack, (count, size))| AllocationSite { count, size, stack }).collect();
+        let mut sites: Vec<AllocationSite> = by_stack
+            .into_iter()
+            .map(|(stack, (count, size))| AllocationSite { count, size, stack, sampled: false })
+            .collect();
         sites.sort_by(|a, b| b.size.total_cmp(&a.size).then(b.count.cmp(&a.count)).then_with(|| a.stack.cmp(&b.stack)));
         sites.truncate(limit);
         sites

@@ -22,12 +22,14 @@ mod digest;
 mod groups;
 mod ids;
 mod report;
+mod sampled;
 mod suspects;
 
 pub use compare::{diff, ById, CensusById, ClassDiff, Comparison, IdAgreement, Later};
 pub use digest::{Ages, Digest, FOLLOWED};
 pub use groups::{new_objects_by_path, NewGroup};
 pub use report::{add_earlier, report, snapshot_diff, Comparing, Report, SnapshotDiff, TwoProcesses, STAGES};
+pub use sampled::{SampledGrowth, SizeCounts};
 pub use suspects::{suspects, Findings, Floor, HeldClass, LeakOptions, Suspect, Trend, DEFAULT_FLOOR, GROUPS};
 
 use super::analysis::PathStep;

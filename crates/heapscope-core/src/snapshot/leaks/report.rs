@@ -5,7 +5,7 @@
 
 use super::{
     diff, new_objects_by_path, suspects, Ages, ById, CensusById, ClassDiff, Digest, Floor, IdAgreement, LeakOptions,
-    NewGroup, Suspect, GROUPS,
+    NewGroup, SampledGrowth, Suspect, GROUPS,
 };
 use crate::priority::Threads;
 use crate::snapshot::analysis::Analysis;
@@ -121,6 +121,7 @@ pub fn report(
     last: &Graph,
     options: LeakOptions,
     how: Comparing,
+    sampled: Option<&SampledGrowth>,
     progress: &mut dyn FnMut(&'static str),
 ) -> Result<Report, TwoProcesses> {
     let Last { analysis, by_id, diff, total_sizes } = Last::of(earlier, last, how, progress)?;
@@ -136,7 +137,7 @@ pub fn report(
     let dominated = analysis.dominated();
     let groups = new_objects_by_path(&ages, &analysis, &dominated, GROUPS);
     progress(STAGES[3]);
-    let findings = suspects(earlier, &analysis, &dominated, &ages, &groups, options);
+    let findings = suspects(earlier, &analysis, &dominated, &ages, &groups, options, sampled);
     Ok(Report { suspects: findings.suspects, diff, new_objects: groups, total_sizes, floor: findings.floor })
 }
 
@@ -201,8 +202,8 @@ mod tests {
         // The last snapshot is checked against the baseline too.
         let refs: Vec<&Digest> = digests.iter().collect();
         let how = Comparing { force: false, threads: Threads::ONE };
-        let last = report(&refs, &other, LeakOptions::default(), how, &mut |_| {});
+        let last = report(&refs, &other, LeakOptions::default(), how, None, &mut |_| {});
         assert!(matches!(last, Err(TwoProcesses { earlier: 0, later: None, .. })));
-        assert!(report(&refs, &same, LeakOptions::default(), how, &mut |_| {}).is_ok());
+        assert!(report(&refs, &same, LeakOptions::default(), how, None, &mut |_| {}).is_ok());
     }
 }

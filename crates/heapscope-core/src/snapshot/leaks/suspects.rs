@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::sampled::{SampledGrowth, SizeCounts};
 use super::{path_key, Ages, Digest, NewGroup, FOLLOWED};
 use crate::snapshot::analysis::{is_index_label, Analysis, DominatorTree, PathStep};
 use crate::snapshot::traces::{AllocationSite, SiteTally};
@@ -163,6 +164,7 @@ pub fn suspects(
     ages: &Ages,
     groups: &[NewGroup],
     options: LeakOptions,
+    sampled: Option<&SampledGrowth>,
 ) -> Findings {
     let floor = Floor::Given(options.min_growth.unwrap_or(DEFAULT_FLOOR));
     if earlier.is_empty() {
@@ -172,7 +174,8 @@ pub fn suspects(
     let holders = holders_of_leaked(last, &order, ages);
     let leak_set = ages.has_target().then(|| leak_set_retained(last, &order, ages));
     drop(order);
-    let study = Study { earlier, last, dominated, groups, ages, leak_set, limit: options.limit };
+    let sampled = sampled.filter(|s| !s.is_empty());
+    let study = Study { earlier, last, dominated, groups, ages, leak_set, limit: options.limit, sampled };
     let found = study.at(floor, &holders);
     if !found.is_empty() || options.min_growth.is_some() {
         return Findings { suspects: found, floor };
@@ -191,6 +194,9 @@ struct Study<'a, 'g> {
     /// `f32`, for ranking only).
     leak_set: Option<Vec<f32>>,
     limit: usize,
+    /// Sites of the sampling heap profiler, when the last snapshot has no
+    /// allocation traces of its own.
+    sampled: Option<&'a SampledGrowth>,
 }
 
 /// An object followed across the snapshots.
@@ -284,7 +290,8 @@ impl Study<'_, '_> {
         };
         kept.into_iter()
             .filter_map(|c| {
-                let held = Held::tally(last, self.dominated, c.node, self.ages);
+                let sampled = self.sampled.filter(|_| g.traces.is_none());
+                let held = Held::tally(last, self.dominated, c.node, self.ages, sampled.is_some());
                 // Growth that holds nothing new (a cache of V8's resizing) is not a leak.
                 if held.new_objects == 0 || held.new_size < 0.25 * c.trend.growth {
                     return None;
@@ -307,7 +314,10 @@ impl Study<'_, '_> {
                     leaked_size: held.leaked_size,
                     held: held.classes,
                     through: self.groups.iter().filter(|grp| holds(c.node, grp.node)).take(THROUGH).cloned().collect(),
-                    allocation_sites: held.sites.sites(g, SITES),
+                    allocation_sites: match (sampled, &held.sizes) {
+                        (Some(sampled), Some(sizes)) => sampled.sites_for(sizes, SITES),
+                        _ => held.sites.sites(g, SITES),
+                    },
                 })
             })
             .take(self.limit)
@@ -423,6 +433,8 @@ struct Held {
     classes: Vec<HeldClass>,
     /// The new objects by the stack that allocated them.
     sites: SiteTally,
+    /// The new objects by size, when asked for (to match sampled sites).
+    sizes: Option<SizeCounts>,
 }
 
 /// Whether a node is data a program made (objects, strings, closures, …),
@@ -439,12 +451,13 @@ fn is_program_data(last: &Analysis, n: u32) -> bool {
 }
 
 impl Held {
-    fn tally(last: &Analysis, tree: &DominatorTree, node: u32, ages: &Ages) -> Held {
+    fn tally(last: &Analysis, tree: &DominatorTree, node: u32, ages: &Ages, by_size: bool) -> Held {
         let g = last.graph;
         let mut by_class: HashMap<&str, (u64, f64)> = HashMap::new();
         let (mut new_objects, mut new_size, mut leaked_objects, mut leaked_size) = (0u64, 0.0f64, 0u64, 0.0f64);
         let mut leaked_data = 0u64;
         let mut sites = SiteTally::default();
+        let mut sizes = by_size.then(SizeCounts::new);
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
             // V8's own size: a Map's new, larger table counts as new even
@@ -462,6 +475,9 @@ impl Held {
                     leaked_data += 1;
                 }
                 sites.add(g.trace_node(n), size);
+                if let Some(sizes) = &mut sizes {
+                    *sizes.entry(g.self_size(n) as u64).or_default() += 1;
+                }
                 let e = by_class.entry(last.class_name(n)).or_default();
                 e.0 += 1;
                 e.1 += size;
@@ -474,7 +490,7 @@ impl Held {
             .collect();
         classes.sort_by(|a, b| b.size.total_cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
         classes.truncate(8);
-        Held { new_objects, new_size, leaked_objects, leaked_size, leaked_data, classes, sites }
+        Held { new_objects, new_size, leaked_objects, leaked_size, leaked_data, classes, sites, sizes }
     }
 }
 
@@ -523,7 +539,7 @@ mod tests {
         let refs: Vec<&Digest> = digests.iter().collect();
         let how = Comparing { force: false, threads: Threads::ONE };
         let options = LeakOptions { min_growth, limit: 10 };
-        let report = report(&refs, last, options, how, &mut |_| {}).expect("one process");
+        let report = report(&refs, last, options, how, None, &mut |_| {}).expect("one process");
         (report.suspects, report.floor)
     }
 
