@@ -460,6 +460,84 @@ export interface AnalyzeProgress {
  */
 export function analyze(path: string, options?: AnalyzeOptions): Promise<Summary>;
 
+// --- exploring one snapshot -------------------------------------------------
+
+import type { HeapObject, HeapEdge, DuplicateString, SnapshotStatistics, ClosureContext } from './native';
+export type { HeapObject, HeapEdge, DuplicateString, SnapshotStatistics, ClosureContext };
+
+/** A node id as a number or as DevTools writes it: `123` or `'@123'`. */
+export type NodeIdLike = number | `@${number}` | `${number}`;
+
+/** A page of a longer list: `total` items in all. */
+export interface Page<T> {
+  total: number;
+  items: T[];
+}
+
+export interface PageOptions {
+  /** Items to skip first. Default 0. */
+  offset?: number;
+  /** Items to return. Default 100. */
+  limit?: number;
+}
+
+export interface OpenOptions {
+  /** As AnalyzeOptions'. */
+  threads?: number;
+  /** As AnalyzeOptions'. */
+  priority?: 'idle' | 'normal';
+}
+
+/**
+ * A snapshot analysed and kept in memory (graph, retainers, dominator
+ * tree) for queries by node id. Every query runs off the JS thread and
+ * resolves to plain objects with DevTools' names, in the order of DevTools'
+ * views; an id the snapshot does not have resolves to `null`.
+ */
+export interface Heap {
+  /** The snapshot file. */
+  readonly file: string;
+  readonly nodeCount: number;
+  /** DevTools' total size. */
+  readonly totalSize: number;
+  readonly closed: boolean;
+  /** The object and a page of its edges, largest retained size first (the Summary's order). */
+  node(id: NodeIdLike, options?: PageOptions): Promise<(HeapObject & { edges: Page<HeapEdge> }) | null>;
+  /** A page of what holds the object, nearest the roots first (the Retainers view's order). */
+  retainers(id: NodeIdLike, options?: PageOptions): Promise<Page<HeapEdge> | null>;
+  /** The retaining path from the root, as DevTools finds it; `text` as people read it. */
+  path(id: NodeIdLike): Promise<{ steps: HeapEdge[]; text: string } | null>;
+  /** The object's dominators, its immediate one first, out to the root. */
+  dominators(id: NodeIdLike): Promise<HeapObject[] | null>;
+  /** A page of what the object immediately dominates, largest retained size first. */
+  dominated(id: NodeIdLike, options?: PageOptions): Promise<Page<HeapObject> | null>;
+  /** A page of a Summary class's objects, largest retained size first. */
+  instances(className: string, options?: PageOptions): Promise<Page<HeapObject>>;
+  /** What analyze() answers, from memory (`parseMs`: reading and analysing at open()). */
+  summary(options?: { topClasses?: number; topObjects?: number }): Promise<Summary>;
+  /** A page of the objects that answer every part of `query`, largest retained size first. */
+  find(
+    query: { className?: string; type?: string; property?: string; value?: string | RegExp },
+    options?: PageOptions,
+  ): Promise<Page<HeapObject>>;
+  /** A page of the closures, largest retained size first, each with its context's largest `variables`. */
+  closures(options?: PageOptions & { variables?: number }): Promise<Page<ClosureContext>>;
+  /** What a closure (or a context) captures, largest first. */
+  context(id: NodeIdLike, options?: PageOptions): Promise<ClosureContext | null>;
+  /** DevTools' Statistics (the Summary's pie). */
+  statistics(): Promise<SnapshotStatistics>;
+  /** A page of the string values held more than once, most bytes wasted first; `top` is `limit`. */
+  duplicateStrings(options?: PageOptions & { top?: number }): Promise<Page<DuplicateString>>;
+  /** Frees the memory once the queries still running end; later queries reject with `ERR_HEAPSCOPE_CLOSED`. */
+  close(): void;
+}
+
+/**
+ * Reads and analyses a snapshot file off the JS thread and keeps it open
+ * for queries. Rejects as `analyze()` does.
+ */
+export function open(path: string, options?: OpenOptions): Promise<Heap>;
+
 // --- leak detection ---------------------------------------------------------
 
 export interface LeakSuspect extends native.LeakSuspect {

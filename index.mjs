@@ -9,6 +9,7 @@ export const {
   writeSnapshot,
   snapshot,
   analyze,
+  open,
   diff,
   findLeaks,
   session,

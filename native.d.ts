@@ -105,6 +105,19 @@ export interface ClassSummary {
   allocationSites?: Array<AllocationSite>
 }
 
+/** A closure and the variables its context holds, largest first. */
+export interface ClosureContext {
+  closure: HeapObject
+  /** The context object, `null` for a function that captures nothing. */
+  context?: HeapObject
+  variables: EdgePage
+}
+
+export interface ClosurePage {
+  total: number
+  items: Array<ClosureContext>
+}
+
 /** `session.mark()` and `session.leaks()`: a snapshot compared as it streams. */
 export interface ComparedSnapshot {
   snapshot: SnapshotOutcome
@@ -139,6 +152,30 @@ export interface DumpOptions {
   memoryFactor?: number
 }
 
+/** Strings of one value held more than once. */
+export interface DuplicateString {
+  /** The value (V8 writes at most 1,024 characters of it). */
+  value: string
+  count: number
+  /** Bytes of all the copies, and of all but the largest. */
+  size: number
+  wasted: number
+  /** Some of the objects, largest retained size first (up to three). */
+  examples: Array<HeapObject>
+}
+
+export interface DuplicateStringPage {
+  /** Values held more than once, in all. */
+  total: number
+  items: Array<DuplicateString>
+}
+
+export interface EdgePage {
+  /** Edges in all; `items` is the page asked for. */
+  total: number
+  items: Array<HeapEdge>
+}
+
 /** A failure, with what Node's own errors carry. */
 export interface Failure {
   message: string
@@ -147,6 +184,17 @@ export interface Failure {
   errno: number
   syscall?: string
   path?: string
+}
+
+/** What `find()` looks for; every given part must hold. */
+export interface FindQuery {
+  className?: string
+  type?: string
+  property?: string
+  /** A substring of the name (a string's value, a function's name)… */
+  value?: string
+  /** …or a pattern it matches (Rust's regex syntax, linear time). */
+  pattern?: string
 }
 
 /** One full GC's figures, in bytes; `at` in ms since the epoch. */
@@ -159,6 +207,76 @@ export interface GcSample {
   rss: number
   /** Full GCs seen by this sampler, this one included. */
   fullGcs: number
+}
+
+/**
+ * An edge and the object at its other end (its target among an object's
+ * edges; the retainer among its retainers).
+ */
+export interface HeapEdge {
+  /** DevTools' edge name: a property's name, an element's index. */
+  name: string
+  type: string
+  node: HeapObject
+}
+
+/** A snapshot analysed and kept in memory until `close()`. */
+export declare class HeapHandle {
+  /** Bytes of snapshot nodes and edges; for `statistics()`-like totals. */
+  get nodeCount(): number
+  get totalSize(): number
+  /** The object `@id` and a page of its edges (DevTools' Summary order); `null` for no such id. */
+   node(id: number, offset?: number | undefined | null, limit?: number | undefined | null): Promise<ObjectWithEdges | null>
+  /** A page of `@id`'s retainers (DevTools' Retainers view order); `null` for no such id. */
+   retainers(id: number, offset?: number | undefined | null, limit?: number | undefined | null): Promise<EdgePage | null>
+  /** DevTools' retaining path from the root to `@id`; `null` for no such id. */
+   path(id: number): Promise<RetainingPath | null>
+  /** `@id`'s dominators, its immediate one first, out to the root; `null` for no such id. */
+   dominators(id: number): Promise<HeapObject[] | null>
+  /** A page of what `@id` immediately dominates, largest retained size first; `null` for no such id. */
+   dominated(id: number, offset?: number | undefined | null, limit?: number | undefined | null): Promise<ObjectPage | null>
+  /** A page of a Summary class's objects, largest retained size first. */
+   instances(className: string, offset?: number | undefined | null, limit?: number | undefined | null): Promise<ObjectPage>
+  /** Milliseconds reading and analysing took. */
+  get openMs(): number
+  /**
+   * What `analyze()` answers, from the heap in memory: the `top_classes`
+   * largest classes and the `top_objects` largest objects with their paths.
+   */
+   summary(topClasses: number, topObjects: number): Promise<Summary>
+  /** A page of the string values held more than once, most bytes wasted first. */
+   duplicateStrings(offset?: number | undefined | null, limit?: number | undefined | null): Promise<DuplicateStringPage>
+  /**
+   * A page of the objects that answer `query`, largest retained size
+   * first. Throws on a pattern the regex syntax refuses.
+   */
+   find(query: FindQuery, offset?: number | undefined | null, limit?: number | undefined | null): Promise<ObjectPage>
+  /**
+   * A page of the closures, largest retained size first, each with its
+   * `variables` largest few (up to `variables`).
+   */
+   closures(offset: number | undefined | null, limit: number | undefined | null, variables: number): Promise<{ total: number; items: ClosureContext[] }>
+  /** A closure's (or a context's) captured variables, largest first; `null` for no such id. */
+   context(id: number, offset?: number | undefined | null, limit?: number | undefined | null): Promise<ClosureContext | null>
+  /** DevTools' Statistics: code, strings, JS arrays, typed arrays, system. */
+   statistics(): Promise<SnapshotStatistics>
+  /** Lets the heap go: its memory is freed once queries still running end. */
+   close(): void
+}
+
+/** An object of the snapshot, as DevTools describes it. */
+export interface HeapObject {
+  /** The node id DevTools shows as `@id`. */
+  id: number
+  /** DevTools' name: a concatenated string spelled out, a plain object as `{a, b}`. */
+  name: string
+  type: string
+  /** The Summary row it is counted in (a V8 root: its own name, `(GC roots)`). */
+  className: string
+  selfSize: number
+  retainedSize: number
+  /** Edges from the nearest root (user roots first), as DevTools counts them. */
+  distance: number
 }
 
 /** V8's heap statistics for the calling thread's isolate. */
@@ -265,6 +383,13 @@ export interface MemoryShortfall {
   available: number
 }
 
+/** Native memory in DevTools' Statistics. */
+export interface NativeStatistics {
+  total: number
+  /** Backing stores of ArrayBuffers. */
+  typedArrays: number
+}
+
 /**
  * New objects hanging from one place: grouped by the retainer path of the
  * outermost new object above them in the dominator tree, element indexes
@@ -286,6 +411,12 @@ export interface NewObjectGroup {
   captured: Array<CapturedVariable>
 }
 
+export interface ObjectPage {
+  /** Objects in all; `items` is the page asked for. */
+  total: number
+  items: Array<HeapObject>
+}
+
 /** One of the objects that retain the most, with its shortest retainer path. */
 export interface ObjectSummary {
   /** The node's snapshot id (`@123` in DevTools). */
@@ -298,6 +429,24 @@ export interface ObjectSummary {
   distance: number
   /** From a GC root down to this object. */
   path: Array<RetainerStep>
+}
+
+/** An object and a page of its edges. */
+export interface ObjectWithEdges {
+  object: HeapObject
+  edges: EdgePage
+}
+
+export interface OpenOptions {
+  /** As `AnalyzeOptions`'. */
+  threads?: number
+  priority?: string
+}
+
+/** `open()`'s answer: the heap, or why not (file and byte offset in the message). */
+export interface OpenOutcome {
+  heap?: HeapHandle
+  error?: AnalyzeFailure
 }
 
 /**
@@ -319,6 +468,13 @@ export interface RetainerStep {
   className: string
   /** The node's snapshot id (`@123` in DevTools). */
   id: number
+}
+
+/** A retaining path from the root: each step an edge and the object it leads to. */
+export interface RetainingPath {
+  steps: Array<HeapEdge>
+  /** As people read it: `global → cache (Map) → table (Array)`. */
+  text: string
 }
 
 /**
@@ -450,6 +606,13 @@ export interface SnapshotRequest {
   profile?: boolean
 }
 
+/** DevTools' Statistics (the Summary's pie), in its shape. */
+export interface SnapshotStatistics {
+  total: number
+  native: NativeStatistics
+  v8heap: V8HeapStatistics
+}
+
 /**
  * A JS frame: a function, its script, and where the function starts
  * (1-based; 0 when V8 had no position).
@@ -500,6 +663,15 @@ export interface TriggerEvent {
   /** Files removed by retention after this snapshot. */
   pruned?: Array<string>
   skipped?: Skipped
+}
+
+/** The JS heap in DevTools' Statistics. */
+export interface V8HeapStatistics {
+  total: number
+  code: number
+  jsArrays: number
+  strings: number
+  system: number
 }
 
 export interface WatchInfo {
@@ -583,6 +755,12 @@ export declare function heapStatistics(): HeapStatistics
  * cannot be used; a second call returns the shim already loaded.
  */
 export declare function loadShim(path: string, abi: number): ShimLoaded
+
+/**
+ * Reads and analyses a snapshot file and keeps it: from a libuv pool
+ * thread, on threads of the lowest priority unless asked otherwise.
+ */
+export declare function openHeap(path: string, options: OpenOptions): Promise<OpenOutcome>
 
 /**
  * The preflight before a snapshot of a heap with `heap_used` bytes in use:

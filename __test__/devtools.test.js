@@ -1,7 +1,8 @@
 'use strict';
 // heapscope's numbers against Chrome DevTools' own heap snapshot worker, on
 // snapshots of real programs: every class row (count, self, retained,
-// distance), the total, and the retained sizes of the top objects.
+// distance), the total, and the retained sizes of the top objects; what
+// open() answers of objects and classes against DevTools' views of them.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -46,7 +47,79 @@ for (const [title, program] of Object.entries(PROGRAMS)) {
     assert.deepEqual(mine, reference.classes);
     for (const o of ours.objects) assert.equal(o.retainedSize, reference.retainedById[o.id], `object @${o.id} (${o.className})`);
     t.diagnostic(`${ours.classes.length} class rows and ${ours.objects.length} objects equal; ${ours.nodeCount} nodes`);
+    await t.test("open(): each object's edges, retainers, retaining path and dominators, classes' instances and the statistics, as DevTools' views show them", () =>
+      sameViews(t, value.path, ours.classes),
+    );
   });
+}
+
+/** A small deterministic generator: the same "random" objects every run. */
+function* random(seed) {
+  for (let x = seed; ; ) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    yield x / 2 ** 32;
+  }
+}
+
+// The top 50 objects by retained size and 50 reached by random walks from
+// them; the instances of the classes (of one row each) they belong to.
+async function sameViews(t, file, classes) {
+  const heapscope = require('..');
+  const heap = await heapscope.open(file);
+  const all = { limit: 2 ** 31 };
+  try {
+    const top = (await heapscope.analyze(file, { topClasses: 0, topObjects: 50 })).objects.map((o) => o.id);
+    const ids = new Set(top);
+    const next = random(20261130);
+    for (let walks = 0; ids.size < 100 && walks < 1000; walks++) {
+      let id = top[Math.floor(next.next().value * top.length)];
+      for (let step = 0, steps = 1 + Math.floor(next.next().value * 6); step < steps; step++) {
+        const { items } = (await heap.node(id, all)).edges;
+        if (items.length === 0) break;
+        id = items[Math.floor(next.next().value * items.length)].node.id;
+      }
+      ids.add(id);
+    }
+    const rows = new Map();
+    for (const c of classes) rows.set(c.name, rows.has(c.name) ? null : c.key);
+    const keys = new Set();
+    for (const id of ids) {
+      const { className } = await heap.node(id, { limit: 1 });
+      if (rows.get(className) && keys.size < 20) keys.add(rows.get(className));
+    }
+    const reference = devtools.explore(dir, file, [...ids], [...keys]);
+    let paths = 0;
+    for (const id of ids) {
+      const theirs = reference.nodes[id];
+      const edge = (e) => [e.name, e.type, e.node.id];
+      assert.deepEqual((await heap.node(id, all)).edges.items.map(edge), theirs.edges, `edges of @${id}`);
+      assert.deepEqual((await heap.retainers(id, all)).items.map(edge), theirs.retainers, `retainers of @${id}`);
+      assert.deepEqual((await heap.dominators(id)).map((o) => o.id), theirs.dominators, `dominators of @${id}`);
+      // DevTools' path runs from the object up to the first retainer at
+      // distance 2 or less, for objects the user roots reach within its
+      // depth limit of 30 (others: none; heapscope's runs to the root).
+      const { steps } = await heap.path(id);
+      const up = [];
+      for (let i = steps.length - 1; i >= 1; i--) {
+        up.push([steps[i].name, steps[i - 1].node.id]);
+        if (steps[i - 1].node.distance <= 2) break;
+      }
+      const distance = steps.at(-1)?.node.distance;
+      if (distance > 2 && distance <= 30) {
+        assert.deepEqual(up, theirs.path, `retaining path of @${id}`);
+        assert.equal(up.length, distance - 2, `retaining path of @${id}`);
+        paths += 1;
+      }
+    }
+    for (const key of keys) {
+      const name = classes.find((c) => c.key === key).name;
+      assert.deepEqual((await heap.instances(name, all)).items.map((o) => o.id), reference.instances[key], `instances of ${name}`);
+    }
+    assert.deepEqual(await heap.statistics(), reference.statistics);
+    t.diagnostic(`${ids.size} objects (${paths} with a retaining path), ${keys.size} classes and the statistics as DevTools shows them`);
+  } finally {
+    heap.close();
+  }
 }
 
 test('diff() equals Chrome DevTools\' Comparison view: a program whose objects change class, grow and go', { skip: !dir && 'chrome-devtools-frontend is not installed' }, async (t) => {

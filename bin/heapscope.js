@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 'use strict';
-// heapscope's command line: `heapscope summary | diff | leaks | profile | report …`.
+// heapscope's command line: `heapscope summary | diff | leaks | profile | report`,
+// `node | retainers | path | dominators | instances | find | strings | closures`
+// to explore one snapshot, and
+// `mcp`, the same for AI assistants over the Model Context Protocol.
 // Results go to stdout, progress and errors to stderr. Exit codes: 0 done,
 // 1 a snapshot could not be read or analysed (or the report written), 2 usage.
 
@@ -11,9 +14,25 @@ const { parseArgs } = require('node:util');
 // A command-line run reads files; it arms no snapshot signal of its own.
 if (require.main === module) process.env.HEAPSCOPE_SIGNAL = 'off';
 const heapscope = require('..');
-const { formatDiff, formatLeaks, formatSites, formatSummary } = require('../lib/format');
+const {
+  formatDiff,
+  formatLeaks,
+  formatSites,
+  formatSummary,
+  formatObject,
+  formatEdges,
+  formatObjects,
+  formatPath,
+  formatStrings,
+  formatClosures,
+  objectLabel,
+} = require('../lib/format');
+const { nodeId } = require('../lib/explore');
 const { readProfileSites } = require('../lib/sampling');
 const { formatSize: size, parseSize } = require('../lib/units');
+
+const formatSize = size;
+const EXPLORING = ['node', 'retainers', 'path', 'dominators', 'instances', 'find', 'strings', 'closures'];
 const { version } = require('../package.json');
 
 const COMMANDS = {
@@ -80,7 +99,74 @@ suspects since the older snapshot (of the same process)`,
       threads: { type: 'string', help: 'most threads the analysis keeps busy (default: what the process may use: cores, affinity, cgroup CPU quota)' },
     },
   },
+  ...exploring(),
+  mcp: {
+    usage: 'heapscope mcp',
+    about: `a Model Context Protocol server on stdin/stdout: AI assistants load
+snapshots and explore them with the commands above (needs the package
+@modelcontextprotocol/sdk beside heapscope)`,
+    files: [0],
+    needs: 'no arguments',
+    options: {},
+  },
 };
+
+/** The commands that look at one object or class of a snapshot (heapscope.open()). */
+function exploring() {
+  const page = {
+    limit: { type: 'string', help: 'rows to show (default 20)' },
+    offset: { type: 'string', help: 'rows to skip first (default 0)' },
+  };
+  const common = {
+    json: { type: 'boolean', help: 'the result as JSON on stdout' },
+    threads: { type: 'string', help: 'most threads the analysis keeps busy (default: what the process may use: cores, affinity, cgroup CPU quota)' },
+  };
+  const byId = (about, paged) => ({
+    about,
+    files: [2],
+    needs: 'a snapshot file and an object id (@123, as Chrome DevTools shows it)',
+    options: { ...common, ...(paged && page) },
+  });
+  return {
+    node: { usage: 'heapscope node <file> <@id> [--json] [--limit N] [--offset N]', ...byId("an object: its sizes and distance, and its edges as DevTools' Summary lists them", true) },
+    retainers: { usage: 'heapscope retainers <file> <@id> [--json] [--limit N] [--offset N]', ...byId("what holds an object, nearest the roots first (DevTools' Retainers view)", true) },
+    path: { usage: 'heapscope path <file> <@id> [--json]', ...byId("the retaining path from the root to an object, as DevTools finds it", false) },
+    dominators: { usage: 'heapscope dominators <file> <@id> [--json] [--limit N] [--offset N]', ...byId('the objects that dominate an object, out to the root, and what it dominates', true) },
+    instances: {
+      usage: 'heapscope instances <file> <class> [--json] [--limit N] [--offset N]',
+      about: 'the objects of a Summary class, largest retained size first',
+      files: [2],
+      needs: 'a snapshot file and a class name',
+      options: { ...common, ...page },
+    },
+    find: {
+      usage: 'heapscope find <file> [--class NAME] [--type TYPE] [--property NAME] [--value TEXT | --pattern RE] [--json] [--limit N] [--offset N]',
+      about: 'objects by class, node type, a property they have, or a value their name holds, largest first',
+      files: [1],
+      options: {
+        class: { type: 'string', help: 'the Summary class name' },
+        type: { type: 'string', help: 'the node type: object, string, closure, array, …' },
+        property: { type: 'string', help: 'a property the object has' },
+        value: { type: 'string', help: "a substring of its name (a string's value, a function's name)" },
+        pattern: { type: 'string', help: "a regular expression its name matches (Rust's regex syntax)" },
+        ...common,
+        ...page,
+      },
+    },
+    strings: {
+      usage: 'heapscope strings <file> [--json] [--limit N] [--offset N]',
+      about: 'string values held more than once, by the bytes the copies waste',
+      files: [1],
+      options: { ...common, ...page },
+    },
+    closures: {
+      usage: 'heapscope closures <file> [--json] [--limit N] [--offset N]',
+      about: 'closures by retained size, with the variables their contexts capture',
+      files: [1],
+      options: { ...common, ...page },
+    },
+  };
+}
 
 /** The CLI's own process has no application to yield to: the analysis is its job. */
 const PRIORITY = 'normal';
@@ -92,7 +178,7 @@ function mainHelp() {
   for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage}`);
   lines.push('', 'commands:');
   for (const [name, c] of Object.entries(COMMANDS)) {
-    lines.push(`  ${name.padEnd(8)} ${c.about.replace(/\n/g, `\n${' '.repeat(11)}`)}`);
+    lines.push(`  ${name.padEnd(10)} ${c.about.replace(/\n/g, `\n${' '.repeat(13)}`)}`);
   }
   lines.push('', '  heapscope <command> --help   the options of one command', '  heapscope --version', '', EXIT_CODES);
   return `${lines.join('\n')}\n`;
@@ -154,7 +240,7 @@ function parse(name, args) {
   }
   if (!spec.files.includes(parsed.positionals.length)) {
     const counts = spec.files.length > 2 ? `${spec.files[0]} to ${spec.files.at(-1)}` : spec.files.join(' or ');
-    usage(`${name} needs ${counts} ${spec.noun ?? 'snapshot file'}${spec.files.at(-1) > 1 ? 's' : ''}`, name);
+    usage(`${name} needs ${spec.needs ?? `${counts} ${spec.noun ?? 'snapshot file'}${spec.files.at(-1) > 1 ? 's' : ''}`}`, name);
   }
   return { files: parsed.positionals, values: parsed.values };
 }
@@ -300,6 +386,77 @@ async function report(args) {
   });
 }
 
+/**
+ * `node`, `retainers`, `path`, `dominators`, `instances`, `find`, `strings`,
+ * `closures`: opens the snapshot, asks the heap, prints a table (or JSON).
+ * An id the snapshot does not have is exit 1.
+ */
+async function explore(name, args) {
+  const { files, values } = parse(name, args);
+  const [file, what] = files;
+  const limit = count(name, 'limit', values.limit, 20, 1);
+  const offset = count(name, 'offset', values.offset, 0);
+  const threads = count(name, 'threads', values.threads, undefined, 1);
+  let id;
+  if (['node', 'retainers', 'path', 'dominators'].includes(name)) {
+    try {
+      id = nodeId(what);
+    } catch {
+      usage(`${name} needs an object id such as @123, not ${JSON.stringify(what)}`, name);
+    }
+  }
+  await fail(async () => {
+    const heap = await heapscope.open(input(file), { threads, priority: PRIORITY });
+    try {
+      const page = { offset, limit };
+      const missing = () => new Error(`heapscope: ${file} has no object @${id}`);
+      const print = (result, text) => process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${text(result)}\n`);
+      if (name === 'node') {
+        const o = await heap.node(id, page);
+        if (!o) throw missing();
+        print(o, (r) => formatObject(r, page));
+      } else if (name === 'retainers') {
+        const target = await heap.node(id, { limit: 1 });
+        if (!target) throw missing();
+        const retainers = await heap.retainers(id, page);
+        print(retainers, (r) => `Retainers of ${objectLabel(target)}, nearest the roots first:\n\n${formatEdges(r, { ...page, object: 'retainer' })}`);
+      } else if (name === 'path') {
+        const path = await heap.path(id);
+        if (!path) throw missing();
+        print(path, formatPath);
+      } else if (name === 'dominators') {
+        const chain = await heap.dominators(id);
+        if (!chain) throw missing();
+        const dominated = await heap.dominated(id, page);
+        print({ dominators: chain, dominated }, (r) => {
+          const up = r.dominators.map((o, i) => `${'  '.repeat(i)}${objectLabel(o)}  ${formatSize(o.retainedSize)}`).join('\n');
+          return `Dominated by, nearest first:\n${up || '(the root)'}\n\nDominates, largest first:\n\n${formatObjects(r.dominated, page)}`;
+        });
+      } else if (name === 'instances') {
+        const instances = await heap.instances(what, page);
+        print(instances, (r) => `Objects of ${what}, largest retained size first:\n\n${formatObjects(r, page)}`);
+      } else if (name === 'find') {
+        const value = values.pattern === undefined ? values.value : new RegExp(values.pattern);
+        const found = await heap.find({ className: values.class, type: values.type, property: values.property, value }, page);
+        print(found, (r) => formatObjects(r, page));
+      } else if (name === 'strings') {
+        const strings = await heap.duplicateStrings(page);
+        print(strings, (r) => formatStrings(r, page));
+      } else {
+        const closures = await heap.closures(page);
+        print(closures, (r) => formatClosures(r, page));
+      }
+    } finally {
+      heap.close();
+    }
+  });
+}
+
+async function mcp(args) {
+  parse('mcp', args);
+  await fail(() => require('../lib/mcp').serveMcp());
+}
+
 function main(argv) {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -311,7 +468,7 @@ function main(argv) {
     process.stdout.write(`${version}\n`);
     return;
   }
-  const run = { summary, diff, leaks, profile, report }[command];
+  const run = { summary, diff, leaks, profile, report, mcp }[command] ?? (EXPLORING.includes(command) && ((args) => explore(command, args)));
   if (run) {
     run(rest);
     return;

@@ -183,4 +183,108 @@ function formatSites(sites, top) {
   return out.join('\n');
 }
 
-module.exports = { formatSummary, formatDiff, formatLeaks, formatSites };
+/** An object in one line: `Class @id "name"`. */
+function objectLabel(o) {
+  const name = o.name && o.name !== o.className ? ` ${JSON.stringify(clip(o.name, 60))}` : '';
+  return `${clip(o.className, 60)} @${o.id}${name}`;
+}
+
+/** An edge as DevTools writes it: `.name`, `[7]`, `->variable`, `{internal}`. */
+function edgeLabel(e) {
+  switch (e.type) {
+    case 'element':
+      return `[${e.name}]`;
+    case 'context':
+      return `->${e.name}`;
+    case 'internal':
+    case 'hidden':
+    case 'invisible':
+      return `{${e.name}}`;
+    case 'weak':
+      return `[[${e.name}]]`;
+    case 'shortcut':
+      return /^\d+$/.test(e.name) ? `[${e.name}]` : `.${e.name}`;
+    default:
+      return /^[\p{L}_$][\p{L}\p{N}_$]*$/u.test(e.name) ? `.${e.name}` : `[${JSON.stringify(e.name)}]`;
+  }
+}
+
+const objectColumns = [
+  { title: 'self', value: (o) => size(o.selfSize), right: true },
+  { title: 'retained', value: (o) => size(o.retainedSize), right: true },
+  { title: 'distance', value: (o) => (o.distance >= 0 && o.distance < 1e8 ? o.distance : '-'), right: true },
+];
+
+/** A page of edges (an object's, or its retainers) as a table, with what is left. */
+function formatEdges(page, { offset = 0, object = 'object' } = {}) {
+  const rows = table(page.items, [
+    { title: 'edge', value: (e) => clip(edgeLabel(e), 40) },
+    { title: object, value: (e) => objectLabel(e.node) },
+    ...objectColumns.map((c) => ({ ...c, value: (e) => c.value(e.node) })),
+  ]);
+  return `${rows}
+${shown(page, offset)}`;
+}
+
+/** A page of objects as a table, with what is left. */
+function formatObjects(page, { offset = 0 } = {}) {
+  return `${table(page.items, [{ title: 'object', value: objectLabel }, ...objectColumns])}
+${shown(page, offset)}`;
+}
+
+function shown(page, offset) {
+  const last = offset + page.items.length;
+  return page.total === 0 ? '(none)' : `${offset + 1}–${last} of ${page.total.toLocaleString('en-US')}${last < page.total ? ` (--offset ${last} for more)` : ''}`;
+}
+
+/** An object with its sizes and a page of its edges. */
+function formatObject(o, options) {
+  const head = `${objectLabel(o)}: ${o.type}, self ${size(o.selfSize)}, retained ${size(o.retainedSize)}, distance ${objectColumns[2].value(o)}`;
+  return `${head}
+
+${formatEdges(o.edges, options)}`;
+}
+
+/** A retaining path: its text, then each step from the root. */
+function formatPath(path) {
+  if (path.steps.length === 0) return '(no path from the root)';
+  const steps = path.steps.map((s, i) => `${'  '.repeat(Math.min(i, 20))}${edgeLabel(s)} → ${objectLabel(s.node)}  ${size(s.node.retainedSize)}`);
+  return `${path.text}
+
+${steps.join('\n')}`;
+}
+
+/** Duplicate strings as a table: value, copies, bytes, wasted. */
+function formatStrings(page, { offset = 0 } = {}) {
+  const rows = table(page.items, [
+    { title: 'value', value: (d) => JSON.stringify(clip(d.value, 60)) },
+    { title: 'copies', value: (d) => d.count.toLocaleString('en-US'), right: true },
+    { title: 'size', value: (d) => size(d.size), right: true },
+    { title: 'wasted', value: (d) => size(d.wasted), right: true },
+  ]);
+  return `${rows}\n${shown(page, offset)}`;
+}
+
+/** Closures, each with the variables its context captures. */
+function formatClosures(page, { offset = 0 } = {}) {
+  const out = [];
+  for (const c of page.items) {
+    out.push(`${size(c.closure.retainedSize).padStart(9)}  ${objectLabel(c.closure)}`);
+    for (const v of c.variables.items) out.push(`             ${v.name}: ${objectLabel(v.node)}  ${size(v.node.retainedSize)}`);
+  }
+  return `${out.join('\n')}\n${shown(page, offset)}`;
+}
+
+module.exports = {
+  formatSummary,
+  formatDiff,
+  formatLeaks,
+  formatSites,
+  formatObject,
+  formatEdges,
+  formatObjects,
+  formatPath,
+  formatStrings,
+  formatClosures,
+  objectLabel,
+};

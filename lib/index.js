@@ -10,6 +10,7 @@ const signal = require('./signal');
 const { watch, DEFAULTS: watchDefaults, watchFromEnvironment } = require('./watch');
 const { diff, findLeaks, session } = require('./leaks');
 const { monitor } = require('./monitor');
+const { open } = require('./explore');
 const { startSampling, stopSampling, sampleProfile, samplingFromEnvironment } = require('./sampling');
 
 signal.keepInFront();
@@ -25,6 +26,7 @@ module.exports = {
   snapshot,
   watch,
   analyze,
+  open,
   diff,
   findLeaks,
   session,

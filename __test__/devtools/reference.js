@@ -130,4 +130,13 @@ function readHeapProfile(dir, file) {
   return JSON.parse(r.stdout);
 }
 
-module.exports = { prepare, summarize, compare, readHeapProfile };
+/**
+ * What DevTools' views show of some objects (by id: their edges as the
+ * Summary sorts them, the Retainers view, the first retaining path, the
+ * dominators) and classes (by key: their instances, largest first).
+ */
+function explore(dir, file, ids, classKeys) {
+  return worker(dir, ['--explore', file, ids.join(','), classKeys.join('\n')]);
+}
+
+module.exports = { prepare, summarize, compare, explore, readHeapProfile };

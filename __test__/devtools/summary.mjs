@@ -1,6 +1,8 @@
 // Loads a snapshot with Chrome DevTools' heap snapshot worker and prints its
 // Summary numbers as JSON: node summary.mjs <file> [id,id,…]
 // or its Comparison view of two snapshots: node summary.mjs --diff <before> <after>
+// or what its views show of some objects and classes:
+// node summary.mjs --explore <file> <id,id,…> <classKey\nclassKey…>
 import fs from 'node:fs';
 import { MessageChannel } from 'node:worker_threads';
 
@@ -26,8 +28,43 @@ async function load(file) {
   return snapshot;
 }
 
+/** Every item of a provider, in the order of `comparator` (a view's sort). */
+function items(provider, comparator) {
+  provider.sortAndRewind(comparator);
+  return provider.serializeItemsRange(0, Number.MAX_SAFE_INTEGER).items;
+}
+
 const args = process.argv.slice(2);
-if (args[0] === '--diff') {
+if (args[0] === '--explore') {
+  const { ComparatorConfig, NodeFilter } = (await import('./models/heap_snapshot/heap_snapshot.js')).HeapSnapshotModel;
+  const snapshot = await load(args[1]);
+  const nodes = {};
+  for (const id of args[2].split(',').filter(Boolean).map(Number)) {
+    const index = snapshot.nodeIndexForId(id);
+    if (index === undefined) continue;
+    // The Summary's children (sorted by retained size) and the Retainers view (by distance).
+    const edges = items(snapshot.createEdgesProvider(index), new ComparatorConfig('retainedSize', false, '!edgeName', true));
+    const retainers = items(snapshot.createRetainingEdgesProvider(index), new ComparatorConfig('!edgeDistance', true, 'name', true));
+    // The first retaining path: the first retainer at each level.
+    const path = [];
+    for (let forest = snapshot.getRetainingPaths(index).paths; forest.length > 0; forest = forest[0].children) {
+      path.push([forest[0].edgeName, forest[0].nodeId]);
+    }
+    nodes[id] = {
+      edges: edges.map((e) => [e.name, e.type, e.node.id]),
+      retainers: retainers.map((e) => [e.name, e.type, e.node.id]),
+      path,
+      // The chain starts at the node itself.
+      dominators: snapshot.getDominatorsOf(index).slice(1).map((d) => d.nodeId),
+    };
+  }
+  const instances = {};
+  for (const key of (args[3] || '').split('\n').filter(Boolean)) {
+    const provider = snapshot.createNodesProviderForClass(key, new NodeFilter());
+    instances[key] = items(provider, new ComparatorConfig('retainedSize', false, 'id', true)).map((n) => n.id);
+  }
+  process.stdout.write(JSON.stringify({ nodes, instances, statistics: snapshot.getStatistics() }));
+} else if (args[0] === '--diff') {
   // What the Comparison view does: the base is aggregated with the later
   // snapshot's interface definitions, then each class is merged by id.
   const [before, after] = [await load(args[1]), await load(args[2])];

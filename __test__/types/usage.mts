@@ -30,6 +30,12 @@ async function main(): Promise<void> {
   const period: number | null = watcher.everyMs;
   console.log(period);
   if (!watcher.stopped && watcher.nearHeapLimit > 0) watcher.stop();
+  const heap = await heapscope.open('x.heapsnapshot', { priority: 'normal' });
+  const obj = await heap.node('@123', { limit: 5 });
+  if (obj) for (const e of obj.edges.items) console.log(e.name, e.type, e.node.className, e.node.retainedSize);
+  const trail = await heap.path(123);
+  console.log(trail?.text, (await heap.instances('Map')).total, heap.nodeCount);
+  heap.close();
   const session = heapscope.session({ allocationSites: 'sampling', samplingInterval: '64KB' });
   await session.mark('baseline');
   const report = await session.leaks();

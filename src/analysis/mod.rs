@@ -1,6 +1,7 @@
 //! Analysis stage, JS side: runs heapscope-core's snapshot analysis on a
 //! libuv pool thread and returns plain objects. Nothing here touches V8.
 
+pub mod explore;
 pub mod leaks;
 mod sites;
 
@@ -240,21 +241,26 @@ impl Summarizer {
         let parse_ms = started.elapsed().as_secs_f64() * 1000.0;
         let started = std::time::Instant::now();
         let analysis = Analysis::run_with(&graph, None, self.threads, &mut |phase| self.tell(phase, None));
-        let rows = analysis.classes();
-        let class_count = rows.len() as u32;
-        let classes = rows.into_iter().take(self.top_classes).map(class).collect();
-        let objects = analysis.top_objects(self.top_objects).into_iter().map(object).collect();
-        Ok(Summary {
-            path: label.to_string(),
-            node_count: graph.node_count as f64,
-            edge_count: graph.edge_count as f64,
-            total_size: analysis.total_size(),
-            class_count,
-            classes,
-            objects,
-            parse_ms,
-            analyze_ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
+        let summary = summary_of(&analysis, label, self.top_classes, self.top_objects);
+        Ok(Summary { parse_ms, analyze_ms: started.elapsed().as_secs_f64() * 1000.0, ..summary })
+    }
+}
+
+/// The Summary of an analysis: its `top_classes` class rows and its
+/// `top_objects` largest objects with their paths (timings left at 0).
+pub(crate) fn summary_of(analysis: &Analysis, label: &str, top_classes: usize, top_objects: usize) -> Summary {
+    let rows = analysis.classes();
+    let class_count = rows.len() as u32;
+    Summary {
+        path: label.to_string(),
+        node_count: analysis.graph.node_count as f64,
+        edge_count: analysis.graph.edge_count as f64,
+        total_size: analysis.total_size(),
+        class_count,
+        classes: rows.into_iter().take(top_classes).map(class).collect(),
+        objects: analysis.top_objects(top_objects).into_iter().map(object).collect(),
+        parse_ms: 0.0,
+        analyze_ms: 0.0,
     }
 }
 

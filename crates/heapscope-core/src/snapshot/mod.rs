@@ -9,6 +9,7 @@
 //! file size once read.
 
 pub mod analysis;
+pub mod explore;
 pub mod leaks;
 pub mod parse;
 pub mod traces;

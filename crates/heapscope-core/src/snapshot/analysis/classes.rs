@@ -494,7 +494,9 @@ impl InterfaceMatcher {
     }
 }
 
-fn format_property(name: &str) -> String {
+/// A property name as DevTools writes it in a `{a, b}` name: quoted when it
+/// holds a comma, a quote or a brace.
+pub fn format_property(name: &str) -> String {
     if name.contains([',', '\'', '"', '{', '}']) {
         // JSON.stringify({[name]: 0}) without the braces and ":0".
         let quoted = serde_json::to_string(name).unwrap_or_default();

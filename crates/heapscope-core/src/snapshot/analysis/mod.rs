@@ -47,8 +47,8 @@ mod shallow;
 mod types;
 
 use bits::Bits;
+pub use classes::{format_property, Classes, Interface, InterfaceMatcher, ShapeLookup};
 use classes::{key_classes, name_classes};
-pub use classes::{Classes, Interface, InterfaceMatcher, ShapeLookup};
 use distances::distances;
 pub use dominators::DominatorTree;
 use dominators::{dominated_nodes, dominators, Dominators};
@@ -390,20 +390,29 @@ impl<'g> Analysis<'g> {
             if e == u32::MAX {
                 break;
             }
-            let edge_type = g.layout.edge_types[g.edge_type(e as usize) as usize].clone();
-            steps.push(PathStep {
-                edge: edge_label(g, &self.census.types, e as usize),
-                edge_kind: EdgeKind::of(&edge_type),
-                edge_type,
-                node_name: g.node_name(at).to_string(),
-                class_name: self.class_name(at).to_string(),
-                node_id: g.node_id(at),
-            });
+            steps.push(self.step(e as usize, at));
             at = g.edge_source(e as usize);
             guard += 1;
         }
         steps.reverse();
         steps
+    }
+}
+
+impl Analysis<'_> {
+    /// Edge `e` into node `to` as a step of a path: the edge as DevTools
+    /// labels it (`cache`, `[3]`), the node's name and class.
+    pub fn step(&self, e: usize, to: u32) -> PathStep {
+        let g = self.graph;
+        let edge_type = g.layout.edge_types[g.edge_type(e) as usize].clone();
+        PathStep {
+            edge: edge_label(g, &self.census.types, e),
+            edge_kind: EdgeKind::of(&edge_type),
+            edge_type,
+            node_name: g.node_name(to).to_string(),
+            class_name: self.class_name(to).to_string(),
+            node_id: g.node_id(to),
+        }
     }
 }
 

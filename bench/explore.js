@@ -1,0 +1,125 @@
+'use strict';
+// Opening a snapshot for exploration, and answering queries on it:
+// heapscope's open() against what memlab's MCP server does to load one
+// (@memlab/core's parser with its path finder: dominators and retained
+// sizes) and heap-snapshot's load (its `summary`, which reads and analyses
+// the file), each in a fresh process, the order rotating every round.
+// heapscope's side also times node, retainers, path and dominators on the
+// 50 largest objects and 50 reached from them by random walks.
+//
+// usage: node bench/explore.js <file.heapsnapshot> [--rounds 3] [--peer <heap-snapshot binary>]
+const fs = require('node:fs');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { root, median, benchPackage, timed, machine } = require('./common');
+
+const { values: opt, positionals } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    peer: { type: 'string', default: process.env.HEAP_SNAPSHOT_BIN },
+    child: { type: 'boolean', default: false },
+  },
+  allowPositionals: true,
+});
+const [file] = positionals;
+if (!file) {
+  process.stderr.write('usage: node bench/explore.js <file.heapsnapshot> [--rounds 3] [--peer <heap-snapshot binary>]\n');
+  process.exit(2);
+}
+
+/** VmRSS or VmHWM of this process, MB. */
+function rss(field) {
+  const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+async function child() {
+  const heapscope = require(root);
+  const started = process.hrtime.bigint();
+  const heap = await heapscope.open(file, { priority: 'normal' });
+  const openMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const resident = rss('VmRSS');
+  const peak = rss('VmHWM');
+  const top = (await heap.summary({ topClasses: 0, topObjects: 50 })).objects.map((o) => o.id);
+  const ids = new Set(top);
+  let x = 20261130;
+  const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  for (let walks = 0; ids.size < 100 && walks < 1000; walks++) {
+    let id = top[Math.floor(next() * top.length)];
+    for (let step = 0; step < 1 + Math.floor(next() * 6); step++) {
+      const { items } = (await heap.node(id, { limit: 1000 })).edges;
+      if (items.length === 0) break;
+      id = items[Math.floor(next() * items.length)].node.id;
+    }
+    ids.add(id);
+  }
+  const queries = {
+    node: (id) => heap.node(id, { limit: 100 }),
+    retainers: (id) => heap.retainers(id, { limit: 100 }),
+    path: (id) => heap.path(id),
+    dominators: (id) => heap.dominators(id),
+  };
+  const latencies = {};
+  for (const [name, ask] of Object.entries(queries)) {
+    const ms = [];
+    for (const id of ids) {
+      const t = process.hrtime.bigint();
+      await ask(id);
+      ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    ms.sort((a, b) => a - b);
+    latencies[name] = { median: median(ms), p95: ms[Math.floor(ms.length * 0.95)], max: ms.at(-1) };
+  }
+  heap.close();
+  process.stdout.write(JSON.stringify({ openMs, resident, peak, latencies, ids: ids.size }));
+}
+
+function main() {
+  const mb = fs.statSync(file).size / 2 ** 20;
+  const memlab = benchPackage('@memlab/core');
+  const tools = {
+    heapscope: () => {
+      const r = timed(process.execPath, [__filename, file, '--child'], { label: 'heapscope' });
+      return { ...r, ...JSON.parse(r.stdout) };
+    },
+    memlab: () =>
+      timed(process.execPath, ['--max-old-space-size=16384', path.join(__dirname, 'analysis', 'memlab-child.js'), file], {
+        env: { MEMLAB_CORE: memlab },
+        label: 'memlab',
+      }),
+  };
+  if (opt.peer) tools['heap-snapshot'] = () => timed(opt.peer, ['summary', file], { label: 'heap-snapshot' });
+  const names = Object.keys(tools);
+  const runs = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < Number(opt.rounds); round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(round + i) % names.length];
+      const r = tools[name]();
+      runs[name].push(r);
+      process.stderr.write(`${name}: ${(r.wallMs / 1000).toFixed(2)} s, peak ${r.peakRssMb.toFixed(0)} MB\n`);
+    }
+  }
+  const med = (name, f) => median(runs[name].map(f));
+  const lines = [
+    `Command: \`node bench/explore.js ${path.basename(file)} --rounds ${opt.rounds}${opt.peer ? ' --peer <heap-snapshot>' : ''}\` (${mb.toFixed(0)} MB snapshot; ${process.version}, ${machine()})`,
+    '',
+    '| tool | load: wall (s), process start to ready | peak RSS (MB) | ÷ file |',
+    '|---|---|---|---|',
+  ];
+  for (const name of names) {
+    const wall = med(name, (r) => r.wallMs) / 1000;
+    const peak = med(name, (r) => r.peakRssMb);
+    const what = name === 'heapscope' ? `${wall.toFixed(2)} (open() alone ${(med(name, (r) => r.openMs) / 1000).toFixed(2)}; resident after ${med(name, (r) => r.resident).toFixed(0)} MB = ${(med(name, (r) => r.resident) / mb).toFixed(2)}× file)` : wall.toFixed(2);
+    lines.push(`| ${name} | ${what} | ${peak.toFixed(0)} | ${(peak / mb).toFixed(2)}× |`);
+  }
+  lines.push('', `heapscope's queries on ${runs.heapscope[0].ids} objects (ms, medians over the rounds of each statistic):`, '', '| query | median | p95 | max |', '|---|---|---|---|');
+  for (const q of Object.keys(runs.heapscope[0].latencies)) {
+    const s = (k) => med('heapscope', (r) => r.latencies[q][k]).toFixed(2);
+    lines.push(`| ${q} | ${s('median')} | ${s('p95')} | ${s('max')} |`);
+  }
+  lines.push('', `Per run, wall (s): ${names.map((n) => `${n} ${runs[n].map((r) => (r.wallMs / 1000).toFixed(2)).join(' ')}`).join('; ')}.`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+if (opt.child) child();
+else main();
