@@ -429,6 +429,11 @@ export interface ObjectSummary {
   distance: number
   /** From a GC root down to this object. */
   path: Array<RetainerStep>
+  /**
+   * The path as people read it: `global → cache (Map)`, V8's roots by
+   * their names (`(Stack roots) → …`).
+   */
+  pathText: string
 }
 
 /** An object and a page of its edges. */

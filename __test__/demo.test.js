@@ -14,7 +14,9 @@ test('npm run demo: the analysis and the leak report name the emitter whose list
   t.after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
   assert.equal(r.status, 0, r.stderr);
   // The analysis of the last round names the listener array that holds the leak.
-  assert.match(r.stdout, /largest objects, with the path that keeps them alive:\n.*\(EventEmitter\)/);
+  // Among the three largest (a V8 holder of the emitter can tie with it and come first).
+  assert.match(r.stdout, /largest objects, with the path that keeps them alive:\n(.*\n){0,2}.*EventEmitter @\d+: .*(global|\(Stack roots\)|\(Handle scope\)|\(Global handles\)) → /);
+  assert.doesNotMatch(r.stdout, /\(\(synthetic\)\)/);
   assert.match(r.stdout, /\(EventEmitter\) → _events \(Object\) → message \(Array\)/);
   // The session's leak report names the emitter's listeners, on every Node:
   // also when V8 reaches the emitter from its stack roots in one snapshot

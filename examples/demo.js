@@ -70,7 +70,7 @@ async function main() {
   }
   console.log('largest objects, with the path that keeps them alive:');
   for (const o of summary.objects) {
-    console.log(`  ${mb(o.retainedSize).padEnd(10)} ${o.className} @${o.id}: ${o.path.map((s) => `${s.edge} (${s.className})`).join(' → ')}`);
+    console.log(`  ${mb(o.retainedSize).padEnd(10)} ${o.className} @${o.id}: ${o.pathText}`);
   }
 
   // The leak report: what grew since the baseline, and the path that holds it.

@@ -34,9 +34,8 @@ function formatSummary(result) {
     out.push('');
     out.push('Largest objects by retained size:');
     for (const o of result.objects) {
-      const trail = o.path.map((s) => `${s.edge} (${s.className})`).join(' → ');
       out.push(`  ${size(o.retainedSize).padStart(9)}  ${o.className} @${o.id}`);
-      out.push(`             ${trail}`);
+      out.push(`             ${o.pathText}`);
     }
   }
   return out.join('\n');

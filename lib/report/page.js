@@ -83,10 +83,6 @@
     return d;
   }
 
-  function pathText(path) {
-    return path.map((s) => (s.className ? `${s.edge} (${s.className})` : s.edge)).join(' → ');
-  }
-
   function table(columns, rows, cls) {
     const t = el('table', { class: cls || '' });
     const head = el('tr');
@@ -144,7 +140,7 @@
     o.append(bars(bySelf, { label: (x) => `${x.className} @${x.id}`, value: (x) => x.selfSize, figure: (x) => size(x.selfSize), kind: 'objects-self' }));
     o.append(el('h3', { text: 'Top retainer paths' }));
     const list = el('div', { class: 'paths' });
-    for (const x of objects) list.append(pathDetails(x.path, pathText(x.path), `${size(x.retainedSize)} ${x.className} @${x.id}`));
+    for (const x of objects) list.append(pathDetails(x.path, x.pathText, `${size(x.retainedSize)} ${x.className} @${x.id}`));
     o.append(list);
     root.append(o);
   }

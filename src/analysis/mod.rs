@@ -90,6 +90,9 @@ pub struct ObjectSummary {
     pub distance: i32,
     /// From a GC root down to this object.
     pub path: Vec<RetainerStep>,
+    /// The path as people read it: `global → cache (Map)`, V8's roots by
+    /// their names (`(Stack roots) → …`).
+    pub path_text: String,
 }
 
 /// What Chrome DevTools' Summary view shows of one snapshot.
@@ -163,6 +166,7 @@ fn object(o: ObjectRow) -> ObjectSummary {
         self_size: o.self_size,
         retained_size: o.retained_size,
         distance: o.distance,
+        path_text: heapscope_core::snapshot::leaks::path_text(&o.path),
         path: o.path.into_iter().map(step).collect(),
     }
 }

@@ -1,6 +1,7 @@
 //! A snapshot kept in memory to be explored object by object: its graph,
-//! its analysis, each node's retainers and the dominator tree, queried by
-//! node id and answered in the order Chrome DevTools' views show them.
+//! its analysis (the dominator of each node among it) and each node's
+//! retainers, queried by node id and answered in the order Chrome DevTools'
+//! views show them.
 //!
 //! - an object's edges: the Summary's children (invisible edges hidden),
 //!   largest retained size first, then by edge name;
@@ -9,10 +10,10 @@
 //! - a class's instances: a Summary row expanded, largest retained size first;
 //! - the path: DevTools' retaining path, each step the nearest retainer;
 //! - dominators and the objects an object dominates, from the tree the
-//!   retained sizes were summed over.
+//!   retained sizes were summed over (downwards, by a scan of it).
 //!
-//! Everything answers from arrays by node ordinal; nothing walks the heap
-//! but `instances` (one pass over the class column) and `find`.
+//! Everything answers from arrays by node ordinal; only `instances`,
+//! `find`, `dominated`, `closures` and `duplicateStrings` pass over all nodes.
 
 mod names;
 mod retainers;
@@ -21,7 +22,7 @@ use std::cmp::Ordering;
 
 use self_cell::self_cell;
 
-use super::analysis::{Analysis, DominatorTree};
+use super::analysis::Analysis;
 use super::{Graph, NodeId};
 use crate::priority::Threads;
 pub use names::display_name;
@@ -30,7 +31,6 @@ use retainers::Retainers;
 /// What is computed once a snapshot is read, borrowing its graph.
 struct Computed<'g> {
     analysis: Analysis<'g>,
-    tree: DominatorTree,
 }
 
 // The analysis borrows the graph it was computed from: self_cell keeps the
@@ -62,10 +62,20 @@ pub struct Page {
 impl Page {
     pub const ALL: Page = Page { offset: 0, limit: usize::MAX };
 
-    fn of<T>(self, mut items: Vec<T>) -> Paged<T> {
+    /// The page of `items` in `order` (a total order): only the rows up to
+    /// the page's end are sorted, so a page of a long list costs a pass
+    /// over it, not a sort of all of it.
+    fn sorted<T>(self, mut items: Vec<T>, mut order: impl FnMut(&T, &T) -> Ordering) -> Paged<T> {
         let total = items.len();
-        items.drain(..self.offset.min(total));
-        items.truncate(self.limit);
+        let end = self.offset.saturating_add(self.limit).min(total);
+        if end == 0 {
+            items.clear();
+        } else if end < total {
+            items.select_nth_unstable_by(end - 1, &mut order);
+            items.truncate(end);
+        }
+        items.sort_by(order);
+        items.drain(..self.offset.min(items.len()));
         Paged { total, items }
     }
 }
@@ -87,14 +97,10 @@ pub struct Link {
 
 impl Heap {
     /// Analyses `graph` on at most `threads` threads and keeps it with what
-    /// the queries need: the dominator tree downwards, the retainers, an
-    /// index by id.
+    /// the queries need: the retainers and an index by id.
     pub fn new(graph: Graph, threads: Threads) -> Heap {
-        let resident = Resident::new(graph, |g| {
-            let analysis = Analysis::run_with(g, None, threads, &mut |_| {});
-            let tree = analysis.dominated();
-            Computed { analysis, tree }
-        });
+        let resident =
+            Resident::new(graph, |g| Computed { analysis: Analysis::run_with(g, None, threads, &mut |_| {}) });
         let g = resident.borrow_owner();
         let retainers = Retainers::of(g);
         let mut by_id: Vec<u32> = (0..g.node_count as u32).collect();
@@ -122,24 +128,23 @@ impl Heap {
     /// DevTools' edge-name order, then as the snapshot has them.
     pub fn edges(&self, n: u32, page: Page) -> Paged<Link> {
         let invisible = self.graph().layout.edge_type_id("invisible");
-        page.of(self.edges_in_summary_order(n, |kind| kind != invisible))
+        self.edges_in_summary_order(n, |kind| kind != invisible, page)
     }
 
     /// Node `n`'s edges of the types `keep` takes, in the Summary's order:
     /// the largest retained size first, then DevTools' edge-name order,
     /// then as the snapshot has them.
-    fn edges_in_summary_order(&self, n: u32, keep: impl Fn(u32) -> bool) -> Vec<Link> {
+    fn edges_in_summary_order(&self, n: u32, keep: impl Fn(u32) -> bool, page: Page) -> Paged<Link> {
         let g = self.graph();
         let a = self.analysis();
-        let mut links: Vec<Link> =
+        let links: Vec<Link> =
             g.edges(n).filter(|&e| keep(g.edge_type(e))).map(|e| Link { edge: e as u32, node: g.edge_to(e) }).collect();
-        links.sort_by(|x, y| {
+        page.sorted(links, |x, y| {
             a.retained[y.node as usize]
                 .total_cmp(&a.retained[x.node as usize])
                 .then_with(|| names::edge_name_order(g, x.edge as usize, y.edge as usize))
                 .then(x.edge.cmp(&y.edge))
-        });
-        links
+        })
     }
 
     /// Node `n`'s retainers as DevTools' Retainers view lists them: no
@@ -149,7 +154,7 @@ impl Heap {
         let g = self.graph();
         let a = self.analysis();
         let (invisible, weak) = (g.layout.edge_type_id("invisible"), g.layout.edge_type_id("weak"));
-        let mut links: Vec<(Link, usize)> = self
+        let links: Vec<(Link, usize)> = self
             .retainers
             .of_node(n)
             .iter()
@@ -159,17 +164,13 @@ impl Heap {
             .enumerate()
             .map(|(i, l)| (l, i))
             .collect();
-        let mut names: std::collections::HashMap<u32, String> = std::collections::HashMap::new();
-        for (l, _) in &links {
-            names.entry(l.node).or_insert_with(|| display_name(a, l.node));
-        }
-        links.sort_by(|(x, i), (y, j)| {
-            a.distance[x.node as usize]
-                .cmp(&a.distance[y.node as usize])
-                .then_with(|| names[&x.node].cmp(&names[&y.node]))
-                .then(i.cmp(j))
-        });
-        page.of(links.into_iter().map(|(l, _)| l).collect())
+        // Sort keys side by side: most names are the snapshot's own strings, borrowed.
+        let keyed: Vec<(i32, std::borrow::Cow<'_, str>, usize, Link)> = links
+            .into_iter()
+            .map(|(l, i)| (a.distance[l.node as usize], names::display_name_of(a, l.node), i, l))
+            .collect();
+        let sorted = page.sorted(keyed, |x, y| (x.0, &x.1, x.2).cmp(&(y.0, &y.1, y.2)));
+        Paged { total: sorted.total, items: sorted.items.into_iter().map(|(_, _, _, l)| l).collect() }
     }
 
     /// DevTools' retaining path to `n` (its `getRetainingPaths`, first
@@ -222,9 +223,13 @@ impl Heap {
     /// The nodes `n` immediately dominates, largest retained size first.
     pub fn dominated(&self, n: u32, page: Page) -> Paged<u32> {
         let a = self.analysis();
-        let mut nodes = self.resident.borrow_dependent().tree.children(n).to_vec();
-        nodes.sort_by(|&x, &y| by_retained_then_id(a, x, y));
-        page.of(nodes)
+        // A pass over the dominators rather than a tree kept downwards: two
+        // node-sized arrays less resident, for a query that reads them all
+        // in a few milliseconds.
+        let g = self.graph();
+        let nodes: Vec<u32> =
+            (0..g.node_count as u32).filter(|&m| m != g.root && a.dominator[m as usize] == n).collect();
+        page.sorted(nodes, |&x, &y| by_retained_then_id(a, x, y))
     }
 
     /// The members of the Summary rows named `class_name` (a class split by
@@ -238,11 +243,10 @@ impl Heap {
         else {
             return Paged { total: 0, items: Vec::new() };
         };
-        let mut nodes: Vec<u32> = (0..g.node_count as u32)
+        let nodes: Vec<u32> = (0..g.node_count as u32)
             .filter(|&n| a.class_id(n) == class && a.census.self_sizes[n as usize] > 0)
             .collect();
-        nodes.sort_by(|&x, &y| by_retained_then_id(a, x, y));
-        page.of(nodes)
+        page.sorted(nodes, |&x, &y| by_retained_then_id(a, x, y))
     }
 }
 
@@ -280,7 +284,7 @@ impl Heap {
             d.size += size;
             d.examples.push(n);
         }
-        let mut found: Vec<DuplicateString> = by_value
+        let found: Vec<DuplicateString> = by_value
             .into_values()
             .filter(|d| d.count > 1)
             .map(|mut d| {
@@ -291,13 +295,12 @@ impl Heap {
                 d
             })
             .collect();
-        found.sort_by(|x, y| {
+        page.sorted(found, |x, y| {
             y.wasted
                 .total_cmp(&x.wasted)
                 .then(y.count.cmp(&x.count))
                 .then_with(|| g.string(x.value as usize).cmp(g.string(y.value as usize)))
-        });
-        page.of(found)
+        })
     }
 }
 
@@ -345,7 +348,7 @@ impl Heap {
         let property = g.layout.edge_type_id("property");
         // Names are strings of the snapshot: decide each string once.
         let mut value_holds: Vec<Option<bool>> = vec![None; if query.value.is_some() { g.strings.len() } else { 0 }];
-        let mut nodes: Vec<u32> = (0..g.node_count as u32)
+        let nodes: Vec<u32> = (0..g.node_count as u32)
             .filter(|&n| node_type.is_none_or(|t| g.node_type(n) == t))
             .filter(|&n| class.is_none_or(|c| a.class_name(n) == c))
             .filter(|&n| {
@@ -360,8 +363,7 @@ impl Heap {
                 })
             })
             .collect();
-        nodes.sort_by(|&x, &y| by_retained_then_id(a, x, y));
-        page.of(nodes)
+        page.sorted(nodes, |&x, &y| by_retained_then_id(a, x, y))
     }
 
     /// Closures (JS functions), largest retained size first.
@@ -384,8 +386,7 @@ impl Heap {
         } else {
             n
         };
-        let links = self.edges_in_summary_order(context, |kind| kind == variable || kind == unnamed);
-        Some((context, page.of(links)))
+        Some((context, self.edges_in_summary_order(context, |kind| kind == variable || kind == unnamed, page)))
     }
 }
 

@@ -6,6 +6,7 @@
 //! the two orders differ only between characters above U+FFFF and those
 //! from U+E000 to U+FFFF.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::snapshot::analysis::{format_property, Analysis};
@@ -24,12 +25,17 @@ fn utf16_len(s: &str) -> usize {
 /// joined (up to about 1,024 characters), a plain object (`Object`) as
 /// `{a, b, …}` by its own properties, any other node by its name.
 pub fn display_name(a: &Analysis, n: u32) -> String {
+    display_name_of(a, n).into_owned()
+}
+
+/// [`display_name`], borrowed from the snapshot's strings where it is one.
+pub(super) fn display_name_of<'a>(a: &Analysis<'a>, n: u32) -> Cow<'a, str> {
     let g = a.graph;
     let kind = g.layout.node_types.get(g.node_type(n) as usize).map(String::as_str);
     match kind {
-        Some("concatenated string") => cons_string_name(g, n),
-        Some("object") if g.node_name(n) == "Object" => plain_object_name(g, n),
-        _ => g.node_name(n).to_string(),
+        Some("concatenated string") => Cow::Owned(cons_string_name(g, n)),
+        Some("object") if g.node_name(n) == "Object" => Cow::Owned(plain_object_name(g, n)),
+        _ => Cow::Borrowed(g.node_name(n)),
     }
 }
 

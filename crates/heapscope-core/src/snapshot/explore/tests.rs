@@ -273,3 +273,16 @@ fn closures_and_the_variables_their_context_holds() {
     assert_eq!(heap.context(context as u32, Page::ALL).map(|(_, v)| v.total), Some(3));
     assert!(heap.context(small as u32, Page::ALL).is_none());
 }
+
+#[test]
+fn a_page_of_a_long_list_is_that_window_of_the_whole_list_sorted() {
+    let items: Vec<u32> = (0..500u32).map(|i| i.wrapping_mul(2_654_435_761) % 1000).collect();
+    let mut whole = items.clone();
+    whole.sort();
+    for (offset, limit) in [(0, 10), (7, 13), (490, 50), (0, 500), (600, 5), (0, 0), (499, 1)] {
+        let page = Page { offset, limit }.sorted(items.clone(), |a, b| a.cmp(b));
+        let end = (offset + limit).min(whole.len());
+        assert_eq!(page.total, 500);
+        assert_eq!(page.items, whole[offset.min(end)..end], "offset {offset}, limit {limit}");
+    }
+}
