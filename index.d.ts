@@ -517,7 +517,7 @@ export interface Heap {
   summary(options?: { topClasses?: number; topObjects?: number }): Promise<Summary>;
   /** A page of the objects that answer every part of `query`, largest retained size first. */
   find(
-    query: { className?: string; type?: string; property?: string; value?: string | RegExp },
+    query: { className?: string; type?: string; property?: string; value?: string | RegExp; pattern?: string },
     options?: PageOptions,
   ): Promise<Page<HeapObject>>;
   /** A page of the closures, largest retained size first, each with its context's largest `variables`. */

@@ -180,4 +180,8 @@ test('CLI: node, retainers, path, dominators and instances print tables or JSON;
   const found = cli('find', file, '--type', 'string', '--pattern', '^sku-1[0-9]$', '--json');
   assert.equal(found.status, 0, found.stderr);
   assert.equal(JSON.parse(found.stdout).total, 10);
+  // --pattern is Rust's syntax, as its help says: an inline flag JavaScript has no form for.
+  const flagged = cli('find', file, '--type', 'string', '--pattern', '(?i)^SKU-1[0-9]$', '--json');
+  assert.equal(flagged.status, 0, flagged.stderr);
+  assert.equal(JSON.parse(flagged.stdout).total, 10);
 });

@@ -31,7 +31,6 @@ const { nodeId } = require('../lib/explore');
 const { readProfileSites } = require('../lib/sampling');
 const { formatSize: size, parseSize } = require('../lib/units');
 
-const formatSize = size;
 const EXPLORING = ['node', 'retainers', 'path', 'dominators', 'instances', 'find', 'strings', 'closures'];
 const { version } = require('../package.json');
 
@@ -429,15 +428,15 @@ async function explore(name, args) {
         if (!chain) throw missing();
         const dominated = await heap.dominated(id, page);
         print({ dominators: chain, dominated }, (r) => {
-          const up = r.dominators.map((o, i) => `${'  '.repeat(i)}${objectLabel(o)}  ${formatSize(o.retainedSize)}`).join('\n');
+          const up = r.dominators.map((o, i) => `${'  '.repeat(i)}${objectLabel(o)}  ${size(o.retainedSize)}`).join('\n');
           return `Dominated by, nearest first:\n${up || '(the root)'}\n\nDominates, largest first:\n\n${formatObjects(r.dominated, page)}`;
         });
       } else if (name === 'instances') {
         const instances = await heap.instances(what, page);
         print(instances, (r) => `Objects of ${what}, largest retained size first:\n\n${formatObjects(r, page)}`);
       } else if (name === 'find') {
-        const value = values.pattern === undefined ? values.value : new RegExp(values.pattern);
-        const found = await heap.find({ className: values.class, type: values.type, property: values.property, value }, page);
+        const { class: className, type, property, value, pattern } = values;
+        const found = await heap.find({ className, type, property, value, pattern }, page);
         print(found, (r) => formatObjects(r, page));
       } else if (name === 'strings') {
         const strings = await heap.duplicateStrings(page);

@@ -129,23 +129,24 @@ class Heap {
    * size first: `className`, `type` (`'string'`, `'closure'` …), a
    * `property` they have, a `value` their name holds (a string's value, a
    * function's name): a substring, or a RegExp (run by Rust's regex engine,
-   * in linear time: no look-around or backreferences; flag `i` kept).
+   * in linear time: no look-around or backreferences; flag `i` kept); or a
+   * `pattern`, a string in that engine's own syntax (the CLI's and MCP's).
    */
   find(query, options) {
     return this.#query(async (h) => {
       if (query === null || typeof query !== 'object') throw invalidArg('query', 'an object', query);
       const { className, type, property, value } = query;
-      for (const [name, v] of [['className', className], ['type', type], ['property', property]]) {
+      for (const [name, v] of [['className', className], ['type', type], ['property', property], ['pattern', query.pattern]]) {
         if (v !== undefined && typeof v !== 'string') throw invalidArg(name, 'a string', v);
       }
       if (value !== undefined && typeof value !== 'string' && !(value instanceof RegExp)) throw invalidArg('value', 'a string or a RegExp', value);
-      const pattern = value instanceof RegExp ? `${value.flags.includes('i') ? '(?i)' : ''}${value.source}` : undefined;
+      const pattern = value instanceof RegExp ? `${value.flags.includes('i') ? '(?i)' : ''}${value.source}` : query.pattern;
       const { offset, limit } = pageOptions(options);
       try {
         return await h.find({ className, type, property, value: pattern === undefined ? value : undefined, pattern }, offset, limit);
       } catch (e) {
         if (!/^ERR_INVALID_ARG_VALUE: /.test(e.message)) throw e;
-        const err = new TypeError(`heapscope: the value's pattern is not one Rust's regex engine runs: ${e.message.slice(23)}`);
+        const err = new TypeError(`heapscope: the pattern is not one Rust's regex engine runs: ${e.message.replace(/^ERR_INVALID_ARG_VALUE: /, '')}`);
         err.code = 'ERR_INVALID_ARG_VALUE';
         throw err;
       }

@@ -141,15 +141,7 @@ const TOOLS = [
     ),
     run(args, heaps) {
       const { className, type, property, value, pattern } = args;
-      let matched = value;
-      if (pattern !== undefined) {
-        try {
-          matched = new RegExp(pattern);
-        } catch (e) {
-          throw Object.assign(new Error(`pattern: ${e.message}`), { code: 'ERR_INVALID_ARG_VALUE' });
-        }
-      }
-      return heapOf(args, heaps).find({ className, type, property, value: matched }, page(args));
+      return heapOf(args, heaps).find({ className, type, property, value, pattern }, page(args));
     },
   },
   {

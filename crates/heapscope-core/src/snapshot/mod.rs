@@ -391,6 +391,15 @@ impl Graph {
             + size(&self.trace_node)
     }
 
+    /// Where node `n`'s internal edge `name` leads (a closure's `context`,
+    /// an array's `elements`), if it has one.
+    pub fn internal_edge_to(&self, n: u32, name: &str) -> Option<u32> {
+        let internal = self.layout.edge_type_id("internal");
+        self.edges(n)
+            .find(|&e| self.edge_type(e) == internal && self.string(self.edge_name_index(e) as usize) == name)
+            .map(|e| self.edge_to(e))
+    }
+
     /// The node whose edge `e` is.
     pub fn edge_source(&self, e: usize) -> u32 {
         // first_edge is sorted: the source is the last node whose first edge ≤ e.

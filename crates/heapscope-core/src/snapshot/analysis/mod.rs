@@ -361,11 +361,7 @@ impl<'g> Analysis<'g> {
         if g.node_type(n) != t.closure {
             return Vec::new();
         }
-        let Some(context) = g
-            .edges(n)
-            .find(|&e| g.edge_type(e) == t.e_internal && g.string(g.edge_name_index(e) as usize) == "context")
-            .map(|e| g.edge_to(e))
-        else {
+        let Some(context) = g.internal_edge_to(n, "context") else {
             return Vec::new();
         };
         let variable = g.layout.edge_type_id("context");

@@ -154,7 +154,8 @@ impl Heap {
         let g = self.graph();
         let a = self.analysis();
         let (invisible, weak) = (g.layout.edge_type_id("invisible"), g.layout.edge_type_id("weak"));
-        let links: Vec<(Link, usize)> = self
+        // Sort keys beside each link: most names are the snapshot's own strings, borrowed.
+        let keyed: Vec<(i32, std::borrow::Cow<'_, str>, usize, Link)> = self
             .retainers
             .of_node(n)
             .iter()
@@ -162,12 +163,7 @@ impl Heap {
             .map(|&e| Link { edge: e, node: g.edge_source(e as usize) })
             .filter(|l| l.node != g.root)
             .enumerate()
-            .map(|(i, l)| (l, i))
-            .collect();
-        // Sort keys side by side: most names are the snapshot's own strings, borrowed.
-        let keyed: Vec<(i32, std::borrow::Cow<'_, str>, usize, Link)> = links
-            .into_iter()
-            .map(|(l, i)| (a.distance[l.node as usize], names::display_name_of(a, l.node), i, l))
+            .map(|(i, l)| (a.distance[l.node as usize], names::display_name_of(a, l.node), i, l))
             .collect();
         let sorted = page.sorted(keyed, |x, y| (x.0, &x.1, x.2).cmp(&(y.0, &y.1, y.2)));
         Paged { total: sorted.total, items: sorted.items.into_iter().map(|(_, _, _, l)| l).collect() }
@@ -376,16 +372,11 @@ impl Heap {
     /// retained size first, as edges.
     pub fn context(&self, n: u32, page: Page) -> Option<(u32, Paged<Link>)> {
         let g = self.graph();
-        let (internal, variable) = (g.layout.edge_type_id("internal"), g.layout.edge_type_id("context"));
+        let variable = g.layout.edge_type_id("context");
         // A slot V8 could not name (a block scope at a script's top level) is a hidden edge.
         let unnamed = g.layout.edge_type_id("hidden");
-        let context = if g.node_type(n) == g.layout.node_type_id("closure") {
-            g.edges(n)
-                .find(|&e| g.edge_type(e) == internal && g.string(g.edge_name_index(e) as usize) == "context")
-                .map(|e| g.edge_to(e))?
-        } else {
-            n
-        };
+        let context =
+            if g.node_type(n) == g.layout.node_type_id("closure") { g.internal_edge_to(n, "context")? } else { n };
         Some((context, self.edges_in_summary_order(context, |kind| kind == variable || kind == unnamed, page)))
     }
 }
@@ -417,7 +408,6 @@ impl Heap {
         let id = |name: &str| g.layout.node_type_id(name);
         let (hidden, native, code) = (id("hidden"), id("native"), id("code"));
         let strings = [id("string"), id("concatenated string"), id("sliced string")];
-        let internal = g.layout.edge_type_id("internal");
         let size = |n: u32| a.census.self_sizes[n as usize] as f64;
         let mut s = Statistics { native: g.extra_native_bytes, ..Statistics::default() };
         for n in 0..g.node_count as u32 {
@@ -436,10 +426,7 @@ impl Heap {
             } else if g.node_name(n) == "Array" {
                 s.js_arrays += size(n);
                 // Its elements, when nothing else holds them.
-                let elements = g
-                    .edges(n)
-                    .find(|&e| g.edge_type(e) == internal && g.string(g.edge_name_index(e) as usize) == "elements");
-                if let Some(e) = elements.map(|e| g.edge_to(e)) {
+                if let Some(e) = g.internal_edge_to(n, "elements") {
                     if self.retainers.of_node(e).len() == 1 {
                         s.js_arrays += size(e);
                     }
