@@ -63,14 +63,16 @@ test('open(): objects by id, their edges, retainers, path, dominators and what t
   const elements = (await heap.dominated(items.id, { limit: 1000 }));
   assert.ok(elements.total >= 1, JSON.stringify(elements));
 
-  // The first item: retained by the cart's array and by audit's.
+  // The first item: retained by the cart's array and by audit's. (Newer V8
+  // also gives every element an internal edge from the array's backing
+  // store, so the item is the one a second Array holds.)
   const all = await heap.instances('Item', { limit: 1000 });
   assert.equal(all.total, 300);
   assert.ok(all.items.every((o, i) => i === 0 || all.items[i - 1].retainedSize >= o.retainedSize));
   const sku0 = await (async () => {
     for (const o of all.items) {
       const r = await heap.retainers(o.id);
-      if (r.total >= 2) return { item: o, retainers: r };
+      if (r.items.some((e) => e.node.className === 'Array' && e.node.id !== items.id)) return { item: o, retainers: r };
     }
     return null;
   })();
