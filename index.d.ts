@@ -151,12 +151,20 @@ export interface AnalyzedSnapshotOptions extends SnapshotOptions, AnalyzeOptions
   analyze: true;
   /** Also write the file. Default: true. With false nothing touches the disk. */
   write?: boolean;
+  /**
+   * Keep the analysed snapshot in memory for queries, as `open()` would give
+   * it: the answer's `heap` (about 1.2× the snapshot's size until `close()`).
+   * Default: false.
+   */
+  keep?: boolean;
 }
 
 export interface AnalyzedSnapshotInfo extends Omit<SnapshotInfo, 'path'> {
   /** The file, or null with `write: false`. */
   path: string | null;
   summary: Summary;
+  /** With `keep: true`: the snapshot open for queries. */
+  heap?: Heap;
 }
 
 /**
@@ -495,8 +503,8 @@ export interface OpenOptions {
  * views; an id the snapshot does not have resolves to `null`.
  */
 export interface Heap {
-  /** The snapshot file. */
-  readonly file: string;
+  /** The snapshot file (null for `snapshot({ analyze: true, keep: true, write: false })`'s). */
+  readonly file: string | null;
   readonly nodeCount: number;
   /** DevTools' total size. */
   readonly totalSize: number;

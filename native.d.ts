@@ -46,11 +46,18 @@ export interface AnalyzeOptions {
   threads?: number
   /** `"idle"` (default: only CPU time nobody else wants) or `"normal"`. */
   priority?: string
+  /**
+   * `snapshot({ analyze: true, keep: true })`: keep the analysed graph
+   * for queries (a heap handle) instead of freeing it after the Summary.
+   */
+  keep?: boolean
 }
 
 export interface AnalyzeOutcome {
   summary?: Summary
   error?: AnalyzeFailure
+  /** The analysed snapshot kept for queries, when asked (`keep`). */
+  heap?: HeapHandle
 }
 
 export interface AnalyzeProgress {

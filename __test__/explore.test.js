@@ -134,6 +134,45 @@ test('open(): find by class, type, property and value; duplicate strings; closur
   assert.ok(stats.v8heap.strings > 0 && stats.v8heap.jsArrays > 3 * 5000 * 4 && stats.v8heap.code > 0, JSON.stringify(stats));
 });
 
+test('snapshot({ analyze: true, keep: true }): the snapshot stays open for queries, written or not', async (t) => {
+  const dir = scratch(t);
+  const { value } = runNodeJson(`${PROGRAM}
+    (async () => {
+      const written = await heapscope.snapshot({ dir: ${JSON.stringify(dir)}, analyze: true, keep: true });
+      const { heap } = written;
+      const [cart] = (await heap.instances('Cart')).items;
+      const path = await heap.path(cart.id);
+      const summary = await heap.summary({ topClasses: 3, topObjects: 0 });
+      const reopened = await heapscope.open(written.path);
+      const again = (await reopened.instances('Cart')).items[0];
+      reopened.close();
+      heap.close();
+      const unwritten = await heapscope.snapshot({ analyze: true, write: false, keep: true });
+      const items = await unwritten.heap.instances('Item', { limit: 1 });
+      unwritten.heap.close();
+      const plain = await heapscope.snapshot({ analyze: true, write: false });
+      const refused = await heapscope.snapshot({ dir: ${JSON.stringify(dir)}, keep: true }).then(() => null, (e) => e.code);
+      const notBoolean = await heapscope.snapshot({ analyze: true, keep: 1 }).then(() => null, (e) => e.code);
+      console.log(JSON.stringify({
+        file: heap.file, path: written.path, nodeCount: heap.nodeCount, summaryNodes: written.summary.nodeCount,
+        cart, again, pathText: path.text, summaryPath: summary.path, closed: heap.closed,
+        unwrittenFile: unwritten.heap.file, items: items.total, plainHeap: 'heap' in plain, refused, notBoolean,
+      }));
+    })();`);
+  assert.equal(value.file, value.path);
+  assert.equal(value.nodeCount, value.summaryNodes);
+  assert.equal(value.summaryPath, value.path);
+  assert.equal(value.pathText, 'global → cart (Cart)');
+  // The kept heap answers as open() of its file does.
+  assert.deepEqual(value.cart, value.again);
+  assert.equal(value.closed, true);
+  assert.equal(value.unwrittenFile, null);
+  assert.equal(value.items, 300);
+  assert.equal(value.plainHeap, false);
+  assert.equal(value.refused, 'ERR_INVALID_ARG_TYPE');
+  assert.equal(value.notBoolean, 'ERR_INVALID_ARG_TYPE');
+});
+
 test('open() of a file that is missing or not a snapshot: a typed error naming it', async (t) => {
   const heapscope = require('..');
   const dir = scratch(t);

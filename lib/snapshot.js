@@ -9,6 +9,7 @@ const { binding } = require('./native');
 const { systemError, heapdumpError, invalidArg, analysisError } = require('./errors');
 const { events, announce, describeOutcome } = require('./events');
 const { snapshotRequest, summaryOptions, redactOption, preflightOption } = require('./request');
+const { Heap } = require('./explore');
 
 /**
  * The preflight, when `factor` asks for one: a failure record (ENOMEM, with
@@ -65,7 +66,7 @@ function snapshot(options) {
   let refused;
   try {
     request = snapshotRequest(options);
-    const asked = options && (options.analyze !== undefined || options.write !== undefined);
+    const asked = options && (options.analyze !== undefined || options.write !== undefined || options.keep !== undefined);
     analysis = asked ? analysisOptions(options) : undefined;
     refused = refusal(preflightOption(options || {}, false));
   } catch (e) {
@@ -81,14 +82,16 @@ function snapshot(options) {
 
 // Checks snapshot()'s analysis options; undefined when analyze is false.
 function analysisOptions(options) {
-  const { analyze: wanted = false, write = true } = options;
+  const { analyze: wanted = false, write = true, keep = false } = options;
   if (typeof wanted !== 'boolean') throw invalidArg('analyze', 'a boolean', wanted);
   if (typeof write !== 'boolean') throw invalidArg('write', 'a boolean', write);
+  if (typeof keep !== 'boolean') throw invalidArg('keep', 'a boolean', keep);
   if (!wanted) {
     if (!write) throw invalidArg('write', 'true unless analyze is true', write);
+    if (keep) throw invalidArg('keep', 'false unless analyze is true', keep);
     return undefined;
   }
-  return { write, ...summaryOptions(options) };
+  return { write, keep, ...summaryOptions(options) };
 }
 
 /**
@@ -109,16 +112,18 @@ function withProgress(onProgress, start) {
 }
 
 // The snapshot's chunks go to the analysis as V8 produces them, and to the
-// file unless write is false.
-function snapshotAnalyzed(request, { write, topClasses, topObjects, threads, onProgress }) {
+// file unless write is false; with keep, the analysed graph stays for
+// queries as a Heap (as open() would give of the file).
+function snapshotAnalyzed(request, { write, keep, topClasses, topObjects, threads, onProgress }) {
   const task = withProgress(onProgress, (progress) =>
-    binding.takeSnapshotAnalyzed(request, write, { topClasses, topObjects, threads }, progress),
+    binding.takeSnapshotAnalyzed(request, write, { topClasses, topObjects, threads, keep }, progress),
   );
   return task.then(({ snapshot: outcome, analysis }) => {
     if (!outcome.ok) throw captureError(`heapscope: snapshot not ${write ? 'written' : 'taken'}: `, outcome.error);
     const info = write ? announce(outcome, 'api') : { ...describeOutcome(outcome, 'api'), path: null, bytes: 0 };
     if (analysis.error) throw analysisError('analyse', 'the snapshot stream', analysis.error);
     info.summary = { ...analysis.summary, path: info.path };
+    if (keep) info.heap = new Heap(analysis.heap, info.path);
     return info;
   });
 }

@@ -445,7 +445,7 @@ pub fn unsample_gc(id: u32) -> bool {
 }
 
 /// `snapshot({ analyze: true })`: the snapshot and its analysis.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct AnalyzedSnapshot {
     /// The file (when written), or what V8 produced (`path` empty).
     pub snapshot: SnapshotOutcome,
@@ -581,10 +581,12 @@ pub fn take_snapshot_analyzed(
     })?;
     Ok(on_pool(move || {
         let snapshot = fed.settle();
-        let analysis = thread.join().unwrap_or_else(|_| analysis::AnalyzeOutcome {
-            summary: None,
-            error: Some(analysis::AnalyzeFailure::internal("running the analysis thread")),
+        let mut analysis = thread.join().unwrap_or_else(|_| {
+            analysis::AnalyzeOutcome::failed(analysis::AnalyzeFailure::internal("running the analysis thread"))
         });
+        // A kept heap is named by its file, known once the snapshot settled;
+        // a failed snapshot's is let go.
+        analysis.heap = analysis.heap.take().filter(|_| snapshot.ok).map(|heap| heap.named(&snapshot.path));
         AnalyzedSnapshot { snapshot, analysis }
     }))
 }

@@ -163,6 +163,17 @@ pub struct HeapHandle {
     open_ms: f64,
 }
 
+impl HeapHandle {
+    pub(crate) fn new(heap: Heap, path: String, open_ms: f64) -> HeapHandle {
+        HeapHandle { heap: Some(Arc::new(heap)), path, open_ms }
+    }
+
+    /// The handle with its snapshot's file.
+    pub(crate) fn named(self, path: &str) -> HeapHandle {
+        HeapHandle { path: path.to_string(), ..self }
+    }
+}
+
 /// Reads and analyses a snapshot file and keeps it: from a libuv pool
 /// thread, on threads of the lowest priority unless asked otherwise.
 #[napi(catch_unwind, ts_return_type = "Promise<OpenOutcome>")]
@@ -180,11 +191,7 @@ pub fn open_heap(path: String, options: OpenOptions) -> Result<AsyncTask<PoolWor
         }));
         match opened {
             Ok(Ok(Ok(heap))) => OpenOutcome {
-                heap: Some(HeapHandle {
-                    heap: Some(Arc::new(heap)),
-                    open_ms: started.elapsed().as_secs_f64() * 1000.0,
-                    path: name,
-                }),
+                heap: Some(HeapHandle::new(heap, name, started.elapsed().as_secs_f64() * 1000.0)),
                 error: None,
             },
             Ok(Ok(Err(e))) => OpenOutcome { heap: None, error: Some(AnalyzeFailure::parse(&e, &name)) },

@@ -8,6 +8,7 @@ mod sites;
 use std::path::PathBuf;
 
 use heapscope_core::snapshot::analysis::{Analysis, ClassRow, ObjectRow, PathStep};
+use heapscope_core::snapshot::explore::Heap;
 use heapscope_core::snapshot::leaks::IdAgreement;
 use heapscope_core::snapshot::{parse, Graph, ParseError, Place};
 use napi::bindgen_prelude::*;
@@ -30,6 +31,9 @@ pub struct AnalyzeOptions {
     pub threads: Option<u32>,
     /// `"idle"` (default: only CPU time nobody else wants) or `"normal"`.
     pub priority: Option<String>,
+    /// `snapshot({ analyze: true, keep: true })`: keep the analysed graph
+    /// for queries (a heap handle) instead of freeing it after the Summary.
+    pub keep: Option<bool>,
 }
 
 /// The `priority` option (checked by the JS side): idle unless `"normal"`.
@@ -125,10 +129,12 @@ pub struct AnalyzeFailure {
     pub edge: Option<f64>,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct AnalyzeOutcome {
     pub summary: Option<Summary>,
     pub error: Option<AnalyzeFailure>,
+    /// The analysed snapshot kept for queries, when asked (`keep`).
+    pub heap: Option<explore::HeapHandle>,
 }
 
 #[napi(object)]
@@ -177,6 +183,7 @@ pub(crate) struct Summarizer {
     top_objects: usize,
     pub(crate) threads: Threads,
     priority: Priority,
+    keep: bool,
     progress: Option<ProgressFn>,
 }
 
@@ -197,6 +204,7 @@ impl Summarizer {
             top_objects: options.top_objects.unwrap_or(20) as usize,
             threads: threads_option(options.threads),
             priority: priority_option(options.priority.as_deref()),
+            keep: options.keep.unwrap_or(false),
             progress,
         })
     }
@@ -213,7 +221,8 @@ impl Summarizer {
     }
 
     /// Reads a graph with `read` (which reports bytes read), analyses it, and
-    /// turns the result into the JS Summary. Panics become an internal error.
+    /// turns the result into the JS Summary, with the analysed graph kept
+    /// when asked. Panics become an internal error.
     pub(crate) fn run(
         &self,
         label: &str,
@@ -223,9 +232,13 @@ impl Summarizer {
         let result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.summarize(label, total_bytes, read)));
         match result {
-            Ok(Ok(summary)) => AnalyzeOutcome { summary: Some(summary), error: None },
-            Ok(Err(e)) => AnalyzeOutcome { summary: None, error: Some(AnalyzeFailure::parse(&e, "")) },
-            Err(_) => AnalyzeOutcome { summary: None, error: Some(AnalyzeFailure::internal("analysing the snapshot")) },
+            Ok(Ok((summary, heap))) => {
+                let ms = summary.parse_ms + summary.analyze_ms;
+                let heap = heap.map(|heap| explore::HeapHandle::new(heap, label.to_string(), ms));
+                AnalyzeOutcome { summary: Some(summary), error: None, heap }
+            }
+            Ok(Err(e)) => AnalyzeOutcome { summary: None, error: Some(AnalyzeFailure::parse(&e, "")), heap: None },
+            Err(_) => AnalyzeOutcome::failed(AnalyzeFailure::internal("analysing the snapshot")),
         }
     }
 
@@ -234,7 +247,7 @@ impl Summarizer {
         label: &str,
         total_bytes: Option<u64>,
         read: impl FnOnce(parse::Progress) -> std::result::Result<Graph, ParseError>,
-    ) -> std::result::Result<Summary, ParseError> {
+    ) -> std::result::Result<(Summary, Option<Heap>), ParseError> {
         let started = std::time::Instant::now();
         let graph = read(&mut |bytes| {
             // Without a known size (a live stream) the fraction is unknown;
@@ -244,9 +257,21 @@ impl Summarizer {
         })?;
         let parse_ms = started.elapsed().as_secs_f64() * 1000.0;
         let started = std::time::Instant::now();
-        let analysis = Analysis::run_with(&graph, None, self.threads, &mut |phase| self.tell(phase, None));
-        let summary = summary_of(&analysis, label, self.top_classes, self.top_objects);
-        Ok(Summary { parse_ms, analyze_ms: started.elapsed().as_secs_f64() * 1000.0, ..summary })
+        let mut progress = |phase: &str| self.tell(phase, None);
+        let (summary, heap) = if self.keep {
+            let heap = Heap::analysed(graph, self.threads, &mut progress);
+            (summary_of(heap.analysis(), label, self.top_classes, self.top_objects), Some(heap))
+        } else {
+            let analysis = Analysis::run_with(&graph, None, self.threads, &mut progress);
+            (summary_of(&analysis, label, self.top_classes, self.top_objects), None)
+        };
+        Ok((Summary { parse_ms, analyze_ms: started.elapsed().as_secs_f64() * 1000.0, ..summary }, heap))
+    }
+}
+
+impl AnalyzeOutcome {
+    pub(crate) fn failed(error: AnalyzeFailure) -> AnalyzeOutcome {
+        AnalyzeOutcome { summary: None, error: Some(error), heap: None }
     }
 }
 
@@ -342,6 +367,6 @@ pub fn analyze_file(
         on_analysis_thread("heapscope-analyze", summarizer.priority, || {
             summarizer.run(&name, total, |progress| Graph::open_with(&path, threads, progress))
         })
-        .unwrap_or_else(|e| AnalyzeOutcome { summary: None, error: Some(AnalyzeFailure::no_thread(&e)) })
+        .unwrap_or_else(|e| AnalyzeOutcome::failed(AnalyzeFailure::no_thread(&e)))
     }))
 }

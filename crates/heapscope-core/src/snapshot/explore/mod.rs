@@ -62,12 +62,17 @@ pub struct Page {
 impl Page {
     pub const ALL: Page = Page { offset: 0, limit: usize::MAX };
 
+    /// Where the page ends in a list of `total` rows.
+    fn end(self, total: usize) -> usize {
+        self.offset.saturating_add(self.limit).min(total)
+    }
+
     /// The page of `items` in `order` (a total order): only the rows up to
     /// the page's end are sorted, so a page of a long list costs a pass
     /// over it, not a sort of all of it.
     fn sorted<T>(self, mut items: Vec<T>, mut order: impl FnMut(&T, &T) -> Ordering) -> Paged<T> {
         let total = items.len();
-        let end = self.offset.saturating_add(self.limit).min(total);
+        let end = self.end(total);
         if end == 0 {
             items.clear();
         } else if end < total {
@@ -99,8 +104,12 @@ impl Heap {
     /// Analyses `graph` on at most `threads` threads and keeps it with what
     /// the queries need: the retainers and an index by id.
     pub fn new(graph: Graph, threads: Threads) -> Heap {
-        let resident =
-            Resident::new(graph, |g| Computed { analysis: Analysis::run_with(g, None, threads, &mut |_| {}) });
+        Heap::analysed(graph, threads, &mut |_| {})
+    }
+
+    /// [`Heap::new`], telling `progress` each analysis phase as it starts.
+    pub fn analysed(graph: Graph, threads: Threads, progress: &mut dyn FnMut(&'static str)) -> Heap {
+        let resident = Resident::new(graph, |g| Computed { analysis: Analysis::run_with(g, None, threads, progress) });
         let g = resident.borrow_owner();
         let retainers = Retainers::of(g);
         let mut by_id: Vec<u32> = (0..g.node_count as u32).collect();
@@ -154,19 +163,39 @@ impl Heap {
         let g = self.graph();
         let a = self.analysis();
         let (invisible, weak) = (g.layout.edge_type_id("invisible"), g.layout.edge_type_id("weak"));
-        // Sort keys beside each link: most names are the snapshot's own strings, borrowed.
-        let keyed: Vec<(i32, std::borrow::Cow<'_, str>, usize, Link)> = self
-            .retainers
-            .of_node(n)
-            .iter()
-            .filter(|&&e| g.edge_type(e as usize) != invisible && g.edge_type(e as usize) != weak)
-            .map(|&e| Link { edge: e, node: g.edge_source(e as usize) })
-            .filter(|l| l.node != g.root)
-            .enumerate()
-            .map(|(i, l)| (a.distance[l.node as usize], names::display_name_of(a, l.node), i, l))
-            .collect();
-        let sorted = page.sorted(keyed, |x, y| (x.0, &x.1, x.2).cmp(&(y.0, &y.1, y.2)));
-        Paged { total: sorted.total, items: sorted.items.into_iter().map(|(_, _, _, l)| l).collect() }
+        let shown = self.retainers.with_sources(g, n).filter(|&(e, from)| {
+            from != g.root && g.edge_type(e as usize) != invisible && g.edge_type(e as usize) != weak
+        });
+        // Only retainers as near the roots as the page's last one can be on
+        // it: they are kept as the list streams by (an oddball's millions of
+        // retainers cost a comparison each), and only they get a name.
+        let wanted = page.offset.saturating_add(page.limit);
+        let mut near: Vec<(i32, u32, Link)> = Vec::new();
+        let mut farthest = i32::MAX;
+        let mut room = wanted.saturating_mul(2).max(4096);
+        let mut total = 0;
+        for (edge, node) in shown {
+            let distance = a.distance[node as usize];
+            if distance <= farthest {
+                near.push((distance, total as u32, Link { edge, node }));
+                if near.len() >= room {
+                    farthest = keep_nearest(&mut near, wanted);
+                    // Ties at the page's end can keep more than it holds: room for them.
+                    room = room.max(near.len().saturating_mul(2));
+                }
+            }
+            total += 1;
+        }
+        if page.end(total) == 0 {
+            return Paged { total, items: Vec::new() };
+        }
+        keep_nearest(&mut near, wanted);
+        let mut names = names::Names::new(a);
+        let keyed: Vec<(i32, u32, u32, Link)> =
+            near.into_iter().map(|(distance, i, l)| (distance, names.id(l.node), i, l)).collect();
+        let rank = names.ranks();
+        let sorted = page.sorted(keyed, |x, y| (x.0, rank[x.1 as usize], x.2).cmp(&(y.0, rank[y.1 as usize], y.2)));
+        Paged { total, items: sorted.items.into_iter().map(|(.., l)| l).collect() }
     }
 
     /// DevTools' retaining path to `n` (its `getRetainingPaths`, first
@@ -185,10 +214,8 @@ impl Heap {
         while at != g.root && a.distance[at as usize] >= 0 {
             let nearest = self
                 .retainers
-                .of_node(at)
-                .iter()
-                .filter(|&&e| g.edge_type(e as usize) != weak)
-                .map(|&e| (e, g.edge_source(e as usize)))
+                .with_sources(g, at)
+                .filter(|&(e, _)| g.edge_type(e as usize) != weak)
                 .filter(|&(_, from)| {
                     from == g.root || (0..a.distance[at as usize]).contains(&a.distance[from as usize])
                 })
@@ -437,6 +464,19 @@ impl Heap {
         s.v8_heap = s.total - s.native;
         s
     }
+}
+
+/// Drops from `near` (retainers with their distance first) all but the
+/// `wanted` nearest and those as near as the farthest of them; returns
+/// that distance.
+fn keep_nearest(near: &mut Vec<(i32, u32, Link)>, wanted: usize) -> i32 {
+    if wanted == 0 || near.len() <= wanted {
+        return i32::MAX;
+    }
+    near.select_nth_unstable_by_key(wanted - 1, |&(distance, ..)| distance);
+    let farthest = near[wanted - 1].0;
+    near.retain(|&(distance, ..)| distance <= farthest);
+    farthest
 }
 
 fn by_retained_then_id(a: &Analysis, x: u32, y: u32) -> Ordering {

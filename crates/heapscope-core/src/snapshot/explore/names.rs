@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use crate::snapshot::analysis::{format_property, Analysis};
 use crate::snapshot::Graph;
@@ -36,6 +37,70 @@ pub(super) fn display_name_of<'a>(a: &Analysis<'a>, n: u32) -> Cow<'a, str> {
         Some("concatenated string") => Cow::Owned(cons_string_name(g, n)),
         Some("object") if g.node_name(n) == "Object" => Cow::Owned(plain_object_name(g, n)),
         _ => Cow::Borrowed(g.node_name(n)),
+    }
+}
+
+/// The display names of many nodes, each distinct one made once and
+/// compared as a number: a hub's retainers are mostly a few classes, or
+/// plain objects of a few shapes, so naming 300,000 of them builds a
+/// handful of strings.
+pub(super) struct Names<'a> {
+    analysis: &'a Analysis<'a>,
+    texts: Vec<Cow<'a, str>>,
+    /// Names that are a string of the snapshot, by its index.
+    by_string: HashMap<u32, u32>,
+    /// Plain objects' names, by their property names' indexes in edge order.
+    by_properties: HashMap<Vec<u32>, u32>,
+    properties: Vec<u32>,
+}
+
+impl<'a> Names<'a> {
+    pub(super) fn new(analysis: &'a Analysis<'a>) -> Names<'a> {
+        Names {
+            analysis,
+            texts: Vec::new(),
+            by_string: HashMap::new(),
+            by_properties: HashMap::new(),
+            properties: Vec::new(),
+        }
+    }
+
+    /// A number for node `n`'s display name (two numbers may stand for one
+    /// name: compare them by [`Names::ranks`]).
+    pub(super) fn id(&mut self, n: u32) -> u32 {
+        let g = self.analysis.graph;
+        let kind = g.layout.node_types.get(g.node_type(n) as usize).map(String::as_str);
+        let next = self.texts.len() as u32;
+        let id = match kind {
+            Some("concatenated string") => next,
+            Some("object") if g.node_name(n) == "Object" => {
+                let property = g.layout.edge_type_id("property");
+                self.properties.clear();
+                self.properties
+                    .extend(g.edges(n).filter(|&e| g.edge_type(e) == property).map(|e| g.edge_name_index(e)));
+                match self.by_properties.get(self.properties.as_slice()) {
+                    Some(&id) => id,
+                    None => *self.by_properties.entry(self.properties.clone()).or_insert(next),
+                }
+            }
+            _ => *self.by_string.entry(g.node_name_index(n)).or_insert(next),
+        };
+        if id == next {
+            self.texts.push(display_name_of(self.analysis, n));
+        }
+        id
+    }
+
+    /// Each id's place in the order of the names, equal names equal.
+    pub(super) fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.texts.len() as u32).collect();
+        order.sort_unstable_by(|&x, &y| self.texts[x as usize].cmp(&self.texts[y as usize]));
+        let mut ranks = vec![0u32; order.len()];
+        for (i, pair) in order.windows(2).enumerate() {
+            let same = self.texts[pair[0] as usize] == self.texts[pair[1] as usize];
+            ranks[pair[1] as usize] = if same { ranks[pair[0] as usize] } else { i as u32 + 1 };
+        }
+        ranks
     }
 }
 
@@ -122,18 +187,50 @@ fn plain_object_name(g: &Graph, n: u32) -> String {
 
 /// An edge's name as DevTools sorts it: `[n]` edges (elements, hidden) by
 /// their index written out, others by their string.
-fn sort_name(g: &Graph, e: usize) -> (bool, std::borrow::Cow<'_, str>) {
+fn sort_name(g: &Graph, e: usize) -> (bool, SortName<'_>) {
     let kind = g.layout.edge_types.get(g.edge_type(e) as usize).map(String::as_str);
     let index = g.edge_name_index(e);
     match kind {
-        Some("element" | "hidden") => (false, index.to_string().into()),
+        Some("element" | "hidden") => (false, SortName::index(index)),
         Some("shortcut") => {
             let name = g.string(index as usize);
             // parseInt: a name that starts with a number is a number.
             let numeric = name.trim_start().trim_start_matches(['+', '-']).starts_with(|c: char| c.is_ascii_digit());
-            (!numeric, name.into())
+            (!numeric, SortName::Text(name))
         }
-        _ => (true, g.string(index as usize).into()),
+        _ => (true, SortName::Text(g.string(index as usize))),
+    }
+}
+
+/// An edge name to compare: a string of the snapshot, or an index written
+/// out in decimal on the stack (an array's million elements sort without
+/// a million allocations).
+enum SortName<'a> {
+    Text(&'a str),
+    Index { digits: [u8; 10], start: u8 },
+}
+
+impl SortName<'_> {
+    fn index(mut value: u32) -> SortName<'static> {
+        let mut digits = [0u8; 10];
+        let mut start = 10;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        SortName::Index { digits, start: start as u8 }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            SortName::Text(text) => text,
+            // ASCII digits only.
+            SortName::Index { digits, start } => std::str::from_utf8(&digits[*start as usize..]).unwrap_or(""),
+        }
     }
 }
 
@@ -142,6 +239,7 @@ fn sort_name(g: &Graph, e: usize) -> (bool, std::borrow::Cow<'_, str>) {
 pub(super) fn edge_name_order(g: &Graph, x: usize, y: usize) -> Ordering {
     let (x_named, x_name) = sort_name(g, x);
     let (y_named, y_name) = sort_name(g, y);
+    let (x_name, y_name) = (x_name.as_str(), y_name.as_str());
     if y_name == "__proto__" {
         return Ordering::Less;
     }
@@ -149,7 +247,7 @@ pub(super) fn edge_name_order(g: &Graph, x: usize, y: usize) -> Ordering {
         return Ordering::Greater;
     }
     if x_named == y_named {
-        x_name.cmp(&y_name)
+        x_name.cmp(y_name)
     } else if x_named {
         Ordering::Less
     } else {

@@ -127,6 +127,81 @@ fn retainers_nearest_first_without_weak_invisible_or_root_edges() {
     assert_eq!(order, [a, s2, s1, z].map(|n| n as u32));
 }
 
+/// A hub held by `count` objects at three distances, some with no edges of
+/// their own between them: plain objects of two shapes, a class whose name
+/// spells one of those shapes, and others.
+fn hub(count: usize) -> (Heap, u32) {
+    let mut t = TestGraph::new();
+    let hub = t.node("object", "Hub", 1);
+    let mut holders = Vec::new();
+    for i in 0..count {
+        let holder = match i % 4 {
+            0 => t.node("object", "Object", 1),
+            1 => t.node("object", "{a, b, hub}", 1),
+            2 => t.node("object", "Zed", 1),
+            _ => t.node("object", "Abe", 1),
+        };
+        if i % 4 == 0 {
+            let (a, b) = (t.node("number", "1", 0), t.node("number", "2", 0));
+            t.edge(holder, "property", if i % 8 == 0 { "a" } else { "c" }, a).edge(holder, "property", "b", b);
+        }
+        t.node("object", "Empty", 1);
+        holders.push(holder);
+    }
+    // Distance 1, 2 or 3 by a chain from the root.
+    let (mid, far) = (t.node("object", "Mid", 1), t.node("object", "Far", 1));
+    t.edge(0, "shortcut", "mid", mid).edge(mid, "property", "far", far);
+    for (i, &holder) in holders.iter().enumerate() {
+        let from = [0, mid, far][i % 3];
+        t.edge(from, if from == 0 { "shortcut" } else { "property" }, &format!("h{i}"), holder);
+        t.edge(holder, "property", "hub", hub);
+    }
+    (Heap::new(t.graph(), Threads::available()), hub as u32)
+}
+
+#[test]
+fn a_hubs_retainers_have_their_sources_and_page_as_the_whole_list() {
+    let (heap, hub) = hub(60);
+    let g = heap.graph();
+    for n in 0..g.node_count as u32 {
+        let sources: Vec<(u32, u32)> = heap.retainers.with_sources(g, n).collect();
+        let expected: Vec<(u32, u32)> =
+            heap.retainers.of_node(n).iter().map(|&e| (e, g.edge_source(e as usize))).collect();
+        assert_eq!(sources, expected, "node {n}");
+    }
+    let all = heap.retainers(hub, Page::ALL);
+    assert_eq!(all.total, 60);
+    let a = heap.analysis();
+    let key = |l: &Link| (a.distance[l.node as usize], display_name(a, l.node));
+    assert!(all.items.windows(2).all(|w| key(&w[0]) <= key(&w[1])), "nearest first, then by name");
+    // The plain objects {a, b, hub} and the class named so tie on their name: later ones first.
+    let tied: Vec<u32> = all.items.iter().filter(|l| key(l) == (2, "{a, b, hub}".into())).map(|l| l.edge).collect();
+    assert!(tied.len() > 2 && tied.windows(2).all(|w| w[0] > w[1]), "{tied:?}");
+    pages_are_slices_of_the_whole(&heap, hub, 0..62, &[1, 7, 15, 20, 59]);
+}
+
+/// Every page of the hub's retainers is that slice of the whole list.
+fn pages_are_slices_of_the_whole(heap: &Heap, hub: u32, offsets: impl Iterator<Item = usize>, limits: &[usize]) {
+    let all = heap.retainers(hub, Page::ALL);
+    for offset in offsets {
+        for &limit in limits {
+            let page = heap.retainers(hub, Page { offset, limit });
+            assert_eq!(page.total, all.total);
+            let expected: Vec<Link> = all.items.iter().skip(offset).take(limit).copied().collect();
+            assert_eq!(page.items, expected, "offset {offset}, limit {limit}");
+        }
+    }
+}
+
+#[test]
+fn pages_of_a_hub_too_long_to_hold_at_once() {
+    // More retainers than the first pass keeps before it drops the farthest.
+    let (heap, hub) = hub(9_001);
+    assert_eq!(heap.retainers(hub, Page::ALL).total, 9_001);
+    let offsets = [0, 1, 2_999, 3_000, 3_001, 4_095, 4_096, 8_999, 9_000, 9_001];
+    pages_are_slices_of_the_whole(&heap, hub, offsets.into_iter(), &[1, 100, 3_000, 5_000]);
+}
+
 #[test]
 fn the_path_takes_the_nearest_retainer_at_each_step() {
     let s = service();
