@@ -5,7 +5,8 @@
 // sizes) and heap-snapshot's load (its `summary`, which reads and analyses
 // the file), each in a fresh process, the order rotating every round.
 // heapscope's side also times node, retainers, path and dominators on the
-// 50 largest objects and 50 reached from them by random walks.
+// 50 largest objects and 50 reached from them by random walks, and on the
+// objects one edge from the largest (the objects the most others hold).
 //
 // usage: node bench/explore.js <file.heapsnapshot> [--rounds 3] [--peer <heap-snapshot binary>] [--tools heapscope,memlab,heap-snapshot]
 const fs = require('node:fs');
@@ -56,25 +57,43 @@ async function child() {
     }
     ids.add(id);
   }
+  // The objects one edge from the 50 largest: their hidden classes,
+  // prototypes and oddballs, the objects the most others hold (the slowest
+  // retainers and paths).
+  const near = new Set();
+  for (const id of top) {
+    for (const e of (await heap.node(id, { limit: 1000 })).edges.items) if (!ids.has(e.node.id)) near.add(e.node.id);
+  }
   const queries = {
     node: (id) => heap.node(id, { limit: 100 }),
     retainers: (id) => heap.retainers(id, { limit: 100 }),
     path: (id) => heap.path(id),
     dominators: (id) => heap.dominators(id),
   };
-  const latencies = {};
-  for (const [name, ask] of Object.entries(queries)) {
-    const ms = [];
-    for (const id of ids) {
-      const t = process.hrtime.bigint();
-      await ask(id);
-      ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  const timeAll = async (set) => {
+    const latencies = {};
+    for (const [name, ask] of Object.entries(queries)) {
+      const ms = [];
+      let slowest = null;
+      for (const id of set) {
+        const t = process.hrtime.bigint();
+        await ask(id);
+        const took = Number(process.hrtime.bigint() - t) / 1e6;
+        if (!slowest || took > slowest.ms) slowest = { id, ms: took };
+        ms.push(took);
+      }
+      ms.sort((a, b) => a - b);
+      const { name: what, edges } = await heap.node(slowest.id, { limit: 1 });
+      const held = (await heap.retainers(slowest.id, { limit: 1 })).total;
+      const slowestIs = `@${slowest.id} ${what.slice(0, 40)} (${edges.total} edges, ${held} retainers)`;
+      latencies[name] = { median: median(ms), p95: ms[Math.floor(ms.length * 0.95)], max: ms.at(-1), slowestIs };
     }
-    ms.sort((a, b) => a - b);
-    latencies[name] = { median: median(ms), p95: ms[Math.floor(ms.length * 0.95)], max: ms.at(-1) };
-  }
+    return latencies;
+  };
+  const latencies = await timeAll(ids);
+  const nearLatencies = await timeAll(near);
   heap.close();
-  process.stdout.write(JSON.stringify({ openMs, readyMs, resident, peak, latencies, ids: ids.size }));
+  process.stdout.write(JSON.stringify({ openMs, readyMs, resident, peak, latencies, ids: ids.size, nearLatencies, near: near.size }));
 }
 
 function main() {
@@ -120,10 +139,18 @@ function main() {
     lines.push(`| ${name} | ${what} | ${peak.toFixed(0)} | ${(peak / mb).toFixed(2)}× |`);
   }
   if (runs.heapscope?.length) lines.push('', `heapscope's whole run, queries included: peak RSS ${med('heapscope', (r) => r.peakRssMb).toFixed(0)} MB.`);
-  if (runs.heapscope?.length) lines.push('', `heapscope's queries on ${runs.heapscope[0].ids} objects (ms, medians over the rounds of each statistic):`, '', '| query | median | p95 | max |', '|---|---|---|---|');
-  for (const q of Object.keys(runs.heapscope[0].latencies)) {
-    const s = (k) => med('heapscope', (r) => r.latencies[q][k]).toFixed(2);
-    lines.push(`| ${q} | ${s('median')} | ${s('p95')} | ${s('max')} |`);
+  const table = (key) => {
+    lines.push('| query | median | p95 | max | slowest (last run) |', '|---|---|---|---|---|');
+    for (const q of Object.keys(runs.heapscope[0][key])) {
+      const s = (k) => med('heapscope', (r) => r[key][q][k]).toFixed(2);
+      lines.push(`| ${q} | ${s('median')} | ${s('p95')} | ${s('max')} | ${runs.heapscope.at(-1)[key][q].slowestIs} |`);
+    }
+  };
+  if (runs.heapscope?.length) {
+    lines.push('', `heapscope's queries on ${runs.heapscope[0].ids} objects (ms, medians over the rounds of each statistic):`, '');
+    table('latencies');
+    lines.push('', `And on the ${runs.heapscope[0].near} objects one edge from the 50 largest (their hidden classes, prototypes, oddballs: the objects most held):`, '');
+    table('nearLatencies');
   }
   lines.push('', `Per run, to ready (s): ${names.map((n) => `${n} ${runs[n].map((r) => ((n === 'heapscope' ? r.readyMs : r.wallMs) / 1000).toFixed(2)).join(' ')}`).join('; ')}.`);
   process.stdout.write(`${lines.join('\n')}\n`);
