@@ -237,7 +237,7 @@ impl Summarizer {
                 let heap = heap.map(|heap| explore::HeapHandle::new(heap, label.to_string(), ms));
                 AnalyzeOutcome { summary: Some(summary), error: None, heap }
             }
-            Ok(Err(e)) => AnalyzeOutcome { summary: None, error: Some(AnalyzeFailure::parse(&e, "")), heap: None },
+            Ok(Err(e)) => AnalyzeOutcome::failed(AnalyzeFailure::parse(&e, "")),
             Err(_) => AnalyzeOutcome::failed(AnalyzeFailure::internal("analysing the snapshot")),
         }
     }

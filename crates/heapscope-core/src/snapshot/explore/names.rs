@@ -52,6 +52,8 @@ pub(super) struct Names<'a> {
     /// Plain objects' names, by their property names' indexes in edge order.
     by_properties: HashMap<Vec<u32>, u32>,
     properties: Vec<u32>,
+    /// The edge type `property`.
+    property: u32,
 }
 
 impl<'a> Names<'a> {
@@ -62,6 +64,7 @@ impl<'a> Names<'a> {
             by_string: HashMap::new(),
             by_properties: HashMap::new(),
             properties: Vec::new(),
+            property: analysis.graph.layout.edge_type_id("property"),
         }
     }
 
@@ -74,7 +77,7 @@ impl<'a> Names<'a> {
         let id = match kind {
             Some("concatenated string") => next,
             Some("object") if g.node_name(n) == "Object" => {
-                let property = g.layout.edge_type_id("property");
+                let property = self.property;
                 self.properties.clear();
                 self.properties
                     .extend(g.edges(n).filter(|&e| g.edge_type(e) == property).map(|e| g.edge_name_index(e)));
