@@ -30,3 +30,28 @@ impl Bits {
         }
     }
 }
+
+/// One bit per index, set by several threads at once.
+pub(super) struct SharedBits(Vec<std::sync::atomic::AtomicU64>);
+
+impl SharedBits {
+    pub(super) fn new(len: usize) -> SharedBits {
+        SharedBits((0..len.div_ceil(64)).map(|_| std::sync::atomic::AtomicU64::new(0)).collect())
+    }
+
+    /// Sets bit `i`; true for the one caller that set it.
+    #[inline]
+    pub(super) fn claim(&self, i: usize) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (word, bit) = (&self.0[i / 64], 1u64 << (i % 64));
+        // A plain load first: most bits asked for are set already, and a
+        // locked instruction costs more than a read.
+        word.load(Relaxed) & bit == 0 && word.fetch_or(bit, Relaxed) & bit == 0
+    }
+
+    /// A copy, once no thread sets bits any more (the caller has seen
+    /// their last writes, through a lock or a join).
+    pub(super) fn to_bits(&self) -> Bits {
+        Bits(self.0.iter().map(|w| w.load(std::sync::atomic::Ordering::Relaxed)).collect())
+    }
+}

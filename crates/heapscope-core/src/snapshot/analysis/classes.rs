@@ -56,6 +56,9 @@ pub(super) fn name_classes(g: &Graph, t: &Types, interfaces: Option<&[Interface]
     let code = added.id("(compiled code)".into());
     let function = added.id("Function".into());
     let regexp = added.id("RegExp".into());
+    // `(string)`, `(number)` …: made on first use (ids go by first use),
+    // once per node type, not once per node.
+    let mut of_type: Vec<Option<u32>> = vec![None; g.layout.node_types.len()];
     let mut class_of = Vec::with_capacity(g.node_count);
     for n in 0..g.node_count as u32 {
         let ty = g.node_type(n);
@@ -75,7 +78,7 @@ pub(super) fn name_classes(g: &Graph, t: &Types, interfaces: Option<&[Interface]
         } else if ty == t.regexp {
             regexp
         } else {
-            added.id(format!("({})", g.layout.node_types[ty as usize]))
+            *of_type[ty as usize].get_or_insert_with(|| added.id(format!("({})", g.layout.node_types[ty as usize])))
         };
         class_of.push(class);
     }

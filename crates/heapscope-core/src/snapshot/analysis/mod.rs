@@ -24,9 +24,9 @@
 //!    sums the class's topmost members in the dominator tree, once that is
 //!    built ([`Analysis::classes`]).
 //!
-//! [`Analysis::run_with`], when it may use two threads, runs 2, 5, 6 and 7
-//! on a second one while 1, 3 and 4 run on the calling one (with one, all
-//! in turn), and builds the [`Analysis`] from the results;
+//! [`Analysis::run_with`], when it may use two threads, runs 1 and 3 on
+//! both, then 2, 5, 6 and 7 on the second while 4 runs on the calling one
+//! (with one, all in turn), and builds the [`Analysis`] from the results;
 //! `analysis_tests.rs` checks each phase on graphs small enough to follow by
 //! hand, on one thread and on two.
 
@@ -54,7 +54,7 @@ pub use dominators::DominatorTree;
 use dominators::{dominated_nodes, dominators, Dominators};
 use essential::essential_edges;
 pub use essential::retaining_edges;
-use page::page_owned;
+use page::{page_owned, PageSearch};
 use shallow::shallow_sizes;
 use types::Types;
 
@@ -191,28 +191,30 @@ impl<'g> Analysis<'g> {
         interfaces: Option<&[Interface]>,
         essential: Option<EssentialHalf<'_>>,
     ) -> Beside {
-        let self_sizes = shallow_sizes(graph, t);
+        // The essential edges first: the dominators wait for them.
         if let Some(EssentialHalf { page_known, half_found, nodes }) = essential {
             if let Ok(page) = page_known.recv() {
                 let _ = half_found.send(essential_edges(graph, t, page, nodes));
             }
         }
+        let self_sizes = shallow_sizes(graph, t);
         let (distance, parent_edge) = distances(graph, t);
         let names = name_classes(graph, t, interfaces);
         let classes = key_classes(graph, t, names, &self_sizes, &distance);
         Beside { self_sizes, distance, parent_edge, classes }
     }
 
-    /// Phases 1, 3 and 4 on the calling thread, the others beside them on a
-    /// second one (on two cores they cost no wall time), which also finds
-    /// the essential edges of the later half of the nodes.
+    /// Phases 1 and 3 on both threads, then 4 on the calling one and the
+    /// others beside it on the second (on two cores they cost no wall time).
     fn phases_on_two_threads(graph: &Graph, t: &Types, interfaces: Option<&[Interface]>) -> (Beside, Dominators) {
-        // Shallow sizes, distances and class names do not depend on the
-        // dominator tree: on a second core they cost no wall time. That
-        // core also finds the essential edges of the later half of the
-        // nodes once the main thread has found the page's nodes.
+        // The dominator tree is the longest chain of work, and it waits for
+        // the page's nodes and the essential edges: both threads search the
+        // page, and each finds the essential edges of half the nodes. Shallow
+        // sizes, distances and class names do not depend on the dominator
+        // tree: the second thread computes them while it is built.
         // (The page's nodes live out here so that both threads can borrow them.)
         let page: OnceLock<Bits> = OnceLock::new();
+        let search = PageSearch::new(graph, t, 2);
         let (page_found, page_known) = mpsc::channel::<&Bits>();
         let (half_found, half_known) = mpsc::channel::<(Bits, Bits)>();
         let half = graph.first_edge.partition_point(|&e| (e as usize) < graph.edge_count / 2).min(graph.node_count);
@@ -222,11 +224,16 @@ impl<'g> Analysis<'g> {
             // side thread stops waiting instead of holding the scope open.
             let page_found = page_found;
             let side_nodes = later_nodes.clone();
+            let search = &search;
             let side = scope.spawn(move || {
+                // Its share of the page's nodes; the first thread keeps them.
+                let _ = search.work(1);
                 let half = EssentialHalf { page_known, half_found, nodes: side_nodes };
                 Analysis::phases_beside(graph, t, interfaces, Some(half))
             });
-            let page = page.get_or_init(|| page_owned(graph, t));
+            // With the side thread gone (its panic surfaces at the join),
+            // this one searches again alone.
+            let page = page.get_or_init(|| search.work(0).unwrap_or_else(|| page_owned(graph, t)));
             let _ = page_found.send(page);
             let (mut essential, mut retained_at_all) = essential_edges(graph, t, page, 0..half as u32);
             let (later_essential, later_retained) = match half_known.recv() {
