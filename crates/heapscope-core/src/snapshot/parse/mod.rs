@@ -535,8 +535,8 @@ pub fn read_file(file: std::fs::File, progress: Progress) -> Result<Raw, ParseEr
 
 /// How the big sections are read: in order by one thread, or split.
 trait Sections<R: Read> {
-    /// The `nodes` value starts at `at`.
-    fn nodes_at(&mut self, _lx: &Lexer<R>, _at: u64) {}
+    /// The `nodes` value starts at `at`; `raw` holds what came before it.
+    fn nodes_at(&mut self, _raw: &Raw, _at: u64) {}
 
     fn edges(&mut self, lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Progress) -> Result<(), ParseError> {
         read_edges(lx, raw, at, progress)
@@ -590,7 +590,7 @@ fn read_sections<R: Read>(
                 raw.header = Some(header);
             }
             "nodes" => {
-                sections.nodes_at(lx, at);
+                sections.nodes_at(&raw, at);
                 read_nodes(lx, &mut raw, at, progress)?
             }
             "edges" => {
@@ -716,6 +716,7 @@ fn read_nodes<R: Read>(lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Prog
 }
 
 /// What the edge fields are kept as, and how many edge types `meta` names.
+#[derive(Clone)]
 struct EdgeLayout {
     roles: Vec<EdgeRole>,
     types: usize,
