@@ -538,8 +538,11 @@ trait Sections<R: Read> {
     /// The `nodes` value starts at `at`; `raw` holds what came before it.
     fn nodes_at(&mut self, _raw: &Raw, _at: u64) {}
 
-    fn edges(&mut self, lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Progress) -> Result<(), ParseError> {
-        read_edges(lx, raw, at, progress)
+    /// Reads the `edges` value; `Ok(true)` when the members after it and the
+    /// end of the input were read too (into `raw`, with `raw.end` set).
+    fn edges(&mut self, lx: &mut Lexer<R>, raw: &mut Raw, at: u64, progress: Progress) -> Result<bool, ParseError> {
+        read_edges(lx, raw, at, progress)?;
+        Ok(false)
     }
 }
 
@@ -554,7 +557,19 @@ fn read_sections<R: Read>(
 ) -> Result<Raw, ParseError> {
     let mut raw = Raw::default();
     lx.expect(b'{', "'{' at the start of a heap snapshot", progress)?;
-    let mut first = true;
+    read_members(lx, progress, sections, &mut raw, true)?;
+    Ok(raw)
+}
+
+/// The snapshot object's members from here to its `}` and the end of the
+/// input (`first`: no member has been read yet), into `raw`.
+fn read_members<R: Read>(
+    lx: &mut Lexer<R>,
+    progress: Progress,
+    sections: &mut dyn Sections<R>,
+    raw: &mut Raw,
+    mut first: bool,
+) -> Result<(), ParseError> {
     loop {
         let next = lx.skip_ws(progress)?;
         if next == Some(b'}') {
@@ -590,12 +605,14 @@ fn read_sections<R: Read>(
                 raw.header = Some(header);
             }
             "nodes" => {
-                sections.nodes_at(&raw, at);
-                read_nodes(lx, &mut raw, at, progress)?
+                sections.nodes_at(raw, at);
+                read_nodes(lx, raw, at, progress)?
             }
             "edges" => {
                 raw.edges_at = at;
-                sections.edges(lx, &mut raw, at, progress)?
+                if sections.edges(lx, raw, at, progress)? {
+                    return Ok(());
+                }
             }
             "locations" => {
                 raw.locations_at = at;
@@ -626,7 +643,7 @@ fn read_sections<R: Read>(
     }
     progress(lx.offset());
     raw.end = lx.offset();
-    Ok(raw)
+    Ok(())
 }
 
 fn header_before<'h>(raw: &'h Option<Header>, section: &str, at: u64) -> Result<&'h Header, ParseError> {

@@ -22,8 +22,8 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use super::{
-    read_edge_values, read_edges, EdgeColumns, EdgeLayout, EdgeRole, EdgeStore, Lexer, ParseError, Progress, Raw,
-    Sections, Span, BUF,
+    read_edge_values, read_edges, read_members, EdgeColumns, EdgeLayout, EdgeRole, EdgeStore, Header, InOrder, Lexer,
+    ParseError, Progress, Raw, Sections, Span, BUF,
 };
 
 /// A file read at its own offset and up to a limit, so that a reader can
@@ -78,14 +78,18 @@ struct Plan {
     before: u64,
 }
 
-/// What the helper read: the columns with its part filled in, and how its
-/// part ended.
+/// What the helper read: the columns with its part filled in, how its
+/// part ended, and the members after the edges.
 struct Tail {
     columns: EdgeColumns,
     /// Values read, the field the next one would be, whether every row of
     /// the part got its values, and the offset after the `]`; an error
     /// only says that the main thread must read the edges alone.
     read: Result<(u64, usize, bool, u64), ParseError>,
+    /// The members after the edges to the end of the input (strings,
+    /// locations, traces), when they read without error and hold no
+    /// second header, nodes or edges; otherwise the main thread reads them.
+    rest: Option<Raw>,
 }
 
 const CHUNK: usize = if cfg!(test) { 4096 } else { 1 << 20 };
@@ -128,18 +132,21 @@ fn commas(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| b == b',').count() as u64
 }
 
-/// The share of the edges array's bytes the main thread parses, given that
-/// it first parses `nodes` bytes of nodes and the edges (with what follows
-/// them) take `rest`. Measured costs per byte, relative to parsing edges:
-/// nodes 1.5 (five fields a row, more digits), the helper's comma count
-/// 0.33 and its search for the nodes' end 0.15.
-fn main_share(nodes: u64, rest: u64) -> f64 {
+/// How many bytes of the edges array the main thread parses, given that it
+/// first parses `nodes` bytes of nodes, and the edges and the members after
+/// them (which the helper reads) take `rest`. Measured costs per byte,
+/// relative to parsing edges: nodes 1.3 (five fields a row), the members
+/// after the edges 1–2 (strings cost most), the helper's comma count 0.37
+/// and its search for the nodes' end 0.15.
+fn head_bytes(nodes: u64, rest: u64) -> u64 {
     // Edges are about nine tenths of what follows the nodes in V8's files.
     let edges = rest as f64 * 0.9;
+    let after = rest as f64 * 0.1;
     let nodes = nodes as f64;
-    // main: 1.5·nodes + f·edges = helper: 0.15·nodes + 0.33·f·edges + (1 − f)·edges
-    let f = (edges - 1.35 * nodes) / (1.67 * edges).max(1.0);
-    f.clamp(0.02, 0.5)
+    // main: 1.3·nodes + f·edges
+    //   = helper: 0.15·nodes + 0.37·f·edges + (1 − f)·edges + 1.5·after
+    let f = (edges + 1.5 * after - 1.15 * nodes) / (1.63 * edges).max(1.0);
+    (f.clamp(0.02, 0.7) * edges) as u64
 }
 
 /// Scans from `from` (the start of the nodes value) for the edges array and
@@ -170,7 +177,7 @@ fn plan(file: &File, from: u64, cancel: &AtomicBool) -> io::Result<Option<Plan>>
         return Ok(None);
     }
     // Past what the main reader buffers when it reaches the array.
-    let target = open + ((main_share(open - from, end - open) * (end - open) as f64) as u64).max(2 * BUF as u64);
+    let target = open + head_bytes(open - from, end - open).max(2 * BUF as u64);
     // Commas up to the first one at or after the target; a `]` before it
     // means the array is shorter than planned for.
     let mut before = 0u64;
@@ -207,11 +214,12 @@ fn head_rows(layout: &EdgeLayout, before: u64, role: EdgeRole) -> usize {
 fn read_tail(
     file: File,
     from: u64,
-    rows: usize,
+    header: Header,
     layout: EdgeLayout,
     cancel: Arc<AtomicBool>,
     planned: mpsc::Sender<Plan>,
 ) -> Option<Tail> {
+    let rows = usize::try_from(header.edge_count).ok()?;
     let plan = plan(&file, from, &cancel).ok().flatten()?;
     let fields = layout.roles.len() as u64;
     if plan.before >= rows as u64 * fields {
@@ -230,7 +238,19 @@ fn read_tail(
     let tail_field = (plan.before % fields) as usize;
     let read = read_edge_values(&mut lx, &mut |_| {}, Span::Tail, &layout, tail_field, &mut store)
         .map(|(count, field)| (count, field, store.full(), lx.offset()));
-    Some(Tail { columns, read })
+    let rest = read.is_ok().then(|| read_rest(&mut lx, header)).flatten();
+    Some(Tail { columns, read, rest })
+}
+
+/// The members after the edges, as [`Tail::rest`] says.
+fn read_rest(lx: &mut Lexer<FileInput>, header: Header) -> Option<Raw> {
+    let offset = header.offset;
+    let mut rest = Raw { header: Some(header), ..Raw::default() };
+    read_members(lx, &mut |_| {}, &mut InOrder, &mut rest, false).ok()?;
+    let alone = rest.header.as_ref().is_some_and(|h| h.offset == offset)
+        && rest.nodes.first_edge.is_empty()
+        && rest.edges_at == 0;
+    alone.then_some(rest)
 }
 
 /// Reading a file, with the helper that reads the later part of its edges.
@@ -263,14 +283,13 @@ impl Sections<FileInput> for Split {
         }
         // The header announces the edges; without it, or its layout, the
         // main thread reads them alone (and says what is wrong).
-        let (Some(header), Ok(layout)) = (raw.header.as_ref(), EdgeLayout::of(raw, at)) else { return };
-        let Ok(rows) = usize::try_from(header.edge_count) else { return };
+        let (Some(header), Ok(layout)) = (raw.header.clone(), EdgeLayout::of(raw, at)) else { return };
         let Some(file) = self.file.as_ref().and_then(|f| f.try_clone().ok()) else { return };
         let cancel = Arc::clone(&self.cancel);
         let (planned, plan) = mpsc::channel();
         self.helper = std::thread::Builder::new()
             .name("heapscope-read".into())
-            .spawn(move || read_tail(file, at, rows, layout, cancel, planned))
+            .spawn(move || read_tail(file, at, header, layout, cancel, planned))
             .ok();
         self.planned = Some(plan);
     }
@@ -281,7 +300,7 @@ impl Sections<FileInput> for Split {
         raw: &mut Raw,
         at: u64,
         progress: Progress,
-    ) -> Result<(), ParseError> {
+    ) -> Result<bool, ParseError> {
         let layout = EdgeLayout::of(raw, at)?;
         let once = |role: EdgeRole| layout.roles.iter().filter(|&&r| r == role).count() == 1;
         let announced = raw.header.as_ref().map_or(0, |h| h.edge_count);
@@ -293,32 +312,34 @@ impl Sections<FileInput> for Split {
             && self.helper.is_some()
             && lx.skip_ws(progress)? == Some(b'[');
         if fits {
-            if let Some(read) = self.split_edges(lx, raw, &layout, progress)? {
+            if let Some((end, rest)) = self.split_edges(lx, raw, &layout, progress)? {
                 #[cfg(test)]
                 tests::SPLITS.fetch_add(1, Ordering::Relaxed);
-                lx.jump(read);
-                return Ok(());
+                lx.jump(end);
+                return Ok(rest.is_some_and(|rest| take_rest(raw, rest, progress)));
             }
         }
         self.cancel.store(true, Ordering::Relaxed);
         // Read again from the bracket, alone.
         lx.jump(at);
-        read_edges(lx, raw, at, progress)
+        read_edges(lx, raw, at, progress)?;
+        Ok(false)
     }
 }
 
 impl Split {
     /// Reads the head of the edges here and takes the helper's tail.
-    /// `Ok(Some(end))`: the columns are in `raw`, the array ends before
-    /// `end`; `Ok(None)`: the parts did not add up to the edges the nodes
-    /// declare, or one met an error (which a single reader will name).
+    /// `Ok(Some((end, rest)))`: the columns are in `raw`, the array ends
+    /// before `end`, and the helper read what follows it if `rest`;
+    /// `Ok(None)`: the parts did not add up to the edges the nodes declare,
+    /// or one met an error (which a single reader will name).
     fn split_edges(
         &mut self,
         lx: &mut Lexer<FileInput>,
         raw: &mut Raw,
         layout: &EdgeLayout,
         progress: Progress,
-    ) -> Result<Option<u64>, ParseError> {
+    ) -> Result<Option<(u64, Option<Raw>)>, ParseError> {
         // The plan comes long before the helper's part is read (or never,
         // when the helper found the file not laid out as planned).
         let Some(plan) = self.planned.take().and_then(|planned| planned.recv().ok()) else { return Ok(None) };
@@ -341,7 +362,7 @@ impl Split {
         if !(matches!(read, Ok((count, _)) if count == plan.before) && store.full()) {
             return Ok(None);
         }
-        let Some(Tail { mut columns, read }) = self.helper.take().and_then(|helper| helper.join().ok().flatten())
+        let Some(Tail { mut columns, read, rest }) = self.helper.take().and_then(|helper| helper.join().ok().flatten())
         else {
             return Ok(None);
         };
@@ -356,8 +377,32 @@ impl Split {
         columns.name[..head.name.len()].copy_from_slice(&head.name);
         columns.to[..head.to.len()].copy_from_slice(&head.to);
         raw.edges = columns;
-        Ok(Some(end))
+        Ok(Some((end, rest)))
     }
+}
+
+/// Takes the members the helper read after the edges into `raw`, unless
+/// `raw` already holds some of their kind (read before the edges), which a
+/// single reader would have added to; then the caller reads them itself.
+fn take_rest(raw: &mut Raw, rest: Raw, progress: Progress) -> bool {
+    let untouched = raw.locations.is_empty()
+        && raw.trace_functions.is_empty()
+        && raw.trace_tree.is_empty()
+        && raw.strings.is_empty();
+    if !untouched {
+        return false;
+    }
+    raw.locations = rest.locations;
+    raw.locations_at = rest.locations_at;
+    raw.trace_functions = rest.trace_functions;
+    raw.traces_at = rest.traces_at;
+    raw.trace_tree = rest.trace_tree;
+    raw.strings = rest.strings;
+    raw.end = rest.end;
+    progress(raw.end);
+    #[cfg(test)]
+    tests::RESTS.fetch_add(1, Ordering::Relaxed);
+    true
 }
 
 /// One thread's share of the edge columns, filled in order.
@@ -405,8 +450,10 @@ mod tests {
     use super::super::{read, read_file, Raw};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// Edge sections read in two halves, so tests can tell the split happened.
+    /// Edge sections read in two halves, and members after them read by
+    /// the helper, so tests can tell the split happened.
     pub(super) static SPLITS: AtomicUsize = AtomicUsize::new(0);
+    pub(super) static RESTS: AtomicUsize = AtomicUsize::new(0);
 
     /// A snapshot laid out as V8 writes it, `edges` rows of three values.
     fn snapshot(nodes: u32, edges_per_node: u32) -> String {
@@ -426,8 +473,28 @@ mod tests {
             let sep = if e == 0 { "" } else { "\n," };
             text += &format!("{sep}{},{},{}", e % 2, e * 7 % 100_003, (e * 31 % nodes) * 5);
         }
-        text += "],\n\"strings\":[\"\",\"a\",\"b\"]}";
+        text += "],\n\"locations\":[";
+        text += &(0..nodes.min(5000))
+            .map(|n| format!("{},{},{},{}", n * 5, n % 7, n, n % 80))
+            .collect::<Vec<_>>()
+            .join(",");
+        text += "],\n\"strings\":[\"\",\"a\",\"b\"";
+        for n in 0..nodes {
+            text += &format!(",\"s{n}\\u00e9\"");
+        }
+        text += "]}";
         text
+    }
+
+    fn same_reads(one: &Raw, two: &Raw) {
+        assert_eq!(one.edges.kind, two.edges.kind);
+        assert_eq!(one.edges.name, two.edges.name);
+        assert_eq!(one.edges.to, two.edges.to);
+        assert_eq!(one.nodes.first_edge, two.nodes.first_edge);
+        assert_eq!(one.locations, two.locations);
+        assert_eq!((one.locations_at, one.end), (two.locations_at, two.end));
+        assert_eq!(one.strings.len(), two.strings.len());
+        assert!((0..one.strings.len()).all(|i| one.strings.get(i) == two.strings.get(i)));
     }
 
     fn read_both(text: &str) -> (Result<Raw, String>, Result<Raw, String>) {
@@ -445,17 +512,27 @@ mod tests {
     fn two_halves_read_what_one_thread_reads() {
         for edges_per_node in [1, 2, 3, 5] {
             let text = snapshot(20_000, edges_per_node);
-            let before = SPLITS.load(Ordering::Relaxed);
+            let (splits, rests) = (SPLITS.load(Ordering::Relaxed), RESTS.load(Ordering::Relaxed));
             let (one, two) = read_both(&text);
-            assert!(SPLITS.load(Ordering::Relaxed) > before, "the edges were not split");
+            assert!(SPLITS.load(Ordering::Relaxed) > splits, "the edges were not split");
+            assert!(RESTS.load(Ordering::Relaxed) > rests, "the helper did not read the members after the edges");
             let (one, two) = (one.unwrap(), two.unwrap());
-            assert_eq!(one.edges.kind, two.edges.kind);
-            assert_eq!(one.edges.name, two.edges.name);
-            assert_eq!(one.edges.to, two.edges.to);
+            same_reads(&one, &two);
             assert_eq!(two.edges.to.len(), 20_000 * edges_per_node as usize);
-            assert_eq!(one.nodes.first_edge, two.nodes.first_edge);
             assert_eq!(two.strings.get(2), "b");
+            assert_eq!(two.strings.get(3), "s0é");
         }
+    }
+
+    #[test]
+    fn members_before_the_edges_keep_the_main_reader_on_them() {
+        // Strings before the edges and more after them: a single reader
+        // appends the later ones, so the helper's are not taken.
+        let text = snapshot(20_000, 2).replacen("\n\"nodes\"", "\n\"strings\":[\"x\"],\n\"nodes\"", 1);
+        let (one, two) = read_both(&text);
+        let (one, two) = (one.unwrap(), two.unwrap());
+        same_reads(&one, &two);
+        assert_eq!(two.strings.get(0), "x");
     }
 
     #[test]
