@@ -9,6 +9,15 @@
 
 function libc() {
   if (process.platform !== 'linux') return '';
+  // ldd names its C library: one small read, where Node's report (for
+  // systems without ldd) takes milliseconds of every require().
+  try {
+    const ldd = require('node:fs').readFileSync('/usr/bin/ldd', 'latin1');
+    if (ldd.includes('musl')) return '-musl';
+    if (ldd.includes('GNU C Library') || ldd.includes('GLIBC')) return '-gnu';
+  } catch {
+    // No ldd: ask the report.
+  }
   const report = process.report && typeof process.report.getReport === 'function' ? process.report.getReport() : null;
   const glibc = report && report.header && report.header.glibcVersionRuntime;
   return glibc ? '-gnu' : '-musl';
