@@ -529,8 +529,24 @@ pub fn read(input: impl Read, progress: Progress) -> Result<Raw, ParseError> {
 
 /// Reads a snapshot file; its edges, most of its bytes, on two threads.
 pub fn read_file(file: std::fs::File, progress: Progress) -> Result<Raw, ParseError> {
-    let mut split = split::Split::new(&file);
-    read_sections(&mut Lexer::new(split::FileInput::new(file)), progress, &mut split)
+    // The helper fills its part of the edge columns in place, and so does
+    // this thread with the head: the columns live out here, beyond both.
+    let mut columns: Option<EdgeColumns> = None;
+    let (read, split) = std::thread::scope(|scope| {
+        let mut split = split::Split::new(&file, scope, &mut columns);
+        let read = read_sections(&mut Lexer::new(split::FileInput::new(file)), progress, &mut split);
+        (read, split.finish())
+    });
+    let mut raw = read?;
+    if let (true, Some(mut columns)) = (split, columns) {
+        // A second `edges` member, read by this thread after the split
+        // one, comes after it, as a single reader would have it.
+        columns.kind.append(&mut raw.edges.kind);
+        columns.name.append(&mut raw.edges.name);
+        columns.to.append(&mut raw.edges.to);
+        raw.edges = columns;
+    }
+    Ok(raw)
 }
 
 /// How the big sections are read: in order by one thread, or split.

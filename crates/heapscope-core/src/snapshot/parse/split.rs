@@ -3,23 +3,24 @@
 //! The edges array is most of a snapshot's bytes (60–70 % of V8's files).
 //! While the main thread parses the header and the nodes, a helper thread
 //! finds the edges array, picks a comma in it, counting commas on the way so
-//! that it knows how many values come before it, and parses everything
-//! after that comma into its part of the columns. When the main thread
-//! reaches the edges it checks the plan against what it has read itself (the
-//! array opens where planned, the nodes declare as many edges as the header),
-//! parses the part before the comma, and takes the helper's columns. The
-//! comma is placed so that both finish together: the main thread has the
-//! nodes to parse first. When anything disagrees, or either part meets an
-//! error, the main thread reads the edges alone: the plan is a shortcut,
-//! never a second source of truth, and every error is the one a single
-//! thread names, at its byte offset.
+//! that it knows how many values come before it, makes the edge columns
+//! (the header announces their length), hands the main thread the part
+//! before the comma and parses everything after it into the rest, then the
+//! members after the edges. When the main thread reaches the edges it
+//! checks the plan against what it has read itself (the array opens where
+//! planned, the nodes declare as many edges as the header), and parses its
+//! part in place. The comma is placed so that both finish together: the
+//! main thread has the nodes to parse first. When anything disagrees, or
+//! either part meets an error, the main thread reads the edges alone: the
+//! plan is a shortcut, never a second source of truth, and every error is
+//! the one a single thread names, at its byte offset.
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
-use std::thread::JoinHandle;
+use std::thread::{Scope, ScopedJoinHandle};
 
 use super::{
     read_edge_values, read_edges, read_members, EdgeColumns, EdgeLayout, EdgeRole, EdgeStore, Header, InOrder, Lexer,
@@ -78,10 +79,17 @@ struct Plan {
     before: u64,
 }
 
-/// What the helper read: the columns with its part filled in, how its
-/// part ended, and the members after the edges.
+/// The main thread's part of the edge columns, which the helper made.
+struct Head<'c> {
+    plan: Plan,
+    kind: &'c mut [u8],
+    name: &'c mut [u32],
+    to: &'c mut [u32],
+}
+
+/// What the helper read: how its part of the edges ended, and the members
+/// after the edges.
 struct Tail {
-    columns: EdgeColumns,
     /// Values read, the field the next one would be, whether every row of
     /// the part got its values, and the offset after the `]`; an error
     /// only says that the main thread must read the edges alone.
@@ -211,13 +219,14 @@ fn head_rows(layout: &EdgeLayout, before: u64, role: EdgeRole) -> usize {
 
 /// The helper's work: the plan, sent as soon as it is made, then the part
 /// after the split into columns for `rows` rows.
-fn read_tail(
+fn read_tail<'c>(
     file: File,
     from: u64,
     header: Header,
     layout: EdgeLayout,
     cancel: Arc<AtomicBool>,
-    planned: mpsc::Sender<Plan>,
+    columns: &'c mut Option<EdgeColumns>,
+    planned: mpsc::Sender<Head<'c>>,
 ) -> Option<Tail> {
     let rows = usize::try_from(header.edge_count).ok()?;
     let plan = plan(&file, from, &cancel).ok().flatten()?;
@@ -225,21 +234,20 @@ fn read_tail(
     if plan.before >= rows as u64 * fields {
         return None;
     }
-    planned.send(plan).ok()?;
-    let mut columns = EdgeColumns { kind: vec![0; rows], name: vec![0; rows], to: vec![0; rows] };
+    let columns = columns.insert(EdgeColumns { kind: vec![0; rows], name: vec![0; rows], to: vec![0; rows] });
     let at = |role| head_rows(&layout, plan.before, role);
+    let (kind, kind_tail) = columns.kind.split_at_mut(at(EdgeRole::Kind));
+    let (name, name_tail) = columns.name.split_at_mut(at(EdgeRole::Name));
+    let (to, to_tail) = columns.to.split_at_mut(at(EdgeRole::To));
+    planned.send(Head { plan, kind, name, to }).ok()?;
     let input = FileInput { file, pos: plan.split, limit: u64::MAX, cancel: Some(cancel) };
     let mut lx = Lexer::at(input, plan.split);
-    let mut store = EdgeSlices::new(
-        &mut columns.kind[at(EdgeRole::Kind)..],
-        &mut columns.name[at(EdgeRole::Name)..],
-        &mut columns.to[at(EdgeRole::To)..],
-    );
+    let mut store = EdgeSlices::new(kind_tail, name_tail, to_tail);
     let tail_field = (plan.before % fields) as usize;
     let read = read_edge_values(&mut lx, &mut |_| {}, Span::Tail, &layout, tail_field, &mut store)
         .map(|(count, field)| (count, field, store.full(), lx.offset()));
     let rest = read.is_ok().then(|| read_rest(&mut lx, header)).flatten();
-    Some(Tail { columns, read, rest })
+    Some(Tail { read, rest })
 }
 
 /// The members after the edges, as [`Tail::rest`] says.
@@ -253,30 +261,53 @@ fn read_rest(lx: &mut Lexer<FileInput>, header: Header) -> Option<Raw> {
     alone.then_some(rest)
 }
 
-/// Reading a file, with the helper that reads the later part of its edges.
-pub(in crate::snapshot) struct Split {
+/// Reading a file, with the helper that reads the later part of its edges
+/// into `columns`.
+pub(in crate::snapshot) struct Split<'scope, 'env> {
     file: Option<File>,
-    helper: Option<JoinHandle<Option<Tail>>>,
-    planned: Option<mpsc::Receiver<Plan>>,
+    scope: &'scope Scope<'scope, 'env>,
+    columns: Option<&'env mut Option<EdgeColumns>>,
+    helper: Option<ScopedJoinHandle<'scope, Option<Tail>>>,
+    planned: Option<mpsc::Receiver<Head<'env>>>,
     cancel: Arc<AtomicBool>,
+    /// The edges were read in two parts, into the columns.
+    done: bool,
 }
 
-impl Split {
-    pub fn new(file: &File) -> Split {
-        Split { file: file.try_clone().ok(), helper: None, planned: None, cancel: Arc::default() }
+impl<'scope, 'env> Split<'scope, 'env> {
+    pub fn new(
+        file: &File,
+        scope: &'scope Scope<'scope, 'env>,
+        columns: &'env mut Option<EdgeColumns>,
+    ) -> Split<'scope, 'env> {
+        let file = file.try_clone().ok();
+        Split { file, scope, columns: Some(columns), helper: None, planned: None, cancel: Arc::default(), done: false }
     }
-}
 
-impl Drop for Split {
-    fn drop(&mut self) {
+    /// Stops the helper, if it still reads, and waits for it; whether the
+    /// edges are in the columns.
+    pub fn finish(mut self) -> bool {
+        self.stop();
+        self.done
+    }
+
+    fn stop(&mut self) {
         self.cancel.store(true, Ordering::Relaxed);
         if let Some(helper) = self.helper.take() {
+            // The helper only parses; if it panicked, this thread reads
+            // without it (joined here, its panic does not reach the scope).
             let _ = helper.join();
         }
     }
 }
 
-impl Sections<FileInput> for Split {
+impl Drop for Split<'_, '_> {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl<'env> Sections<FileInput> for Split<'_, 'env> {
     fn nodes_at(&mut self, raw: &Raw, at: u64) {
         if self.helper.is_some() {
             return;
@@ -285,11 +316,12 @@ impl Sections<FileInput> for Split {
         // main thread reads them alone (and says what is wrong).
         let (Some(header), Ok(layout)) = (raw.header.clone(), EdgeLayout::of(raw, at)) else { return };
         let Some(file) = self.file.as_ref().and_then(|f| f.try_clone().ok()) else { return };
+        let Some(columns) = self.columns.take() else { return };
         let cancel = Arc::clone(&self.cancel);
         let (planned, plan) = mpsc::channel();
         self.helper = std::thread::Builder::new()
             .name("heapscope-read".into())
-            .spawn(move || read_tail(file, at, header, layout, cancel, planned))
+            .spawn_scoped(self.scope, move || read_tail(file, at, header, layout, cancel, columns, planned))
             .ok();
         self.planned = Some(plan);
     }
@@ -315,6 +347,7 @@ impl Sections<FileInput> for Split {
             if let Some((end, rest)) = self.split_edges(lx, raw, &layout, progress)? {
                 #[cfg(test)]
                 tests::SPLITS.fetch_add(1, Ordering::Relaxed);
+                self.done = true;
                 lx.jump(end);
                 return Ok(rest.is_some_and(|rest| take_rest(raw, rest, progress)));
             }
@@ -327,57 +360,46 @@ impl Sections<FileInput> for Split {
     }
 }
 
-impl Split {
-    /// Reads the head of the edges here and takes the helper's tail.
-    /// `Ok(Some((end, rest)))`: the columns are in `raw`, the array ends
-    /// before `end`, and the helper read what follows it if `rest`;
-    /// `Ok(None)`: the parts did not add up to the edges the nodes declare,
-    /// or one met an error (which a single reader will name).
+impl Split<'_, '_> {
+    /// Reads the head of the edges here, in place, and waits for the
+    /// helper's tail. `Ok(Some((end, rest)))`: the columns are whole, the
+    /// array ends before `end`, and the helper read what follows it if
+    /// `rest`; `Ok(None)`: the parts did not add up to the edges the nodes
+    /// declare, or one met an error (which a single reader will name).
     fn split_edges(
         &mut self,
         lx: &mut Lexer<FileInput>,
-        raw: &mut Raw,
+        raw: &Raw,
         layout: &EdgeLayout,
         progress: Progress,
     ) -> Result<Option<(u64, Option<Raw>)>, ParseError> {
         // The plan comes long before the helper's part is read (or never,
         // when the helper found the file not laid out as planned).
-        let Some(plan) = self.planned.take().and_then(|planned| planned.recv().ok()) else { return Ok(None) };
+        let Some(Head { plan, kind, name, to }) = self.planned.take().and_then(|planned| planned.recv().ok()) else {
+            return Ok(None);
+        };
         // The array opens where the helper found it, and nothing past the
         // split is buffered here.
         if lx.offset() != plan.open || lx.read_up_to() >= plan.split {
             return Ok(None);
         }
-        // The head, into columns of its own while the helper reads the tail.
-        let at = |role| head_rows(layout, plan.before, role);
-        let mut head = EdgeColumns {
-            kind: vec![0; at(EdgeRole::Kind)],
-            name: vec![0; at(EdgeRole::Name)],
-            to: vec![0; at(EdgeRole::To)],
-        };
-        let mut store = EdgeSlices::new(&mut head.kind, &mut head.name, &mut head.to);
+        let mut store = EdgeSlices::new(kind, name, to);
         lx.inner.limit = plan.split;
         let read = read_edge_values(lx, progress, Span::Head, layout, 0, &mut store);
         lx.inner.limit = u64::MAX;
         if !(matches!(read, Ok((count, _)) if count == plan.before) && store.full()) {
             return Ok(None);
         }
-        let Some(Tail { mut columns, read, rest }) = self.helper.take().and_then(|helper| helper.join().ok().flatten())
-        else {
+        let Some(Tail { read, rest }) = self.helper.take().and_then(|helper| helper.join().ok().flatten()) else {
             return Ok(None);
         };
         let Ok((tail_count, field, full, end)) = read else { return Ok(None) };
         let fields = layout.roles.len() as u64;
-        let rows = raw.edges_declared as usize;
-        let whole = columns.to.len() == rows && field == 0 && full && plan.before + tail_count == rows as u64 * fields;
-        if !whole {
-            return Ok(None);
-        }
-        columns.kind[..head.kind.len()].copy_from_slice(&head.kind);
-        columns.name[..head.name.len()].copy_from_slice(&head.name);
-        columns.to[..head.to.len()].copy_from_slice(&head.to);
-        raw.edges = columns;
-        Ok(Some((end, rest)))
+        let whole = raw.header.as_ref().is_some_and(|h| h.edge_count == raw.edges_declared)
+            && field == 0
+            && full
+            && plan.before + tail_count == raw.edges_declared * fields;
+        Ok(whole.then_some((end, rest)))
     }
 }
 
@@ -524,14 +546,32 @@ mod tests {
         }
     }
 
+    /// Reads `text` both ways; the two threads' read, once checked equal.
+    fn read_alike(text: &str) -> Raw {
+        let (one, two) = read_both(text);
+        let (one, two) = (one.unwrap(), two.unwrap());
+        same_reads(&one, &two);
+        two
+    }
+
+    #[test]
+    fn a_second_edges_member_follows_the_first() {
+        // Not what V8 writes, but read as a single reader reads it: the
+        // second array's values after the first's (the graph then refuses
+        // edges the nodes do not declare).
+        let two = read_alike(&snapshot(20_000, 2).replacen(
+            "\n\"locations\"",
+            "\n\"edges\":[0,1,5,1,2,10],\n\"locations\"",
+            1,
+        ));
+        assert_eq!(two.edges.to.len(), 40_002);
+    }
+
     #[test]
     fn members_before_the_edges_keep_the_main_reader_on_them() {
         // Strings before the edges and more after them: a single reader
         // appends the later ones, so the helper's are not taken.
-        let text = snapshot(20_000, 2).replacen("\n\"nodes\"", "\n\"strings\":[\"x\"],\n\"nodes\"", 1);
-        let (one, two) = read_both(&text);
-        let (one, two) = (one.unwrap(), two.unwrap());
-        same_reads(&one, &two);
+        let two = read_alike(&snapshot(20_000, 2).replacen("\n\"nodes\"", "\n\"strings\":[\"x\"],\n\"nodes\"", 1));
         assert_eq!(two.strings.get(0), "x");
     }
 
