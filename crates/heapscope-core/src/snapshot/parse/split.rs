@@ -82,9 +82,7 @@ struct Plan {
 /// The main thread's part of the edge columns, which the helper made.
 struct Head<'c> {
     plan: Plan,
-    kind: &'c mut [u8],
-    name: &'c mut [u32],
-    to: &'c mut [u32],
+    store: EdgeSlices<'c>,
 }
 
 /// What the helper read: how its part of the edges ended, and the members
@@ -239,7 +237,7 @@ fn read_tail<'c>(
     let (kind, kind_tail) = columns.kind.split_at_mut(at(EdgeRole::Kind));
     let (name, name_tail) = columns.name.split_at_mut(at(EdgeRole::Name));
     let (to, to_tail) = columns.to.split_at_mut(at(EdgeRole::To));
-    planned.send(Head { plan, kind, name, to }).ok()?;
+    planned.send(Head { plan, store: EdgeSlices::new(kind, name, to) }).ok()?;
     let input = FileInput { file, pos: plan.split, limit: u64::MAX, cancel: Some(cancel) };
     let mut lx = Lexer::at(input, plan.split);
     let mut store = EdgeSlices::new(kind_tail, name_tail, to_tail);
@@ -375,7 +373,7 @@ impl Split<'_, '_> {
     ) -> Result<Option<(u64, Option<Raw>)>, ParseError> {
         // The plan comes long before the helper's part is read (or never,
         // when the helper found the file not laid out as planned).
-        let Some(Head { plan, kind, name, to }) = self.planned.take().and_then(|planned| planned.recv().ok()) else {
+        let Some(Head { plan, mut store }) = self.planned.take().and_then(|planned| planned.recv().ok()) else {
             return Ok(None);
         };
         // The array opens where the helper found it, and nothing past the
@@ -383,7 +381,6 @@ impl Split<'_, '_> {
         if lx.offset() != plan.open || lx.read_up_to() >= plan.split {
             return Ok(None);
         }
-        let mut store = EdgeSlices::new(kind, name, to);
         lx.inner.limit = plan.split;
         let read = read_edge_values(lx, progress, Span::Head, layout, 0, &mut store);
         lx.inner.limit = u64::MAX;
@@ -395,10 +392,9 @@ impl Split<'_, '_> {
         };
         let Ok((tail_count, field, full, end)) = read else { return Ok(None) };
         let fields = layout.roles.len() as u64;
-        let whole = raw.header.as_ref().is_some_and(|h| h.edge_count == raw.edges_declared)
-            && field == 0
-            && full
-            && plan.before + tail_count == raw.edges_declared * fields;
+        // The columns hold the rows the header announced, which `edges`
+        // checked the nodes declare.
+        let whole = field == 0 && full && plan.before + tail_count == raw.edges_declared * fields;
         Ok(whole.then_some((end, rest)))
     }
 }
