@@ -42,6 +42,21 @@ function benchPackage(name, { install = name } = {}) {
 const GNU_TIME = '/usr/bin/time';
 
 /**
+ * The environment a timed child runs in: this process's, without what would
+ * add to every Node start on one machine and not another. NODE_EXTRA_CA_CERTS
+ * has Node read and parse the certificates it names before any script runs
+ * (35 ms of a 50 ms start on a machine that sets it for its package
+ * registry); NODE_OPTIONS could add anything. No tool here makes a network
+ * request, and the Rust peer never pays either.
+ */
+function childEnvironment() {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+/**
  * Runs a command to its end under GNU time: wall time from spawn to exit,
  * the child's peak RSS (maxRSS, as the kernel counts it), its stdout. Works
  * alike for Node scripts and native binaries.
@@ -53,7 +68,7 @@ function timed(cmd, argv, { env, timeoutMs = 60 * 60_000, label = path.basename(
   const r = spawnSync(GNU_TIME, ['-o', report, '-f', '%M %U %S', cmd, ...argv], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
-    env: { ...process.env, ...env },
+    env: { ...childEnvironment(), ...env },
     timeout: timeoutMs,
   });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
