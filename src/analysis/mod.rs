@@ -278,7 +278,7 @@ impl AnalyzeOutcome {
 /// The Summary of an analysis: its `top_classes` class rows and its
 /// `top_objects` largest objects with their paths (timings left at 0).
 pub(crate) fn summary_of(analysis: &Analysis, label: &str, top_classes: usize, top_objects: usize) -> Summary {
-    let rows = analysis.classes();
+    let (rows, objects) = analysis.overview(top_objects);
     let class_count = rows.len() as u32;
     Summary {
         path: label.to_string(),
@@ -287,7 +287,7 @@ pub(crate) fn summary_of(analysis: &Analysis, label: &str, top_classes: usize, t
         total_size: analysis.total_size(),
         class_count,
         classes: rows.into_iter().take(top_classes).map(class).collect(),
-        objects: analysis.top_objects(top_objects).into_iter().map(object).collect(),
+        objects: objects.into_iter().map(object).collect(),
         parse_ms: 0.0,
         analyze_ms: 0.0,
     }

@@ -46,10 +46,8 @@ fn main() {
     );
     eprintln!("graph arrays: {} MB", graph.heap_bytes() >> 20);
     let analysis = Analysis::run(&graph, &mut |phase| mark(phase));
-    mark("class names");
-    let rows = analysis.classes();
-    mark("aggregates");
-    let objects = analysis.top_objects(20);
-    mark("top objects");
+    mark("retained sizes");
+    let (rows, objects) = analysis.overview(20);
+    mark("class rows and top objects");
     eprintln!("{} classes, {} objects, total {:.0} ms", rows.len(), objects.len(), start.elapsed().as_secs_f64() * 1e3);
 }

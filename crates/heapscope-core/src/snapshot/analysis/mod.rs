@@ -26,12 +26,15 @@
 //!
 //! [`Analysis::run_with`], when it may use two threads, runs 1 and 3 on
 //! both, then 2, 5, 6 and 7 on the second while 4 runs on the calling one
-//! (with one, all in turn), and builds the [`Analysis`] from the results;
+//! (with one, all in turn), and builds the [`Analysis`] from the results
+//! (on two, the dominator tree's downward form, which the class rows read,
+//! beside the retained sizes; [`Analysis::overview`] then makes the rows
+//! beside the largest objects);
 //! `analysis_tests.rs` checks each phase on graphs small enough to follow by
 //! hand, on one thread and on two.
 
 use std::collections::HashMap;
-use std::sync::{mpsc, OnceLock};
+use std::sync::{mpsc, Mutex, OnceLock};
 
 use super::traces::AllocationSite;
 use super::{EdgeKind, Graph, NodeId};
@@ -107,6 +110,11 @@ pub struct Analysis<'g> {
     pub distance: Vec<i32>,
     /// BFS parent edge of each node (u32::MAX: none), for retainer paths.
     parent_edge: Vec<u32>,
+    /// The dominator tree walked downwards, when it was built beside the
+    /// retained sizes: the first to ask takes it (kept, it would hold 8
+    /// bytes a node for as long as the analysis lives).
+    dominated: Mutex<Option<DominatorTree>>,
+    threads: Threads,
 }
 
 /// Each node's shallow size and class, without the dominator tree: all that
@@ -170,7 +178,18 @@ impl<'g> Analysis<'g> {
             (Analysis::phases_beside(graph, &t, interfaces, None), tree)
         };
         progress(PHASES[1]);
-        let retained = tree.retained_sizes(&beside.self_sizes);
+        let (retained, dominated) = if threads.split() {
+            // The tree walked downwards, which the class rows need next, is
+            // built beside the sums up it.
+            std::thread::scope(|scope| {
+                let down = scope.spawn(|| dominated_nodes(graph, &tree.dominator));
+                let retained = tree.retained_sizes(&beside.self_sizes);
+                // A panic there is a bug; the rows build the tree again.
+                (retained, down.join().ok())
+            })
+        } else {
+            (tree.retained_sizes(&beside.self_sizes), None)
+        };
         progress(PHASES[2]);
         Analysis {
             graph,
@@ -179,6 +198,8 @@ impl<'g> Analysis<'g> {
             dominator: tree.dominator,
             distance: beside.distance,
             parent_edge: beside.parent_edge,
+            dominated: Mutex::new(dominated),
+            threads,
         }
     }
 
@@ -284,6 +305,23 @@ impl<'g> Analysis<'g> {
         self.census.class_keys.rows(self.graph, &self.census.self_sizes, &self.retained, &self.dominated())
     }
 
+    /// [`Analysis::classes`] and [`Analysis::top_objects`], side by side
+    /// when the analysis may use two threads.
+    pub fn overview(&self, top_objects: usize) -> (Vec<ClassRow>, Vec<ObjectRow>) {
+        if !self.threads.split() || top_objects == 0 {
+            return (self.classes(), self.top_objects(top_objects));
+        }
+        std::thread::scope(|scope| {
+            let objects = scope.spawn(|| self.top_objects(top_objects));
+            let classes = self.classes();
+            match objects.join() {
+                Ok(objects) => (classes, objects),
+                // Only computes: a panic there is a bug to surface.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    }
+
     /// The `limit` nodes with the largest retained sizes (not the root, not
     /// synthetic nodes), each with its shortest retainer path.
     pub fn top_objects(&self, limit: usize) -> Vec<ObjectRow> {
@@ -352,7 +390,8 @@ impl<'g> Analysis<'g> {
 
     /// Children of each node in the dominator tree (CSR: first, nodes).
     pub fn dominated(&self) -> DominatorTree {
-        dominated_nodes(self.graph, &self.dominator)
+        let built = self.dominated.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        built.unwrap_or_else(|| dominated_nodes(self.graph, &self.dominator))
     }
 
     pub fn is_synthetic(&self, n: u32) -> bool {
