@@ -915,14 +915,24 @@ fn read_uints<R: Read>(
         let base = lx.base;
         let mut i = lx.pos;
         let len = lx.len;
-        // Fast path for V8's own layout (`1,2,3\n,4,5,6`): between values,
-        // with room ahead, take "separator, digits" in one go, the digits
-        // eight at a time. Anything else falls through to the byte-at-a-time
-        // loop below, which also names every error, and which hands back to
-        // the fast path after each separator (a number cut by the end of the
-        // buffer would otherwise leave the whole next buffer to it).
+        // Fast paths for V8's own layout (`1,2,3\n,4,5,6`): between values,
+        // with room ahead, all the numbers of a 64-byte window at once, or
+        // else "separator, digits" in one go, the digits eight at a time.
+        // Anything else falls through to the byte-at-a-time loop below,
+        // which also names every error, and which hands back to the fast
+        // paths after each separator (a number cut by the end of the buffer
+        // would otherwise leave the whole next buffer to it).
         'buffer: loop {
-            while !in_number && i + 24 <= len {
+            'fast: while !in_number && i + 24 <= len {
+                if !need_value && i + swar::WINDOW <= len {
+                    let at = i;
+                    let window = &lx.buf[at..at + swar::WINDOW];
+                    let read = swar::numbers(window, |offset, value| values.value(value, base + (at + offset) as u64))?;
+                    if read > 0 {
+                        i += read;
+                        continue 'fast;
+                    }
+                }
                 let mut at = i;
                 if !need_value {
                     if lx.buf[at] == b'\n' {
@@ -1144,25 +1154,122 @@ mod tests {
 mod swar {
     const ONES: u64 = 0x0101_0101_0101_0101;
 
-    /// The unsigned number at the start of `bytes` (at least 9 of them) and
-    /// its length in digits, for numbers of 1 to 8 digits; `None` otherwise.
+    /// The bytes [`numbers`] is given: the 64 it reads numbers from, and
+    /// room to load a number that starts near their end.
+    pub const WINDOW: usize = 80;
+
+    /// The numbers of a window of V8's layout that starts at a separator
+    /// (`,1,22\n,333,`), each handed to `each` with its offset in the window
+    /// until `each` fails; returns the offset of the separator after the
+    /// last, or 0 for none. It stops before anything else: a byte neither
+    /// digit, comma nor newline, a newline not before a comma, a comma
+    /// after a comma, a number past ten digits or past u32, and a number
+    /// the 64 bytes do not end, all left to the callers' slower paths,
+    /// which name the errors.
+    ///
+    /// One pass over the 64 bytes makes a bit mask of each kind of byte; the
+    /// numbers' ends then come from the masks, not from reading each number
+    /// to find where the next starts: the numbers are independent work, not
+    /// a chain (1.5 times the single-number path's speed on V8's files).
     #[inline(always)]
-    pub fn number(bytes: &[u8]) -> Option<(u32, usize)> {
-        let word = u64::from_le_bytes(bytes[..8].try_into().ok()?);
-        let t = word ^ (0x30 * ONES);
-        // Non-zero in each byte that is not an ASCII digit: a high nibble
-        // other than 3, or a low nibble above 9 (no carry crosses bytes).
-        let bad = (t & (0xF0 * ONES)) | (((t & (0x0F * ONES)) + 0x06 * ONES) & (0xF0 * ONES));
-        let digits = (bad.trailing_zeros() / 8) as usize;
-        if digits == 0 || (digits == 8 && bytes[8].is_ascii_digit()) {
-            return None;
+    pub fn numbers<E>(window: &[u8], mut each: impl FnMut(usize, u32) -> Result<(), E>) -> Result<usize, E> {
+        let word = |at: usize| u64::from_le_bytes(std::array::from_fn(|k| window[at + k]));
+        let (mut comma, mut newline, mut digit) = (0u64, 0u64, 0u64);
+        for k in 0..8 {
+            let w = word(8 * k);
+            comma |= bits(bytes_equal(w, b',')) << (8 * k);
+            newline |= bits(bytes_equal(w, b'\n')) << (8 * k);
+            digit |= bits(!nonzero(not_digits(w)) & (0x80 * ONES)) << (8 * k);
         }
+        let separator = comma | newline;
+        // Each bit marks the second byte of a pair that breaks the layout.
+        let odd = !(digit | separator)
+            | (digit & (newline << 1))
+            | (separator & (separator << 1) & !(comma & (newline << 1)));
+        let before = match odd.trailing_zeros() {
+            64 => u64::MAX,
+            limit => (1u64 << limit) - 1,
+        };
+        // A number starts after a comma and ends at the separator after it;
+        // in a window without odd pairs the two alternate.
+        let mut starts = digit & (comma << 1) & before;
+        let mut ends = separator & (digit << 1) & before;
+        let mut read = 0;
+        while ends != 0 {
+            let (start, end) = (starts.trailing_zeros() as usize, ends.trailing_zeros() as usize);
+            // (A start after its end cannot be, given no odd pair: stop all the same.)
+            let Some(digits) = end.checked_sub(start) else { break };
+            let value = match digits {
+                digits @ 1..=8 => value_of(word(start), digits),
+                digits @ 9..=10 => {
+                    let head = digits - 8;
+                    let value =
+                        value_of(word(start), head) as u64 * 100_000_000 + value_of(word(start + head), 8) as u64;
+                    match u32::try_from(value) {
+                        Ok(value) => value,
+                        Err(_) => break,
+                    }
+                }
+                _ => break,
+            };
+            each(start, value)?;
+            read = end;
+            starts &= starts - 1;
+            ends &= ends - 1;
+        }
+        Ok(read)
+    }
+
+    /// 0x80 in each byte of `word` equal to `byte`, 0 elsewhere.
+    #[inline(always)]
+    fn bytes_equal(word: u64, byte: u8) -> u64 {
+        !nonzero(word ^ (byte as u64 * ONES)) & (0x80 * ONES)
+    }
+
+    /// 0x80 in each non-zero byte of `word`, 0 elsewhere (no carry crosses bytes).
+    #[inline(always)]
+    fn nonzero(word: u64) -> u64 {
+        (((word & (0x7F * ONES)) + 0x7F * ONES) | word) & (0x80 * ONES)
+    }
+
+    /// Non-zero in each byte of `word` that is not an ASCII digit: a high
+    /// nibble other than 3, or a low nibble above 9.
+    #[inline(always)]
+    fn not_digits(word: u64) -> u64 {
+        let t = word ^ (0x30 * ONES);
+        (t & (0xF0 * ONES)) | (((t & (0x0F * ONES)) + 0x06 * ONES) & (0xF0 * ONES))
+    }
+
+    /// One bit a byte, bit `k` from the top bit of byte `k`, for words with
+    /// no other bits set: the multiply moves each to its place in the top
+    /// byte, every partial product to a bit of its own.
+    #[inline(always)]
+    fn bits(flags: u64) -> u64 {
+        ((flags >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+    }
+
+    /// The value of the `digits` (1 to 8) ASCII digits at the start of `word`.
+    #[inline(always)]
+    fn value_of(word: u64, digits: usize) -> u32 {
+        let t = word ^ (0x30 * ONES);
         // Digits to the top bytes, leading zeros below: most significant first.
         let aligned = (t & (0x0F * ONES)) << (8 * (8 - digits));
         let v = (aligned.wrapping_mul(10 * 256 + 1)) >> 8;
         let v = ((v & 0x00FF_00FF_00FF_00FF).wrapping_mul(100 * 65536 + 1)) >> 16;
         let v = ((v & 0x0000_FFFF_0000_FFFF).wrapping_mul(10000 * (1 << 32) + 1)) >> 32;
-        Some((v as u32, digits))
+        v as u32
+    }
+
+    /// The unsigned number at the start of `bytes` (at least 9 of them) and
+    /// its length in digits, for numbers of 1 to 8 digits; `None` otherwise.
+    #[inline(always)]
+    pub fn number(bytes: &[u8]) -> Option<(u32, usize)> {
+        let word = u64::from_le_bytes(bytes[..8].try_into().ok()?);
+        let digits = (not_digits(word).trailing_zeros() / 8) as usize;
+        if digits == 0 || (digits == 8 && bytes[8].is_ascii_digit()) {
+            return None;
+        }
+        Some((value_of(word, digits), digits))
     }
 
     #[cfg(test)]
@@ -1178,6 +1285,95 @@ mod swar {
             assert_eq!(super::number(b",12345678"), None);
             assert_eq!(super::number(b"12:345678,"), Some((12, 2)));
             assert_eq!(super::number(b"1/3456789"), Some((1, 1)));
+        }
+
+        /// What `numbers` reads of a window, worked out a byte at a time:
+        /// ("," or "\n,", then 1 to 10 digits that fit in u32, then a
+        /// separator) again and again, within the first 64 bytes.
+        fn one_by_one(window: &[u8]) -> (Vec<(usize, u32)>, usize) {
+            let (mut found, mut read, mut at) = (Vec::new(), 0, 0);
+            loop {
+                match window[at] {
+                    b',' => at += 1,
+                    b'\n' if window[at + 1] == b',' => at += 2,
+                    _ => break,
+                }
+                let digits = window[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+                let end = at + digits;
+                if digits == 0 || digits > 10 || end >= 64 || !matches!(window[end], b',' | b'\n') {
+                    break;
+                }
+                let Ok(value) = std::str::from_utf8(&window[at..end]).unwrap().parse::<u32>() else { break };
+                found.push((at, value));
+                (read, at) = (end, end);
+            }
+            (found, read)
+        }
+
+        fn by_windows(window: &[u8]) -> (Vec<(usize, u32)>, usize) {
+            let mut found = Vec::new();
+            let read = super::numbers(window, |at, value| -> Result<(), ()> {
+                found.push((at, value));
+                Ok(())
+            })
+            .unwrap();
+            (found, read)
+        }
+
+        #[test]
+        fn windows_read_what_one_number_at_a_time_reads() {
+            let pad = |text: &[u8]| {
+                let mut window = text.to_vec();
+                window.resize(super::WINDOW, b'0');
+                window
+            };
+            for (text, values, read) in [
+                (&b",1,22\n,333,4444,"[..], &[1, 22, 333, 4444][..], 15),
+                (b"\n,7,0,", &[7, 0], 5),
+                (b",123456789,4294967295,4294967296,", &[123456789, 4294967295], 21),
+                (b",1,2 ,3,", &[1], 2),
+                (b",1\n2,", &[1], 2),
+                (b",1,,2,", &[1], 2),
+                (b",12345678901,", &[], 0),
+                (b",5]", &[], 0),
+            ] {
+                let window = pad(text);
+                let (found, at) = by_windows(&window);
+                assert_eq!(
+                    found.iter().map(|&(_, v)| v).collect::<Vec<_>>(),
+                    values,
+                    "{:?}",
+                    String::from_utf8_lossy(text)
+                );
+                assert_eq!(at, read, "{:?}", String::from_utf8_lossy(text));
+                assert_eq!((found, at), one_by_one(&window), "{:?}", String::from_utf8_lossy(text));
+            }
+            // Windows of mostly V8's layout with every kind of odd byte.
+            let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+            let mut next = move || {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed
+            };
+            for _ in 0..200_000 {
+                let mut window = vec![b','];
+                while window.len() < super::WINDOW {
+                    let r = next();
+                    let digits = 1 + (r % 11) as usize;
+                    window.extend((0..digits).map(|k| b'0' + ((r >> (8 + 4 * k)) % 10) as u8));
+                    window.extend_from_slice(match (r >> 60) % 16 {
+                        0 => b"\n",
+                        1 => b" ,",
+                        2 => b",,",
+                        3 => b"]",
+                        4 | 5 => b"\n,",
+                        _ => b",",
+                    });
+                }
+                window.truncate(super::WINDOW);
+                assert_eq!(by_windows(&window), one_by_one(&window), "{:?}", String::from_utf8_lossy(&window));
+            }
         }
     }
 }

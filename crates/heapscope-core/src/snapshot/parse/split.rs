@@ -149,17 +149,17 @@ fn commas(bytes: &[u8]) -> u64 {
 /// How many bytes of the edges array the main thread parses, given that it
 /// first parses `nodes` bytes of nodes, and the edges and the members after
 /// them (which the helper reads) take `rest`. Measured costs per byte,
-/// relative to parsing edges: nodes 1.4 (five fields a row), the members
-/// after the edges 1–2 (strings cost most), the helper's comma count 0.22
-/// and its search for the nodes' end 0.02 (it skips most of them).
+/// relative to parsing edges: nodes 1.5 (more, shorter numbers), the
+/// members after the edges 1.2–2.2 (strings cost most), the helper's comma
+/// count 0.27 and its search for the nodes' end 0.02 (it skips most of them).
 fn head_bytes(nodes: u64, rest: u64) -> u64 {
     // Edges are about nine tenths of what follows the nodes in V8's files.
     let edges = rest as f64 * 0.9;
     let after = rest as f64 * 0.1;
     let nodes = nodes as f64;
-    // main: 1.4·nodes + f·edges
-    //   = helper: 0.02·nodes + 0.22·f·edges + (1 − f)·edges + 1.5·after
-    let f = (edges + 1.5 * after - 1.38 * nodes) / (1.78 * edges).max(1.0);
+    // main: 1.5·nodes + f·edges
+    //   = helper: 0.02·nodes + 0.27·f·edges + (1 − f)·edges + 1.7·after
+    let f = (edges + 1.7 * after - 1.48 * nodes) / (1.73 * edges).max(1.0);
     (f.clamp(0.02, 0.7) * edges) as u64
 }
 
