@@ -35,6 +35,30 @@ impl Threads {
     pub fn split(self) -> bool {
         self.0.get() > 1
     }
+
+    /// `a` and `b`, `a` on a second thread while this one does `b` when
+    /// work may go to one, else one after the other (rayon's `join`, for
+    /// two pieces of work). A thread that cannot be started leaves `a` to
+    /// this one; a panic in `a` surfaces here.
+    pub fn join<A: Send, B>(self, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+        if !self.split() {
+            let a = a();
+            return (a, b());
+        }
+        let work = std::sync::Mutex::new(Some(a));
+        let take = || work.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        std::thread::scope(|scope| {
+            let beside = std::thread::Builder::new().spawn_scoped(scope, || take().map(|a| a()));
+            let b = b();
+            let a = match beside.map(|thread| thread.join()) {
+                Ok(Ok(Some(a))) => a,
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                // Not started (or, impossibly, started without the work).
+                _ => take().map(|a| a()).expect("the work of a thread that did not run"),
+            };
+            (a, b)
+        })
+    }
 }
 
 /// The nice value of analysis threads: the lowest priority there is.
@@ -149,6 +173,20 @@ pub fn this_thread_nice() -> io::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn join_runs_the_first_beside_when_it_may_and_surfaces_its_panic() {
+        let here = std::thread::current().id();
+        let on =
+            |threads: Threads| threads.join(|| (std::thread::current().id(), 1), || (std::thread::current().id(), 2));
+        let ((a, one), (b, two)) = on(Threads::new(2).unwrap());
+        assert_eq!((one, two), (1, 2));
+        assert!(a != here && b == here, "the first on a second thread, the second here");
+        let ((a, _), (b, _)) = on(Threads::ONE);
+        assert!(a == here && b == here, "both here with one thread");
+        let panicked = std::panic::catch_unwind(|| Threads::new(2).unwrap().join(|| panic!("a bug"), || 2));
+        assert!(panicked.is_err());
+    }
 
     #[test]
     fn work_runs_lowered_and_its_threads_inherit_it() {

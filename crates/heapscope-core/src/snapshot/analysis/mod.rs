@@ -36,6 +36,8 @@
 use std::collections::HashMap;
 use std::sync::{mpsc, Mutex, OnceLock};
 
+use rustc_hash::FxHashMap;
+
 use super::traces::AllocationSite;
 use super::{EdgeKind, Graph, NodeId};
 use crate::priority::Threads;
@@ -178,17 +180,12 @@ impl<'g> Analysis<'g> {
             (Analysis::phases_beside(graph, &t, interfaces, None), tree)
         };
         progress(PHASES[1]);
-        let (retained, dominated) = if threads.split() {
-            // The tree walked downwards, which the class rows need next, is
-            // built beside the sums up it.
-            std::thread::scope(|scope| {
-                let down = scope.spawn(|| dominated_nodes(graph, &tree.dominator));
-                let retained = tree.retained_sizes(&beside.self_sizes);
-                // A panic there is a bug; the rows build the tree again.
-                (retained, down.join().ok())
-            })
+        // The tree walked downwards, which the class rows need next, is
+        // built beside the sums up it.
+        let (dominated, retained) = if threads.split() {
+            threads.join(|| Some(dominated_nodes(graph, &tree.dominator)), || tree.retained_sizes(&beside.self_sizes))
         } else {
-            (tree.retained_sizes(&beside.self_sizes), None)
+            (None, tree.retained_sizes(&beside.self_sizes))
         };
         progress(PHASES[2]);
         Analysis {
@@ -308,18 +305,8 @@ impl<'g> Analysis<'g> {
     /// [`Analysis::classes`] and [`Analysis::top_objects`], side by side
     /// when the analysis may use two threads.
     pub fn overview(&self, top_objects: usize) -> (Vec<ClassRow>, Vec<ObjectRow>) {
-        if !self.threads.split() || top_objects == 0 {
-            return (self.classes(), self.top_objects(top_objects));
-        }
-        std::thread::scope(|scope| {
-            let objects = scope.spawn(|| self.top_objects(top_objects));
-            let classes = self.classes();
-            match objects.join() {
-                Ok(objects) => (classes, objects),
-                // Only computes: a panic there is a bug to surface.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })
+        let (objects, classes) = self.threads.join(|| self.top_objects(top_objects), || self.classes());
+        (classes, objects)
     }
 
     /// The `limit` nodes with the largest retained sizes (not the root, not
@@ -517,11 +504,15 @@ impl<'g> Census<'g> {
 /// (where building each path would cost its whole length, and its strings).
 pub struct PathShapes<'a, 'g> {
     analysis: &'a Analysis<'g>,
-    /// Shapes found so far, by node.
-    of_node: HashMap<u32, u32>,
+    /// Shapes found so far, by node. (Fx, not SipHash, for the maps keyed
+    /// by numbers this analysis gave: a leak report asks for hundreds of
+    /// thousands of shapes; a name from the snapshot keeps SipHash.)
+    of_node: FxHashMap<u32, u32>,
     /// (shape, step) → the shape one edge longer.
-    longer: HashMap<(u32, u32), u32>,
-    /// Edge names as steps (`INDEXED` for indexes).
+    longer: FxHashMap<(u32, u32), u32>,
+    /// Edge names as steps (`INDEXED` for indexes), by string index…
+    step_of_string: FxHashMap<u32, u32>,
+    /// …and by text, which two indexes may share.
     steps: HashMap<&'g str, u32>,
 }
 
@@ -531,7 +522,13 @@ impl<'a, 'g> PathShapes<'a, 'g> {
     const INDEXED: u32 = 0;
 
     pub fn new(analysis: &'a Analysis<'g>) -> PathShapes<'a, 'g> {
-        PathShapes { analysis, of_node: HashMap::new(), longer: HashMap::new(), steps: HashMap::new() }
+        PathShapes {
+            analysis,
+            of_node: FxHashMap::default(),
+            longer: FxHashMap::default(),
+            step_of_string: FxHashMap::default(),
+            steps: HashMap::new(),
+        }
     }
 
     /// `n`'s shape: equal numbers for equal shapes.
@@ -570,12 +567,19 @@ impl<'a, 'g> PathShapes<'a, 'g> {
         if kind == t.e_element || kind == t.e_hidden {
             return Self::INDEXED;
         }
-        let name = g.string(g.edge_name_index(e) as usize);
-        if is_index_label(name) {
-            return Self::INDEXED;
+        let index = g.edge_name_index(e);
+        if let Some(&step) = self.step_of_string.get(&index) {
+            return step;
         }
-        let next = self.steps.len() as u32 + 1;
-        *self.steps.entry(name).or_insert(next)
+        let name = g.string(index as usize);
+        let step = if is_index_label(name) {
+            Self::INDEXED
+        } else {
+            let next = self.steps.len() as u32 + 1;
+            *self.steps.entry(name).or_insert(next)
+        };
+        self.step_of_string.insert(index, step);
+        step
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use super::{Ages, HeldClass};
 use crate::snapshot::analysis::{Analysis, DominatorTree, PathShapes, PathStep};
 
@@ -31,24 +33,39 @@ pub fn new_objects_by_path(ages: &Ages, after: &Analysis, tree: &DominatorTree, 
     let g = after.graph;
     let mut shapes = PathShapes::new(after);
     // Each outermost new object (its own first new ancestor, by a walk of
-    // the dominator tree from the root): its group (where it hangs), and
-    // the objects and bytes it holds; per group and class, what they hold.
-    let mut tops: HashMap<u32, (u32, u64, f64)> = HashMap::new();
-    let mut held: HashMap<(u32, u32), (u64, f64)> = HashMap::new();
+    // the dominator tree from the root), numbered as the walk finds it: its
+    // group (where it hangs, found once it holds something), and the
+    // objects and bytes it holds; per group and class, what they hold. The
+    // walk hands each node its top's number, so only the classes are looked
+    // up by key (once a node, for millions of new objects: Fx, not SipHash;
+    // the keys are numbers this analysis gave, not the snapshot's).
+    struct Top {
+        node: u32,
+        shape: u32,
+        objects: u64,
+        size: f64,
+    }
+    let mut tops: Vec<Top> = Vec::new();
+    let mut held: FxHashMap<(u32, u32), (u64, f64)> = FxHashMap::default();
     let mut stack: Vec<(u32, u32)> = vec![(g.root, NONE)];
     while let Some((n, above)) = stack.pop() {
-        let new = ages.is_new(n);
-        let top = match (new, above) {
+        let top = match (ages.is_new(n), above) {
             (false, _) => NONE,
-            (true, NONE) => n,
+            (true, NONE) => {
+                tops.push(Top { node: n, shape: NONE, objects: 0, size: 0.0 });
+                (tops.len() - 1) as u32
+            }
             (true, above) => above,
         };
         let size = after.census.self_sizes[n as usize];
         if top != NONE && size > 0 && !after.is_synthetic(n) {
-            let entry = tops.entry(top).or_insert_with(|| (shapes.of(top), 0, 0.0));
-            entry.1 += 1;
-            entry.2 += size as f64;
-            let c = held.entry((entry.0, after.class_id(n))).or_default();
+            let entry = &mut tops[top as usize];
+            if entry.shape == NONE {
+                entry.shape = shapes.of(entry.node);
+            }
+            entry.objects += 1;
+            entry.size += size as f64;
+            let c = held.entry((entry.shape, after.class_id(n))).or_default();
             c.0 += 1;
             c.1 += size as f64;
         }
@@ -64,8 +81,8 @@ pub fn new_objects_by_path(ages: &Ages, after: &Analysis, tree: &DominatorTree, 
         size: f64,
         classes: HashMap<u32, (u64, f64)>,
     }
-    let mut groups: HashMap<u32, Group> = HashMap::new();
-    for (top, (shape, objects, size)) in tops {
+    let mut groups: FxHashMap<u32, Group> = FxHashMap::default();
+    for Top { node: top, shape, objects, size } in tops.into_iter().filter(|t| t.objects > 0) {
         let grp = groups.entry(shape).or_insert_with(|| Group {
             top,
             top_size: -1.0,

@@ -30,7 +30,7 @@ pub use digest::{Ages, Digest, FOLLOWED};
 pub use groups::{new_objects_by_path, NewGroup};
 pub use report::{add_earlier, report, snapshot_diff, Comparing, Report, SnapshotDiff, TwoProcesses, STAGES};
 pub use sampled::{SampledGrowth, SizeCounts};
-pub use suspects::{suspects, Findings, Floor, HeldClass, LeakOptions, Suspect, Trend, DEFAULT_FLOOR, GROUPS};
+pub use suspects::{suspects, through, Findings, Floor, HeldClass, LeakOptions, Suspect, Trend, DEFAULT_FLOOR, GROUPS};
 
 use super::analysis::PathStep;
 

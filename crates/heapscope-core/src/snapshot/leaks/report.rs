@@ -4,8 +4,8 @@
 //! top of the earlier digests).
 
 use super::{
-    diff, new_objects_by_path, suspects, Ages, ById, CensusById, ClassDiff, Digest, Floor, IdAgreement, LeakOptions,
-    NewGroup, SampledGrowth, Suspect, GROUPS,
+    diff, new_objects_by_path, suspects, through, Ages, ById, CensusById, ClassDiff, Digest, Floor, IdAgreement,
+    LeakOptions, NewGroup, SampledGrowth, Suspect, GROUPS,
 };
 use crate::priority::Threads;
 use crate::snapshot::analysis::Analysis;
@@ -133,11 +133,15 @@ pub fn report(
     let target = if earlier.len() > 1 { earlier.last().copied() } else { None };
     let ages = Ages::of(&by_id, baseline, target);
     drop(by_id);
-    // One dominator tree and one grouping serve both the suspects and the report.
+    // One dominator tree and one grouping serve both the suspects and the
+    // report; the grouping is made beside the suspects, which read it last.
     let dominated = analysis.dominated();
-    let groups = new_objects_by_path(&ages, &analysis, &dominated, GROUPS);
     progress(STAGES[3]);
-    let findings = suspects(earlier, &analysis, &dominated, &ages, &groups, options, sampled);
+    let (groups, mut findings) = how.threads.join(
+        || new_objects_by_path(&ages, &analysis, &dominated, GROUPS),
+        || suspects(earlier, &analysis, &dominated, &ages, options, sampled),
+    );
+    through(&mut findings.suspects, &analysis, &groups);
     Ok(Report { suspects: findings.suspects, diff, new_objects: groups, total_sizes, floor: findings.floor })
 }
 

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use super::sampled::{SampledGrowth, SizeCounts};
 use super::{path_key, Ages, Digest, NewGroup, FOLLOWED};
 use crate::snapshot::analysis::{is_index_label, Analysis, DominatorTree, PathStep};
@@ -21,6 +23,8 @@ pub struct HeldClass {
 #[derive(Debug, Clone)]
 pub struct Suspect {
     pub path: Vec<PathStep>,
+    /// Its ordinal in the last snapshot.
+    pub node: u32,
     pub node_id: NodeId,
     pub class_name: String,
     /// Retained size at the same path (or, failing that, of the same object)
@@ -155,14 +159,13 @@ fn retained_series(earlier: &[&Digest], key: &str, id: NodeId, now: f64) -> Vec<
 /// Leak suspects in `last`, given the digests of earlier snapshots of the
 /// same process (`earlier[0]` is the baseline; with more than one, the last
 /// of them is the target: what was new since the baseline and there already
-/// is memlab's leak set), its dominator tree ([`Analysis::dominated`]) and
-/// its groups of new objects since the baseline ([`new_objects_by_path`]).
+/// is memlab's leak set) and its dominator tree ([`Analysis::dominated`]);
+/// what each holds of the groups of new objects is added by [`through`].
 pub fn suspects(
     earlier: &[&Digest],
     last: &Analysis,
     dominated: &DominatorTree,
     ages: &Ages,
-    groups: &[NewGroup],
     options: LeakOptions,
     sampled: Option<&SampledGrowth>,
 ) -> Findings {
@@ -175,7 +178,7 @@ pub fn suspects(
     let leak_set = ages.has_target().then(|| leak_set_retained(last, &order, ages));
     drop(order);
     let sampled = sampled.filter(|s| !s.is_empty());
-    let study = Study { earlier, last, dominated, groups, ages, leak_set, limit: options.limit, sampled };
+    let study = Study { earlier, last, dominated, ages, leak_set, limit: options.limit, sampled };
     let found = study.at(floor, &holders);
     if !found.is_empty() || options.min_growth.is_some() {
         return Findings { suspects: found, floor };
@@ -188,7 +191,6 @@ struct Study<'a, 'g> {
     earlier: &'a [&'a Digest],
     last: &'a Analysis<'g>,
     dominated: &'a DominatorTree,
-    groups: &'a [NewGroup],
     ages: &'a Ages,
     /// By node, the bytes of the leak set it retains (with a target; as
     /// `f32`, for ranking only).
@@ -279,15 +281,6 @@ impl Study<'_, '_> {
                 .then(b.trend.growth.total_cmp(&a.trend.growth))
                 .then(a.node.cmp(&b.node))
         });
-        let holds = |holder: u32, mut n: u32| loop {
-            if n == holder {
-                return true;
-            }
-            if n == g.root {
-                return false;
-            }
-            n = last.dominator[n as usize];
-        };
         kept.into_iter()
             .filter_map(|c| {
                 let sampled = self.sampled.filter(|_| g.traces.is_none());
@@ -302,6 +295,7 @@ impl Study<'_, '_> {
                     return None;
                 }
                 Some(Suspect {
+                    node: c.node,
                     node_id: g.node_id(c.node),
                     class_name: last.class_name(c.node).to_string(),
                     growth: c.trend.growth,
@@ -313,7 +307,7 @@ impl Study<'_, '_> {
                     leaked_objects: held.leaked_objects,
                     leaked_size: held.leaked_size,
                     held: held.classes,
-                    through: self.groups.iter().filter(|grp| holds(c.node, grp.node)).take(THROUGH).cloned().collect(),
+                    through: Vec::new(),
                     allocation_sites: match (sampled, &held.sizes) {
                         (Some(sampled), Some(sizes)) => sampled.sites_for(sizes, SITES),
                         _ => held.sites.sites(g, SITES),
@@ -322,6 +316,25 @@ impl Study<'_, '_> {
             })
             .take(self.limit)
             .collect()
+    }
+}
+
+/// Fills in each suspect's largest groups of new objects (`groups`, as
+/// [`super::new_objects_by_path`] made them, largest first): those whose
+/// top object it dominates.
+pub fn through(found: &mut [Suspect], last: &Analysis, groups: &[NewGroup]) {
+    let g = last.graph;
+    let holds = |holder: u32, mut n: u32| loop {
+        if n == holder {
+            return true;
+        }
+        if n == g.root {
+            return false;
+        }
+        n = last.dominator[n as usize];
+    };
+    for suspect in found {
+        suspect.through = groups.iter().filter(|grp| holds(suspect.node, grp.node)).take(THROUGH).cloned().collect();
     }
 }
 
@@ -453,7 +466,8 @@ fn is_program_data(last: &Analysis, n: u32) -> bool {
 impl Held {
     fn tally(last: &Analysis, tree: &DominatorTree, node: u32, ages: &Ages, by_size: bool) -> Held {
         let g = last.graph;
-        let mut by_class: HashMap<&str, (u64, f64)> = HashMap::new();
+        // By class id (Fx: ids this analysis gave), named once at the end.
+        let mut by_class: FxHashMap<u32, (u64, f64)> = FxHashMap::default();
         let (mut new_objects, mut new_size, mut leaked_objects, mut leaked_size) = (0u64, 0.0f64, 0u64, 0.0f64);
         let mut leaked_data = 0u64;
         let mut sites = SiteTally::default();
@@ -478,13 +492,20 @@ impl Held {
                 if let Some(sizes) = &mut sizes {
                     *sizes.entry(g.self_size(n) as u64).or_default() += 1;
                 }
-                let e = by_class.entry(last.class_name(n)).or_default();
+                let e = by_class.entry(last.class_id(n)).or_default();
                 e.0 += 1;
                 e.1 += size;
             }
             stack.extend_from_slice(tree.children(n));
         }
-        let mut classes: Vec<HeldClass> = by_class
+        // Two ids of one name (a string twice in the table) are one class.
+        let mut by_name: HashMap<&str, (u64, f64)> = HashMap::new();
+        for (class, (count, size)) in by_class {
+            let e = by_name.entry(last.class_name_of_id(class)).or_default();
+            e.0 += count;
+            e.1 += size;
+        }
+        let mut classes: Vec<HeldClass> = by_name
             .into_iter()
             .map(|(name, (count, size))| HeldClass { name: name.to_string(), count, size })
             .collect();
