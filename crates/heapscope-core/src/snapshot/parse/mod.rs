@@ -614,7 +614,7 @@ fn read_members<R: Read>(
                 reserve(&mut nodes.name, header.node_count);
                 reserve(&mut nodes.id, header.node_count);
                 reserve(&mut nodes.self_size, header.node_count);
-                reserve(&mut nodes.first_edge, header.node_count + 1);
+                reserve(&mut nodes.first_edge, header.node_count.saturating_add(1));
                 if header.trace_function_count > 0 {
                     reserve(&mut nodes.trace_node, header.node_count);
                 }

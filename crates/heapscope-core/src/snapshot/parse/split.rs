@@ -177,11 +177,12 @@ fn plan(file: &File, from: u64, values: u64, cancel: &AtomicBool) -> io::Result<
     // Most of the way there at once: a guess past the key finds another
     // quote (or an `"edges"` not followed by the array: a string), and the
     // search starts again from the nodes' start.
+    let end = file.metadata()?.len();
     let n = read_some(file, &mut buf, from)?;
-    let skip = nodes_skip(&buf[..n], values);
+    let guess = from.saturating_add(nodes_skip(&buf[..n], values));
     let mut open = None;
-    if skip > 0 {
-        if let Some(quote) = first_quote(file, from + skip, &mut buf)? {
+    if guess > from && guess < end {
+        if let Some(quote) = first_quote(file, guess, &mut buf)? {
             open = edges_open(file, quote, &mut buf)?;
         }
     }
@@ -190,7 +191,6 @@ fn plan(file: &File, from: u64, values: u64, cancel: &AtomicBool) -> io::Result<
         open = edges_open(file, quote, &mut buf)?;
     }
     let Some(open) = open else { return Ok(None) };
-    let end = file.metadata()?.len();
     if end.saturating_sub(open) < MIN_SPLIT_BYTES {
         return Ok(None);
     }
@@ -271,7 +271,12 @@ fn read_tail<'c>(
     let values = header.node_count.saturating_mul(header.meta.node_fields.len() as u64);
     let plan = plan(&file, from, values, &cancel).ok().flatten()?;
     let fields = layout.roles.len() as u64;
-    if plan.before >= rows as u64 * fields {
+    // Columns for the rows the header announces, if the array could hold
+    // them (a digit and a separator a value at least): a header that
+    // claims more must not have them allocated (a failed allocation aborts
+    // the process); the main thread then reads alone and names the fault.
+    let room = file.metadata().ok()?.len().saturating_sub(plan.open);
+    if plan.before >= rows as u64 * fields || (rows as u64).saturating_mul(2 * fields) > room {
         return None;
     }
     let columns = columns.insert(EdgeColumns { kind: vec![0; rows], name: vec![0; rows], to: vec![0; rows] });
@@ -618,16 +623,23 @@ mod tests {
         // A header that overstates the nodes sends the helper's first look
         // past the edges (into the strings, or past the end): it looks
         // again from the nodes' start, and still splits.
-        for times in [2, 50] {
-            let text = snapshot(20_000, 2).replacen(
-                "\"node_count\":20000,",
-                &format!("\"node_count\":{},", 20_000 * times),
-                1,
-            );
+        for count in [40_000, 1_000_000, u64::MAX] {
+            let text = snapshot(20_000, 2).replacen("\"node_count\":20000,", &format!("\"node_count\":{count},"), 1);
             let splits = SPLITS.load(Ordering::Relaxed);
             read_alike(&text);
             assert!(SPLITS.load(Ordering::Relaxed) > splits, "the edges were not split");
         }
+    }
+
+    #[test]
+    fn a_header_that_claims_more_edges_than_the_file_holds_is_not_believed() {
+        // 10^17 rows: columns whose allocation fails, which aborts the
+        // process (seen so, without the check): the split is refused, and
+        // one reader reads.
+        let text = snapshot(20_000, 2).replacen("\"edge_count\":40000}", "\"edge_count\":100000000000000000}", 1);
+        assert!(text.contains("100000000000000000"));
+        let (one, two) = read_both(&text);
+        same_reads(&one.unwrap(), &two.unwrap());
     }
 
     #[test]
