@@ -77,6 +77,8 @@ struct Plan {
     split: u64,
     /// Values before that comma.
     before: u64,
+    /// The file's length when planned.
+    end: u64,
 }
 
 /// The main thread's part of the edge columns, which the helper made.
@@ -216,7 +218,7 @@ fn plan(file: &File, from: u64, values: u64, cancel: &AtomicBool) -> io::Result<
         }
     })?;
     let Some(Some(split)) = found else { return Ok(None) };
-    Ok(Some(Plan { open, split, before: before + 1 }))
+    Ok(Some(Plan { open, split, before: before + 1, end }))
 }
 
 /// How far into the nodes' `values` numbers their end surely is not, from
@@ -275,7 +277,7 @@ fn read_tail<'c>(
     // them (a digit and a separator a value at least): a header that
     // claims more must not have them allocated (a failed allocation aborts
     // the process); the main thread then reads alone and names the fault.
-    let room = file.metadata().ok()?.len().saturating_sub(plan.open);
+    let room = plan.end.saturating_sub(plan.open);
     if plan.before >= rows as u64 * fields || (rows as u64).saturating_mul(2 * fields) > room {
         return None;
     }
