@@ -6,12 +6,19 @@
 //!
 //! Every input is read and, when it reads, analysed in full. Reading must end
 //! in a graph or a typed error whose offset lies within the input; nothing may
-//! panic. A failing input is written to `fuzz-failures/` and the run exits 1.
+//! panic. Each input is also read from a file on two threads, as `open()`
+//! reads large files, and must give the same graph or the same error. Built
+//! with the `fuzzing` feature (as `scripts/fuzz.sh` builds it), that reader
+//! splits files from 64 bytes and reads 64 bytes at a time, so small inputs
+//! reach its split and the buffers' edges. A failing input is written to
+//! `fuzz-failures/` and the run exits 1.
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use heapscope_core::priority::Threads;
 use heapscope_core::snapshot::analysis::{retaining_edges, Analysis};
 
 /// Graphs up to this many nodes are checked against the naive dominators.
@@ -19,7 +26,7 @@ const NAIVE_UP_TO: usize = 400;
 
 /// Dominators checked against the naive computation, for the closing line.
 static CHECKED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-use heapscope_core::snapshot::Graph;
+use heapscope_core::snapshot::{Graph, ParseError};
 
 /// A minimal snapshot in V8's layout: root → (GC roots) → a Map holding an
 /// object and a string; a weak edge and a shortcut; a location.
@@ -141,9 +148,69 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>]) {
     }
 }
 
-/// Reads and analyses `input`; `Err` describes a defect.
-fn check(input: &[u8]) -> Result<bool, String> {
-    let outcome = catch_unwind(AssertUnwindSafe(|| match Graph::read(Cursor::new(input), &mut |_| {}) {
+/// Everything a reader puts in a graph, hashed: two reads of one input
+/// must agree on it.
+fn fingerprint(g: &Graph) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (g.node_count, g.edge_count, g.root, g.strings.len(), g.extra_native_bytes.to_bits()).hash(&mut h);
+    for n in 0..g.node_count as u32 {
+        (g.node_type(n), g.node_name_index(n), g.node_id(n), g.self_size(n), g.edges(n)).hash(&mut h);
+        (g.trace_node(n), g.location(n).map(|l| (l.script, l.line, l.column))).hash(&mut h);
+        for e in g.edges(n) {
+            (g.edge_type(e), g.edge_name_index(e), g.edge_to(e)).hash(&mut h);
+        }
+    }
+    for i in 0..g.strings.len() {
+        g.strings.get(i).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Reads `input` from the file `at` on two threads, as `open()` reads a
+/// large file, and compares with what one thread read from the stream.
+fn same_from_file(input: &[u8], at: &Path, streamed: &Result<Graph, ParseError>) -> Result<(), String> {
+    std::fs::write(at, input).map_err(|e| format!("cannot write {}: {e}", at.display()))?;
+    let threads = Threads::new(2).expect("two is not zero");
+    let from_file = Graph::open_with(at, threads, &mut |_| {}).map_err(|e| e.to_string());
+    match (streamed.as_ref().map_err(|e| e.to_string()), &from_file) {
+        (Ok(one), Ok(two)) if fingerprint(one) != fingerprint(two) => {
+            Err("the file read on two threads gives another graph than the stream".into())
+        }
+        (Err(one), Err(two)) if &one != two => {
+            Err(format!("the stream reads '{one}', the file on two threads '{two}'"))
+        }
+        (Ok(_), Err(e)) => Err(format!("the stream reads, the file on two threads fails: {e}")),
+        (Err(e), Ok(_)) => Err(format!("the file on two threads reads, the stream fails: {e}")),
+        _ => Ok(()),
+    }
+}
+
+/// Reads and analyses `input` (and reads it again from the file `at`);
+/// `Err` describes a defect.
+fn check(input: &[u8], at: &Path) -> Result<bool, String> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let streamed = Graph::read(Cursor::new(input), &mut |_| {});
+        same_from_file(input, at, &streamed)?;
+        analyse(input, streamed)
+    }));
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(format!("panic: {message}"))
+        }
+    }
+}
+
+/// Analyses what `input` read as, checking the dominators of small graphs
+/// against the naive computation; `Ok(false)`: it did not read.
+fn analyse(input: &[u8], read: Result<Graph, ParseError>) -> Result<bool, String> {
+    match read {
         Ok(graph) => {
             let analysis = Analysis::run(&graph, &mut |_| {});
             if graph.node_count <= NAIVE_UP_TO {
@@ -168,17 +235,6 @@ fn check(input: &[u8]) -> Result<bool, String> {
             }
             _ => Ok(false),
         },
-    }));
-    match outcome {
-        Ok(result) => result,
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            Err(format!("panic: {message}"))
-        }
     }
 }
 
@@ -195,7 +251,12 @@ fn main() {
         }
     }
     std::panic::set_hook(Box::new(|_| {}));
-    let mut corpus: Vec<Vec<u8>> = vec![SEED.as_bytes().to_vec()];
+    // The small seed, and two graphs of a few kilobytes, whose edges the
+    // two-thread reader splits.
+    let mut grown = Rng(0x9e37_79b9);
+    let mut corpus: Vec<Vec<u8>> =
+        vec![SEED.as_bytes().to_vec(), random_graph_of(&mut grown, 300), random_graph_of(&mut grown, 300)];
+    let built_in = corpus.len();
     for file in &files {
         match std::fs::read(file) {
             Ok(bytes) => corpus.push(bytes),
@@ -205,18 +266,34 @@ fn main() {
             }
         }
     }
+    // Each input is also read from this file (a directory of its own, removed at the end).
+    let scratch = std::env::temp_dir().join(format!("heapscope-fuzz-{}-{seed}", std::process::id()));
+    if let Err(e) = std::fs::create_dir(&scratch) {
+        eprintln!("fuzz: cannot make {}: {e}", scratch.display());
+        std::process::exit(2);
+    }
+    let at = scratch.join("input.heapsnapshot");
+    let finish = |code: i32| -> ! {
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::process::exit(code)
+    };
     for (i, input) in corpus.iter().enumerate() {
-        if check(input) != Ok(true) {
-            eprintln!("fuzz: seed {i} does not analyse cleanly: {:?}", check(input));
-            std::process::exit(2);
+        let outcome = check(input, &at);
+        if outcome != Ok(true) {
+            eprintln!("fuzz: seed {i} does not analyse cleanly: {outcome:?}");
+            finish(2);
         }
     }
     let mut rng = Rng(seed | 1);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let (mut runs, mut analysed) = (0u64, 0u64);
     while Instant::now() < deadline {
-        // Small inputs mostly: they run thousands of times a second.
-        let base = if corpus.len() > 1 && rng.below(20) == 0 { rng.below(corpus.len()) } else { 0 };
+        // Small inputs mostly (they run thousands of times a second), the real files now and then.
+        let base = if corpus.len() > built_in && rng.below(20) == 0 {
+            built_in + rng.below(corpus.len() - built_in)
+        } else {
+            rng.below(built_in)
+        };
         // A third of the time a fresh random graph, checked against the naive dominators.
         let input = if rng.below(3) == 0 {
             random_graph(&mut rng)
@@ -226,7 +303,7 @@ fn main() {
             input
         };
         runs += 1;
-        match check(&input) {
+        match check(&input, &at) {
             Ok(true) => analysed += 1,
             Ok(false) => {}
             Err(defect) => {
@@ -234,10 +311,11 @@ fn main() {
                 let path = format!("fuzz-failures/seed{seed}-run{runs}.heapsnapshot");
                 let _ = std::fs::write(&path, &input);
                 eprintln!("fuzz: {defect}\nfuzz: input saved as {path}");
-                std::process::exit(1);
+                finish(1);
             }
         }
     }
+    let _ = std::fs::remove_dir_all(&scratch);
     let checked = CHECKED.load(std::sync::atomic::Ordering::Relaxed);
     println!(
         "fuzz: {runs} inputs in {seconds} s (seed {seed}), {analysed} read and analysed, \
@@ -308,8 +386,13 @@ fn naive_dominators(count: usize, root: u32, edges: &[(u32, u32)]) -> Vec<Option
 /// cycles, islands and WeakMap pairs. Where mutations of the seed exercise the
 /// reader, these exercise the dominator tree.
 fn random_graph(rng: &mut Rng) -> Vec<u8> {
+    // Now and then large enough for the two-thread reader to split.
+    let count = if rng.below(4) == 0 { 100 + rng.below(200) } else { 2 + rng.below(60) };
+    random_graph_of(rng, count)
+}
+
+fn random_graph_of(rng: &mut Rng, count: usize) -> Vec<u8> {
     const KINDS: [u32; 6] = [0, 1, 3, 3, 5, 9]; // hidden, array, object ×2, closure, synthetic
-    let count = 2 + rng.below(60);
     let mut nodes = Vec::new();
     let mut edges = Vec::new();
     let mut strings = vec![String::new(), "A".to_string(), "B".to_string(), "p".to_string()];

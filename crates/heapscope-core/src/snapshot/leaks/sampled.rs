@@ -46,7 +46,7 @@ impl SampledGrowth {
                     .into_iter()
                     .filter_map(|(size, count)| {
                         let was = earlier.and_then(|e| e.get(&size)).copied().unwrap_or(0);
-                        (count > was).then_some((size, count - was))
+                        (count > was).then(|| (size, count - was))
                     })
                     .collect();
                 by_size.sort_unstable();

@@ -100,9 +100,10 @@ struct Tail {
     rest: Option<Raw>,
 }
 
-const CHUNK: usize = if cfg!(test) { 4096 } else { 1 << 20 };
-/// Below this, a second thread costs more than it saves (tests split anything).
-const MIN_SPLIT_BYTES: u64 = if cfg!(test) { 64 } else { 16 << 20 };
+const CHUNK: usize = if cfg!(any(test, feature = "fuzzing")) { 4096 } else { 1 << 20 };
+/// Below this, a second thread costs more than it saves (tests and the
+/// fuzzer split anything).
+const MIN_SPLIT_BYTES: u64 = if cfg!(any(test, feature = "fuzzing")) { 64 } else { 16 << 20 };
 
 fn read_some(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
     loop {
@@ -203,19 +204,12 @@ fn plan(file: &File, from: u64, values: u64, cancel: &AtomicBool) -> io::Result<
     let mut before = 0u64;
     let found = scan(file, open + 1, cancel, &mut buf, |at, chunk| {
         let from = target.saturating_sub(at).min(chunk.len() as u64) as usize;
-        if chunk.contains(&b']') {
+        let upto = chunk[from..].iter().position(|&b| b == b',').map_or(chunk.len(), |p| from + p);
+        if chunk[..upto].contains(&b']') {
             return Some(None);
         }
-        match chunk[from..].iter().position(|&b| b == b',') {
-            Some(p) => {
-                before += commas(&chunk[..from + p]);
-                Some(Some(at + (from + p) as u64))
-            }
-            None => {
-                before += commas(chunk);
-                None
-            }
-        }
+        before += commas(&chunk[..upto]);
+        (upto < chunk.len()).then_some(Some(at + upto as u64))
     })?;
     let Some(Some(split)) = found else { return Ok(None) };
     Ok(Some(Plan { open, split, before: before + 1, end }))
