@@ -10,7 +10,8 @@
 //! reads large files, and must give the same graph or the same error. Built
 //! with the `fuzzing` feature (as `scripts/fuzz.sh` builds it), that reader
 //! splits files from 64 bytes and reads 64 bytes at a time, so small inputs
-//! reach its split and the buffers' edges. A failing input is written to
+//! reach its split and the buffers' edges. Every graph is analysed on two
+//! threads and on one, which must agree. A failing input is written to
 //! `fuzz-failures/` and the run exits 1.
 
 use std::io::Cursor;
@@ -212,7 +213,14 @@ fn check(input: &[u8], at: &Path) -> Result<bool, String> {
 fn analyse(input: &[u8], read: Result<Graph, ParseError>) -> Result<bool, String> {
     match read {
         Ok(graph) => {
-            let analysis = Analysis::run(&graph, &mut |_| {});
+            let two = Threads::new(2).expect("two is not zero");
+            let analysis = Analysis::run_with(&graph, None, two, &mut |_| {});
+            // The two-thread analysis (the page searched by both, the
+            // dominators beside the classes) is what one thread computes.
+            let alone = Analysis::run_with(&graph, None, Threads::ONE, &mut |_| {});
+            if let Some(what) = differs(&analysis, &alone) {
+                return Err(format!("on two threads the analysis differs from one thread's: {what}"));
+            }
             if graph.node_count <= NAIVE_UP_TO {
                 let naive = naive_dominators(graph.node_count, graph.root, &retaining_edges(&graph));
                 CHECKED.fetch_add(naive.iter().flatten().count() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -235,6 +243,32 @@ fn analyse(input: &[u8], read: Result<Graph, ParseError>) -> Result<bool, String
             }
             _ => Ok(false),
         },
+    }
+}
+
+/// What two analyses of one graph disagree on, if anything.
+fn differs(a: &Analysis, b: &Analysis) -> Option<&'static str> {
+    let rows = |x: &Analysis| {
+        x.classes()
+            .iter()
+            .map(|r| format!("{} {} {} {} {} {}", r.key, r.name, r.count, r.self_size, r.retained_size, r.distance))
+            .collect::<Vec<_>>()
+    };
+    let objects = |x: &Analysis| {
+        x.top_objects(10).iter().map(|o| (o.id, o.retained_size.to_bits(), o.path.len())).collect::<Vec<_>>()
+    };
+    if a.dominator != b.dominator {
+        Some("dominators")
+    } else if a.retained.iter().map(|r| r.to_bits()).ne(b.retained.iter().map(|r| r.to_bits())) {
+        Some("retained sizes")
+    } else if a.distance != b.distance {
+        Some("distances")
+    } else if rows(a) != rows(b) {
+        Some("class rows")
+    } else if objects(a) != objects(b) {
+        Some("top objects")
+    } else {
+        None
     }
 }
 
