@@ -11,7 +11,9 @@
 //! with the `fuzzing` feature (as `scripts/fuzz.sh` builds it), that reader
 //! splits files from 64 bytes and reads 64 bytes at a time, so small inputs
 //! reach its split and the buffers' edges. Every graph is analysed on two
-//! threads and on one, which must agree. A failing input is written to
+//! threads and on one, which must agree, and explored with every query of a
+//! kept snapshot; every fourth makes a leak report and a diff against the
+//! input before it. A failing input is written to
 //! `fuzz-failures/` and the run exits 1.
 
 use std::io::Cursor;
@@ -21,6 +23,8 @@ use std::time::{Duration, Instant};
 
 use heapscope_core::priority::Threads;
 use heapscope_core::snapshot::analysis::{retaining_edges, Analysis};
+use heapscope_core::snapshot::explore::{Heap, Page, Query, ValueMatch};
+use heapscope_core::snapshot::leaks::{self, Comparing, Digest, LeakOptions};
 
 /// Graphs up to this many nodes are checked against the naive dominators.
 const NAIVE_UP_TO: usize = 400;
@@ -189,11 +193,13 @@ fn same_from_file(input: &[u8], at: &Path, streamed: &Result<Graph, ParseError>)
 
 /// Reads and analyses `input` (and reads it again from the file `at`);
 /// `Err` describes a defect.
-fn check(input: &[u8], at: &Path) -> Result<bool, String> {
+fn check(input: &[u8], at: &Path, baseline: Option<&[u8]>) -> Result<bool, String> {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let streamed = Graph::read(Cursor::new(input), &mut |_| {});
         same_from_file(input, at, &streamed)?;
-        analyse(input, streamed)
+        let read = streamed.is_ok();
+        analyse(input, streamed, baseline)?;
+        Ok(read)
     }));
     match outcome {
         Ok(result) => result,
@@ -210,7 +216,7 @@ fn check(input: &[u8], at: &Path) -> Result<bool, String> {
 
 /// Analyses what `input` read as, checking the dominators of small graphs
 /// against the naive computation; `Ok(false)`: it did not read.
-fn analyse(input: &[u8], read: Result<Graph, ParseError>) -> Result<bool, String> {
+fn analyse(input: &[u8], read: Result<Graph, ParseError>, baseline: Option<&[u8]>) -> Result<(), String> {
     match read {
         Ok(graph) => {
             let two = Threads::new(2).expect("two is not zero");
@@ -235,15 +241,61 @@ fn analyse(input: &[u8], read: Result<Graph, ParseError>) -> Result<bool, String
             let rows = analysis.classes();
             let objects = analysis.top_objects(5);
             std::hint::black_box((rows.len(), objects.len()));
-            Ok(true)
+            drop((analysis, alone));
+            if let Some(Ok(earlier)) = baseline.map(|b| Graph::read(Cursor::new(b), &mut |_| {})) {
+                compare(&earlier, &graph);
+            }
+            explore(graph);
+            Ok(())
         }
         Err(e) => match e.offset() {
             Some(offset) if offset > input.len() as u64 => {
                 Err(format!("error offset {offset} beyond the input's {} bytes: {e}", input.len()))
             }
-            _ => Ok(false),
+            _ => Ok(()),
         },
     }
+}
+
+/// A leak report and a diff of `last` against `earlier` (as of one
+/// process, whatever their ids say), and against `earlier` as baseline and
+/// target: nothing may panic, whatever the two hold.
+fn compare(earlier: &Graph, last: &Graph) {
+    let how = Comparing { force: true, threads: Threads::new(2).expect("two is not zero") };
+    let analysis = Analysis::run_with(earlier, None, how.threads, &mut |_| {});
+    let mut digests = Vec::new();
+    for _ in 0..2 {
+        let _ = leaks::add_earlier(&mut digests, &analysis, how);
+        let refs: Vec<&Digest> = digests.iter().collect();
+        if let Ok(report) = leaks::report(&refs, last, LeakOptions::default(), how, None, &mut |_| {}) {
+            for suspect in &report.suspects {
+                std::hint::black_box(leaks::path_text(&suspect.path));
+            }
+        }
+    }
+    std::hint::black_box(leaks::snapshot_diff(&digests[0], last, 5, how, &mut |_| {}).is_ok());
+}
+
+/// Every query of a kept snapshot, on a few of its nodes.
+fn explore(graph: Graph) {
+    let nodes = [0, graph.root, graph.node_count as u32 / 2, (graph.node_count as u32).saturating_sub(1)];
+    let heap = Heap::new(graph, Threads::new(2).expect("two is not zero"));
+    let page = Page { offset: 1, limit: 3 };
+    for n in nodes {
+        let class = heap.analysis().class_name(n).to_string();
+        let id = heap.graph().node_id(n);
+        std::hint::black_box((heap.ordinal(id), heap.edges(n, page).total, heap.retainers(n, page).total));
+        std::hint::black_box((heap.path(n).len(), heap.dominators(n).len(), heap.dominated(n, page).total));
+        std::hint::black_box((heap.instances(&class, page).total, heap.context(n, page).is_some()));
+        let query = Query {
+            class_name: Some(class),
+            node_type: Some("object".into()),
+            property: Some("p".into()),
+            value: ValueMatch::pattern("a|é").ok(),
+        };
+        std::hint::black_box(heap.find(&query, page).total);
+    }
+    std::hint::black_box((heap.duplicate_strings(page).total, heap.closures(page).total, heap.statistics()));
 }
 
 /// What two analyses of one graph disagree on, if anything.
@@ -312,7 +364,7 @@ fn main() {
         std::process::exit(code)
     };
     for (i, input) in corpus.iter().enumerate() {
-        let outcome = check(input, &at);
+        let outcome = check(input, &at, Some(input));
         if outcome != Ok(true) {
             eprintln!("fuzz: seed {i} does not analyse cleanly: {outcome:?}");
             finish(2);
@@ -321,6 +373,7 @@ fn main() {
     let mut rng = Rng(seed | 1);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let (mut runs, mut analysed) = (0u64, 0u64);
+    let mut previous: Option<Vec<u8>> = None;
     while Instant::now() < deadline {
         // Small inputs mostly (they run thousands of times a second), the real files now and then.
         let base = if corpus.len() > built_in && rng.below(20) == 0 {
@@ -337,14 +390,24 @@ fn main() {
             input
         };
         runs += 1;
-        match check(&input, &at) {
-            Ok(true) => analysed += 1,
+        // Now and then a leak report from the last input that read to this one.
+        let baseline = previous.as_deref().filter(|_| rng.below(4) == 0);
+        match check(&input, &at, baseline) {
+            Ok(true) => {
+                analysed += 1;
+                previous = Some(input);
+            }
             Ok(false) => {}
             Err(defect) => {
                 let _ = std::fs::create_dir_all("fuzz-failures");
                 let path = format!("fuzz-failures/seed{seed}-run{runs}.heapsnapshot");
                 let _ = std::fs::write(&path, &input);
                 eprintln!("fuzz: {defect}\nfuzz: input saved as {path}");
+                if let Some(baseline) = baseline {
+                    let path = format!("fuzz-failures/seed{seed}-run{runs}-baseline.heapsnapshot");
+                    let _ = std::fs::write(&path, baseline);
+                    eprintln!("fuzz: its leak report's baseline saved as {path}");
+                }
                 finish(1);
             }
         }
