@@ -25,8 +25,9 @@
 //!    built ([`Analysis::classes`]).
 //!
 //! [`Analysis::run_with`], when it may use two threads, runs 1 and 3 on
-//! both, then 2, 5, 6 and 7 on the second while 4 runs on the calling one
-//! (with one, all in turn), and builds the [`Analysis`] from the results
+//! both, then 2, 5, 6 and 7 on the second while 4 runs on the calling one,
+//! which, once the second is done, shares its longest retainer lists with
+//! a helper (with one, all in turn), and builds the [`Analysis`] from the results
 //! (on two, the dominator tree's downward form, which the class rows read,
 //! beside the retained sizes; [`Analysis::overview`] then makes the rows
 //! beside the largest objects);
@@ -34,6 +35,7 @@
 //! hand, on one thread and on two.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex, OnceLock};
 
 use rustc_hash::FxHashMap;
@@ -175,7 +177,7 @@ impl<'g> Analysis<'g> {
             let page = page_owned(graph, &t);
             let (mut essential, retained_at_all) = essential_edges(graph, &t, &page, 0..graph.node_count as u32);
             drop(page);
-            let tree = dominators(graph, &mut essential, &retained_at_all);
+            let tree = dominators(graph, &mut essential, &retained_at_all, None);
             drop((essential, retained_at_all));
             (Analysis::phases_beside(graph, &t, interfaces, None), tree)
         };
@@ -237,17 +239,23 @@ impl<'g> Analysis<'g> {
         let (half_found, half_known) = mpsc::channel::<(Bits, Bits)>();
         let half = graph.first_edge.partition_point(|&e| (e as usize) < graph.edge_count / 2).min(graph.node_count);
         let later_nodes = half as u32..graph.node_count as u32;
+        // Set when the second thread is done: the dominators' longest
+        // retainer lists then take a helper.
+        let side_done = AtomicBool::new(false);
         let (side, tree) = std::thread::scope(|scope| {
             // Owned here, so that a panic on this thread drops it and the
             // side thread stops waiting instead of holding the scope open.
             let page_found = page_found;
             let side_nodes = later_nodes.clone();
             let search = &search;
+            let side_done = &side_done;
             let side = scope.spawn(move || {
                 // Its share of the page's nodes; the first thread keeps them.
                 let _ = search.work(1);
                 let half = EssentialHalf { page_known, half_found, nodes: side_nodes };
-                Analysis::phases_beside(graph, t, interfaces, Some(half))
+                let beside = Analysis::phases_beside(graph, t, interfaces, Some(half));
+                side_done.store(true, Ordering::Release);
+                beside
             });
             // With the side thread gone (its panic surfaces at the join),
             // this one searches again alone.
@@ -263,7 +271,7 @@ impl<'g> Analysis<'g> {
             retained_at_all.or(&later_retained);
             // Not `(side.join(), dominators(..))`: a tuple evaluates in
             // order, and joining first would wait for the side thread.
-            let tree = dominators(graph, &mut essential, &retained_at_all);
+            let tree = dominators(graph, &mut essential, &retained_at_all, Some(side_done));
             (side.join(), tree)
         });
         // The side thread only computes; a panic there is a bug to surface.
