@@ -214,8 +214,9 @@ fn check(input: &[u8], at: &Path, baseline: Option<&[u8]>) -> Result<bool, Strin
     }
 }
 
-/// Analyses what `input` read as, checking the dominators of small graphs
-/// against the naive computation; `Ok(false)`: it did not read.
+/// Analyses what `input` read as (on two threads and on one, the
+/// dominators of small graphs against the naive computation), explores it
+/// and compares it with `baseline`; or checks the offset of its error.
 fn analyse(input: &[u8], read: Result<Graph, ParseError>, baseline: Option<&[u8]>) -> Result<(), String> {
     match read {
         Ok(graph) => {

@@ -93,25 +93,11 @@ impl Cursor<'_> {
     #[inline]
     fn next_list(&mut self, w: u32, mut each: impl FnMut(u32)) -> bool {
         let begin = self.at;
-        loop {
-            let mut b = self.bytes[self.at];
-            self.at += 1;
-            if b == 0 {
-                return self.at - 1 > begin;
-            }
-            let mut z = 0u32;
-            let mut shift = 0;
-            loop {
-                z |= ((b & 0x7f) as u32) << shift;
-                shift += 7;
-                if b < 0x80 {
-                    break;
-                }
-                b = self.bytes[self.at];
-                self.at += 1;
-            }
-            each(w + z);
+        while self.bytes[self.at] != 0 {
+            each(w + leb128(self.bytes, &mut self.at));
         }
+        self.at += 1;
+        self.at - 1 > begin
     }
 }
 
@@ -486,18 +472,23 @@ fn values(bytes: &[u8], claim: std::ops::Range<usize>, list_start: usize, w: u32
         at += 1;
     }
     while at < claim.end {
-        let mut z = 0u32;
-        let mut shift = 0;
-        loop {
-            let b = bytes[at];
-            at += 1;
-            z |= ((b & 0x7f) as u32) << shift;
-            shift += 7;
-            if b < 0x80 {
-                break;
-            }
+        each(w + leb128(bytes, &mut at));
+    }
+}
+
+/// The LEB128 value at `at`, which moves past it.
+#[inline(always)]
+fn leb128(bytes: &[u8], at: &mut usize) -> u32 {
+    let mut z = 0u32;
+    let mut shift = 0;
+    loop {
+        let b = bytes[*at];
+        *at += 1;
+        z |= ((b & 0x7f) as u32) << shift;
+        shift += 7;
+        if b < 0x80 {
+            return z;
         }
-        each(w + z);
     }
 }
 
