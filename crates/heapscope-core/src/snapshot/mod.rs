@@ -337,6 +337,11 @@ impl Graph {
         NodeId(self.node_id[n as usize])
     }
 
+    /// Every node's id, by ordinal.
+    pub fn node_ids(&self) -> &[u32] {
+        &self.node_id
+    }
+
     /// The size V8 reported, before DevTools' shallow-size moves.
     #[inline]
     pub fn self_size(&self, n: u32) -> u32 {

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::ids::in_id_order;
 use super::Digest;
 use crate::snapshot::analysis::{Census, Interface};
 use crate::snapshot::{Graph, NodeId};
@@ -94,9 +95,7 @@ pub struct ById(pub(super) Vec<(NodeId, u32)>);
 
 impl ById {
     pub fn of(g: &Graph) -> ById {
-        let mut by_id: Vec<(NodeId, u32)> = (0..g.node_count as u32).map(|n| (g.node_id(n), n)).collect();
-        by_id.sort_unstable();
-        ById(by_id)
+        ById(in_id_order(g.node_ids()))
     }
 }
 
@@ -143,6 +142,23 @@ pub struct Comparison<'d, L: Later> {
     /// (key, name) by class, of each side.
     before_classes: Vec<(String, String)>,
     after_classes: Vec<(String, String)>,
+    /// By class of each side, its key as a number shared by both sides (two
+    /// classes of one side may share a key: plain objects named alike), so
+    /// that the merge compares and counts by number, not by text.
+    before_key: Vec<u32>,
+    after_key: Vec<u32>,
+    key_count: usize,
+}
+
+/// Each class's key as a number, the same for the same key text on either side.
+fn key_numbers<'k>(numbers: &mut HashMap<&'k str, u32>, classes: &'k [(String, String)]) -> Vec<u32> {
+    classes
+        .iter()
+        .map(|(key, _)| {
+            let next = numbers.len() as u32;
+            *numbers.entry(key.as_str()).or_insert(next)
+        })
+        .collect()
 }
 
 /// One step of the merge: a node only in the earlier digest, only in the
@@ -155,12 +171,14 @@ enum Merged {
 
 impl<'d, L: Later> Comparison<'d, L> {
     pub fn new(before: &'d Digest, after: &'d L) -> Comparison<'d, L> {
-        Comparison {
-            before,
-            after,
-            before_classes: before.classes_named_by(after.interfaces()),
-            after_classes: after.classes(),
-        }
+        let before_classes = before.classes_named_by(after.interfaces());
+        let after_classes = after.classes();
+        let mut numbers: HashMap<&str, u32> = HashMap::new();
+        let before_key = key_numbers(&mut numbers, &before_classes);
+        let after_key = key_numbers(&mut numbers, &after_classes);
+        let key_count = numbers.len();
+        drop(numbers);
+        Comparison { before, after, before_classes, after_classes, before_key, after_key, key_count }
     }
 
     /// Walks both id-sorted lists once, in id order.
@@ -191,12 +209,15 @@ impl<'d, L: Later> Comparison<'d, L> {
         }
     }
 
-    fn before_class(&self, i: usize) -> &(String, String) {
-        &self.before_classes[self.before.class[i] as usize]
+    /// The class of the `i`th node of the earlier side: its index and key number.
+    fn before_class(&self, i: usize) -> (usize, u32) {
+        let class = self.before.class[i] as usize;
+        (class, self.before_key[class])
     }
 
-    fn after_class(&self, j: usize) -> &(String, String) {
-        &self.after_classes[self.after.class(j) as usize]
+    fn after_class(&self, j: usize) -> (usize, u32) {
+        let class = self.after.class(j) as usize;
+        (class, self.after_key[class])
     }
 
     /// How many objects with a size of their own both snapshots have, and how
@@ -207,7 +228,7 @@ impl<'d, L: Later> Comparison<'d, L> {
             if let Merged::Both(i, j) = step {
                 if self.before.size[i] > 0 && self.after.size(j) > 0 {
                     agreement.shared += 1;
-                    if self.before_class(i).0 != self.after_class(j).0 {
+                    if self.before_class(i).1 != self.after_class(j).1 {
                         agreement.reclassed += 1;
                     }
                 }
@@ -221,20 +242,22 @@ impl<'d, L: Later> Comparison<'d, L> {
     /// from one and added to the other; objects without a size of their own
     /// are not counted. Largest size change first.
     pub fn class_diff(&self) -> Vec<ClassDiff> {
-        let mut rows: HashMap<&str, ClassDiff> = HashMap::new();
+        // By key number; each row named by the first object counted in it.
+        let mut rows: Vec<Option<ClassDiff>> = vec![None; self.key_count];
         /// Counts one object, when it has a size of its own, in its class's row.
-        fn count<'k>(
-            rows: &mut HashMap<&'k str, ClassDiff>,
-            (key, name): &'k (String, String),
+        fn count(
+            rows: &mut [Option<ClassDiff>],
+            (class, key): (usize, u32),
+            classes: &[(String, String)],
             size: u32,
             added: bool,
         ) {
             if size == 0 {
                 return;
             }
-            let r = rows.entry(key.as_str()).or_insert_with(|| ClassDiff {
-                key: key.clone(),
-                name: name.clone(),
+            let r = rows[key as usize].get_or_insert_with(|| ClassDiff {
+                key: classes[class].0.clone(),
+                name: classes[class].1.clone(),
                 added_count: 0,
                 removed_count: 0,
                 added_size: 0.0,
@@ -249,18 +272,19 @@ impl<'d, L: Later> Comparison<'d, L> {
             }
         }
         let (before, after) = (self.before, self.after);
+        let (was_named, is_named) = (&self.before_classes, &self.after_classes);
         self.merge(|step| match step {
             Merged::Both(i, j) => {
                 let (was, is) = (self.before_class(i), self.after_class(j));
-                if was.0 != is.0 || (before.size[i] > 0) != (after.size(j) > 0) {
-                    count(&mut rows, was, before.size[i], false);
-                    count(&mut rows, is, after.size(j), true);
+                if was.1 != is.1 || (before.size[i] > 0) != (after.size(j) > 0) {
+                    count(&mut rows, was, was_named, before.size[i], false);
+                    count(&mut rows, is, is_named, after.size(j), true);
                 }
             }
-            Merged::Before(i) => count(&mut rows, self.before_class(i), before.size[i], false),
-            Merged::After(j) => count(&mut rows, self.after_class(j), after.size(j), true),
+            Merged::Before(i) => count(&mut rows, self.before_class(i), was_named, before.size[i], false),
+            Merged::After(j) => count(&mut rows, self.after_class(j), is_named, after.size(j), true),
         });
-        let mut rows: Vec<ClassDiff> = rows.into_values().collect();
+        let mut rows: Vec<ClassDiff> = rows.into_iter().flatten().collect();
         let delta = |r: &ClassDiff| r.added_size - r.removed_size;
         rows.sort_by(|a, b| delta(b).abs().total_cmp(&delta(a).abs()).then_with(|| a.key.cmp(&b.key)));
         rows
@@ -285,6 +309,23 @@ mod tests {
 
     fn digest(objects: &[(u32, &str)]) -> Digest {
         Digest::for_diff(&Analysis::run(&snapshot(objects), &mut |_| {}).census)
+    }
+
+    #[test]
+    fn an_object_that_changed_class_leaves_one_row_and_joins_another() {
+        let before = digest(&[(101, "Foo"), (103, "Foo"), (105, "Foo"), (107, "Bar"), (99, "Qux")]);
+        // 101 and 107 stay as they were, 103 is a Bar now, 99 and 105 are
+        // gone, 111 is new.
+        let after = digest(&[(111, "Baz"), (107, "Bar"), (103, "Bar"), (101, "Foo")]);
+        let rows: Vec<(String, u64, u64, f64)> = diff(&before, &after)
+            .into_iter()
+            .map(|r| (r.name, r.added_count, r.removed_count, r.added_size - r.removed_size))
+            .collect();
+        let row = |name: &str, added, removed, delta| (name.to_string(), added, removed, delta);
+        assert_eq!(
+            rows,
+            [row("Foo", 0, 2, -32.0), row("Bar", 1, 0, 16.0), row("Baz", 1, 0, 16.0), row("Qux", 0, 1, -16.0)]
+        );
     }
 
     #[test]

@@ -1,8 +1,65 @@
-//! A snapshot's node ids in ascending order, about a byte each: V8 hands
-//! out ids in steps of 2, so the gaps between sorted ids are small. Read in
-//! order by [`SortedIds::iter`], or searched by [`SortedIds::position`].
+//! A snapshot's node ids in ascending order: put in that order
+//! ([`in_id_order`]), and kept at about a byte each ([`SortedIds`]): V8
+//! hands out ids in steps of 2, so the gaps between sorted ids are small.
+//! Read in order by [`SortedIds::iter`], or searched by
+//! [`SortedIds::position`].
 
 use crate::snapshot::NodeId;
+
+/// Each node's (id, ordinal), ascending by id (by ordinal among equal ids,
+/// which V8 never writes but a damaged file may hold).
+///
+/// V8 takes ids from a counter, so one snapshot's live ids mostly lie
+/// within a few times the node count of each other. Then a node's place is
+/// its id's rank in a bitmap of the ids: one pass sets the bits, one puts
+/// each node in place, instead of a comparison sort (on 5 million nodes
+/// about 40 ms against 110). Ids spread wider than [`DENSE`] bits a node (a
+/// long-lived process whose counter ran far ahead of its live objects), or
+/// repeated, are sorted.
+pub(crate) fn in_id_order(ids: &[u32]) -> Vec<(NodeId, u32)> {
+    let n = ids.len();
+    let (Some(&low), Some(&high)) = (ids.iter().min(), ids.iter().max()) else {
+        return Vec::new();
+    };
+    let span = u64::from(high - low) + 1;
+    if span > (n as u64).saturating_mul(DENSE) {
+        return sorted(ids);
+    }
+    let mut bits = vec![0u64; span.div_ceil(64) as usize];
+    for &id in ids {
+        let at = (id - low) as usize;
+        let (word, bit) = (&mut bits[at / 64], 1u64 << (at % 64));
+        if *word & bit != 0 {
+            return sorted(ids);
+        }
+        *word |= bit;
+    }
+    // How many ids lie below each word.
+    let mut below = Vec::with_capacity(bits.len());
+    let mut count = 0u32;
+    for word in &bits {
+        below.push(count);
+        count += word.count_ones();
+    }
+    let mut out = vec![(NodeId(0), 0u32); n];
+    for (ordinal, &id) in ids.iter().enumerate() {
+        let at = (id - low) as usize;
+        let lower = bits[at / 64] & ((1u64 << (at % 64)) - 1);
+        out[(below[at / 64] + lower.count_ones()) as usize] = (NodeId(id), ordinal as u32);
+    }
+    out
+}
+
+/// Most bits a node [`in_id_order`]'s bitmap may take: 2 bytes a node, a
+/// quarter of its output.
+const DENSE: u64 = 16;
+
+/// [`in_id_order`] by comparison: each pair as one integer, id above ordinal.
+fn sorted(ids: &[u32]) -> Vec<(NodeId, u32)> {
+    let mut keys: Vec<u64> = ids.iter().enumerate().map(|(n, &id)| u64::from(id) << 32 | n as u64).collect();
+    keys.sort_unstable();
+    keys.into_iter().map(|k| (NodeId((k >> 32) as u32), k as u32)).collect()
+}
 
 /// Ascending ids as gaps of one byte (`ESCAPE` and four bytes for a wider
 /// gap), with the id and byte offset of every [`STRIDE`]th one to search by.
@@ -110,6 +167,39 @@ mod tests {
 
     fn ids(list: &[u32]) -> SortedIds {
         SortedIds::from_ascending(list.iter().map(|&i| NodeId(i)))
+    }
+
+    /// What [`in_id_order`] must give: (id, ordinal) pairs sorted.
+    fn by_sorting(list: &[u32]) -> Vec<(NodeId, u32)> {
+        let mut pairs: Vec<(NodeId, u32)> = list.iter().enumerate().map(|(n, &id)| (NodeId(id), n as u32)).collect();
+        pairs.sort_unstable();
+        pairs
+    }
+
+    #[test]
+    fn puts_nodes_in_id_order_dense_sparse_or_repeated() {
+        // A pseudo-random shuffle (xorshift), so the order is not the ids'.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut shuffled = |mut list: Vec<u32>| {
+            for i in (1..list.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                list.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            list
+        };
+        // V8's steps of 2 from a high start, odd and even ids (heap and
+        // native objects), across word boundaries.
+        let dense = shuffled((0..5000).map(|i| 1_000_001 + 2 * i).chain((0..300).map(|i| 1_000_000 + 6 * i)).collect());
+        // A few ids far beyond the rest: sorted, not a bitmap of 4 billion bits.
+        let sparse = shuffled((0..500).map(|i| 3 + 2 * i).chain([u32::MAX, u32::MAX - 2, 1 << 31]).collect());
+        // A damaged file's repeated ids: by ordinal among equals.
+        let repeated = shuffled((0..700).map(|i| 11 + 2 * (i % 350)).collect());
+        let ascending = (0..900).map(|i| 5 + 2 * i).collect();
+        for list in [dense, sparse, repeated, ascending, vec![7], vec![0, u32::MAX], vec![]] {
+            assert_eq!(in_id_order(&list), by_sorting(&list), "{} ids", list.len());
+        }
     }
 
     #[test]
