@@ -448,13 +448,13 @@ export interface AnalyzeOptions {
    * CLI uses it).
    */
   priority?: 'idle' | 'normal';
-  /** Called now and then with the phase (`reading` with a fraction, then `dominators`, `distances and classes`, `aggregates`). */
+  /** Called now and then with the phase (`reading` with a fraction, then `dominators`, `retained sizes`, `aggregates`). */
   onProgress?: (progress: AnalyzeProgress) => void;
 }
 
 /** A progress event: every one arrives before the analysis' promise settles. */
 export interface AnalyzeProgress {
-  /** `reading`, then `dominators`, `distances and classes`, `aggregates`. */
+  /** `reading`, then `dominators` (with the distances and classes), `retained sizes`, `aggregates` (class rows and largest objects). */
   phase: string;
   /** 0–1 while reading a file of known size; null otherwise. */
   fraction: number | null;

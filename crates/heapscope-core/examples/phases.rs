@@ -45,8 +45,15 @@ fn main() {
         graph.strings.data.len() >> 20
     );
     eprintln!("graph arrays: {} MB", graph.heap_bytes() >> 20);
-    let analysis = Analysis::run(&graph, &mut |phase| mark(phase));
-    mark("retained sizes");
+    // Each phase is announced as it begins: timed when the next one begins.
+    let mut stage = "";
+    let analysis = Analysis::run(&graph, &mut |next| {
+        if !stage.is_empty() {
+            mark(stage);
+        }
+        stage = next;
+    });
+    mark(stage);
     let (rows, objects) = analysis.overview(20);
     mark("class rows and top objects");
     eprintln!("{} classes, {} objects, total {:.0} ms", rows.len(), objects.len(), start.elapsed().as_secs_f64() * 1e3);

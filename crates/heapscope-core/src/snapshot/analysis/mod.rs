@@ -150,8 +150,11 @@ struct Beside {
     classes: Classes,
 }
 
-/// Phases, for progress reports.
-pub const PHASES: [&str; 3] = ["dominators", "distances and classes", "aggregates"];
+/// Phases, for progress reports, each announced as it begins: the
+/// dominator tree (the distances and classes are found beside it, or after
+/// it on one thread), the retained sizes summed up it, then the class rows
+/// and largest objects.
+pub const PHASES: [&str; 3] = ["dominators", "retained sizes", "aggregates"];
 
 impl<'g> Analysis<'g> {
     /// Every phase, on the threads this process may use.
