@@ -146,14 +146,22 @@ const [a, b, c] = leakFiles;
 const api = (call) => `require(${JSON.stringify(root)}).${call}.then(() => {}, (e) => { console.error(e); process.exit(1); })`;
 const twoTools = {
   'heapscope diff': () => timed(process.execPath, ['-e', api(`diff(${JSON.stringify(a)}, ${JSON.stringify(b)})`)], { label: 'heapscope diff' }),
+  // The same two files as the peer's diff: the same input, a leak report out.
+  'heapscope leaks, two': () =>
+    timed(process.execPath, ['-e', api(`findLeaks(${JSON.stringify({ baseline: a, final: b })})`)], { label: 'heapscope leaks, two' }),
   'heapscope leaks': () =>
     timed(process.execPath, ['-e', api(`findLeaks(${JSON.stringify({ baseline: a, target: b, final: c })})`)], { label: 'heapscope leaks' }),
 };
 if (peer) twoTools['heap-snapshot diff'] = () => timed(peer, ['diff', b, a], { label: 'heap-snapshot diff' });
 const two = compare('diff/leaks', twoTools, rounds);
 const peerDiff = two['heap-snapshot diff'] ? seconds(two['heap-snapshot diff']) : null;
+const twoLabels = {
+  'heapscope diff': 'heapscope `diff()` of the first two',
+  'heapscope leaks, two': 'heapscope `findLeaks()` of the first two (baseline, final)',
+  'heapscope leaks': 'heapscope `findLeaks()` of all three (three snapshots against two)',
+};
 const twoRow = (name) =>
-  `| ${name} | ${seconds(two[name]).toFixed(2)} s, ${megabytes(two[name]).toFixed(0)} MB | ${peerDiff ? `**${(peerDiff / seconds(two[name])).toFixed(2)}×**` : '—'} |`;
+  `| ${twoLabels[name]} | ${seconds(two[name]).toFixed(2)} s, ${megabytes(two[name]).toFixed(0)} MB | ${peerDiff ? `**${(peerDiff / seconds(two[name])).toFixed(2)}×**` : '—'} |`;
 
 const mb = (f) => (fs.statSync(f).size / 1e6).toFixed(0);
 console.log(`### ${new Date().toISOString().slice(0, 10)} — Node ${process.version}, ${machine()}
@@ -166,9 +174,9 @@ ${rows.join('\n')}
 
 Wall time and peak RSS, medians. Per run (s): ${rows.perRun.join('. ')}.
 
-` : ''}One heap grown through ${leakFiles.map(mb).join(', ')} MB snapshots; diff of the first two, leaks of all three:
+` : ''}One heap grown through ${leakFiles.map(mb).join(', ')} MB snapshots; heap-snapshot's \`diff\` reads the first two:
 
 | | heapscope | heap-snapshot \`diff\` ÷ heapscope |
 |---|---|---|
-${Object.keys(twoTools).filter((n) => n.startsWith('heapscope')).map(twoRow).join('\n')}${peerDiff ? `\n| heap-snapshot \`diff\` | ${seconds(two['heap-snapshot diff']).toFixed(2)} s, ${megabytes(two['heap-snapshot diff']).toFixed(0)} MB | |` : ''}
+${Object.keys(twoTools).filter((n) => n.startsWith('heapscope')).map(twoRow).join('\n')}${peerDiff ? `\n| heap-snapshot \`diff\` of the first two | ${seconds(two['heap-snapshot diff']).toFixed(2)} s, ${megabytes(two['heap-snapshot diff']).toFixed(0)} MB | |` : ''}
 `);
