@@ -181,7 +181,7 @@ fn plan(file: &File, from: u64, values: u64, cancel: &AtomicBool) -> io::Result<
     // quote (or an `"edges"` not followed by the array: a string), and the
     // search starts again from the nodes' start.
     let end = file.metadata()?.len();
-    let n = read_some(file, &mut buf, from)?;
+    let n = read_some(file, &mut buf[..GUESS_SAMPLE], from)?;
     let guess = from.saturating_add(nodes_skip(&buf[..n], values));
     let mut open = None;
     if guess > from && guess < end {
@@ -215,6 +215,12 @@ fn plan(file: &File, from: u64, values: u64, cancel: &AtomicBool) -> io::Result<
     Ok(Some(Plan { open, split, before: before + 1, end }))
 }
 
+/// Bytes of the nodes [`nodes_skip`] guesses from, and the numbers they
+/// must hold (the fuzzer's small files guess from their first 64 bytes, so
+/// that its guesses, short of the nodes' end and past it, are tried).
+const GUESS_SAMPLE: usize = if cfg!(feature = "fuzzing") { 64 } else { CHUNK };
+const GUESS_FROM: u64 = if cfg!(feature = "fuzzing") { 4 } else { 1000 };
+
 /// How far into the nodes' `values` numbers their end surely is not, from
 /// the bytes a number takes in their first chunk: nine tenths of the way,
 /// and the ids grow along the array, so the guess falls short, not past.
@@ -224,7 +230,7 @@ fn nodes_skip(first: &[u8], values: u64) -> u64 {
         return 0;
     }
     let numbers = commas(first);
-    if numbers < 1000 {
+    if numbers < GUESS_FROM {
         return 0;
     }
     (first.len() as f64 / numbers as f64 * values as f64 * 0.9) as u64
