@@ -170,10 +170,11 @@ mod tests {
         SortedIds::from_ascending(list.iter().map(|&i| NodeId(i)))
     }
 
-    /// What [`in_id_order`] must give: (id, ordinal) pairs sorted.
+    /// What [`in_id_order`] must give, by other means than its own
+    /// fallback: a stable sort by id alone keeps equal ids in ordinal order.
     fn by_sorting(list: &[u32]) -> Vec<(NodeId, u32)> {
         let mut pairs: Vec<(NodeId, u32)> = list.iter().enumerate().map(|(n, &id)| (NodeId(id), n as u32)).collect();
-        pairs.sort_unstable();
+        pairs.sort_by_key(|&(id, _)| id);
         pairs
     }
 
