@@ -6,10 +6,13 @@ const fs = require('node:fs');
 const path = require('node:path');
 const [method, dir] = process.argv.slice(2);
 
-function vmHwm() {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+function status(field) {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync('/proc/self/status', 'utf8'));
   return Number(m[1]) * 1024;
 }
+const vmHwm = () => status('VmHWM');
+// What the process keeps resident once the snapshot is done.
+const vmRss = () => status('VmRSS');
 
 // A service-like heap: many small objects with strings, arrays and maps.
 const records = [];
@@ -53,6 +56,7 @@ async function main() {
   const t0 = process.hrtime.bigint();
   let pauseEnd;
   let reported = null;
+  let streamed = null;
   if (method === 'heapscope') {
     const done = heapscope.snapshot({ dir, filename: path.basename(file) });
     pauseEnd = process.hrtime.bigint();
@@ -61,6 +65,14 @@ async function main() {
     const info = await heapscope.snapshot({ dir, filename: path.basename(file) });
     // Taking the snapshot, then the block in which Node serialized it.
     reported = info.pauseMs;
+  } else if (method === 'analyze' || method === 'analyze-file') {
+    // Analysed as V8 streams: the pause is the call, the answer the promise.
+    const write = method === 'analyze-file';
+    const done = heapscope.snapshot({ dir, filename: path.basename(file), analyze: true, write, topClasses: 20 });
+    pauseEnd = process.hrtime.bigint();
+    const info = await done;
+    if (!info.summary.classes.length) throw new Error('the analysis gave no class rows');
+    streamed = { bytes: write ? info.bytes : info.rawBytes };
   } else if (method === 'v8') {
     require('node:v8').writeHeapSnapshot(file);
     pauseEnd = process.hrtime.bigint();
@@ -70,8 +82,8 @@ async function main() {
   const end = process.hrtime.bigint();
   await new Promise((resolve) => setTimeout(resolve, 5));
   blocked.disable();
-  const bytes = fs.statSync(file).size;
-  fs.rmSync(file);
+  const bytes = streamed && method === 'analyze' ? streamed.bytes : fs.statSync(file).size;
+  fs.rmSync(file, { force: true });
   console.log(JSON.stringify({
     method,
     heapUsed,
@@ -81,6 +93,7 @@ async function main() {
     peakRss: vmHwm(),
     rssBefore,
     bytes,
+    rssAfter: vmRss(),
     keep: records.length + index.size,
   }));
 }

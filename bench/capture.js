@@ -7,8 +7,10 @@
 //   node bench/capture.js [pairs=5] [method=heapscope] [reference=v8]
 //
 // Methods: heapscope (snapshot() through the V8 shim), fallback (snapshot()
-// without a shim: v8.getHeapSnapshot() into heapscope's writer), v8
-// (v8.writeHeapSnapshot()).
+// without a shim: v8.getHeapSnapshot() into heapscope's writer), analyze
+// (snapshot({ analyze: true, write: false }): analysed as V8 streams; its
+// total is when the answer arrives), analyze-file (the same, writing the
+// file too), v8 (v8.writeHeapSnapshot()).
 //
 // One warm-up pair runs first and is discarded: the first process of a run
 // pays for cold page caches (the node binary, the addon), whichever method it is.
@@ -20,7 +22,13 @@ const path = require('node:path');
 
 const pairs = Number(process.argv[2] || 5);
 const [A, B] = [process.argv[3] || 'heapscope', process.argv[4] || 'v8'];
-const LABEL = { heapscope: 'heapscope.snapshot()', fallback: 'snapshot() without shim', v8: 'v8.writeHeapSnapshot()' };
+const LABEL = {
+  heapscope: 'heapscope.snapshot()',
+  fallback: 'snapshot() without shim',
+  analyze: 'snapshot({ analyze: true, write: false })',
+  'analyze-file': 'snapshot({ analyze: true })',
+  v8: 'v8.writeHeapSnapshot()',
+};
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heapscope-bench-'));
 const child = path.join(__dirname, 'capture-child.js');
 const runs = { [A]: [], [B]: [] };
@@ -53,6 +61,7 @@ const rows = [
   ['longest event-loop block (ms)', 'blockedMs', (x) => x.toFixed(0)],
   ['total time (ms)', 'totalMs', (x) => x.toFixed(0)],
   ['peak RSS (MB)', 'peakRss', mb],
+  ['RSS afterwards (MB)', 'rssAfter', mb],
   ['file (MB)', 'bytes', mb],
 ];
 console.log(`Node ${process.version}, V8 ${process.versions.v8}, ${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${mb(os.totalmem())} MB RAM`);

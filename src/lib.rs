@@ -478,7 +478,7 @@ fn capture_feeding<T: Send + 'static>(
 ) -> Result<(Fed, std::thread::JoinHandle<T>)> {
     let isolate =
         v8::Isolate::current().ok_or_else(|| Error::new(Status::GenericFailure, "no V8 isolate on this thread"))?;
-    let (tx, reader) = heapscope_core::sink::feed(32);
+    let (tx, reader) = heapscope_core::sink::feed(capture::FEED_CHUNKS);
     let thread = std::thread::Builder::new()
         .name("heapscope-analyze".into())
         .spawn(move || job(LowerAtEnd::new(reader)))
