@@ -56,7 +56,8 @@ async function main() {
   const t0 = process.hrtime.bigint();
   let pauseEnd;
   let reported = null;
-  let streamed = null;
+  // The size V8 produced, when no file was written to measure.
+  let unwritten = null;
   if (method === 'heapscope') {
     const done = heapscope.snapshot({ dir, filename: path.basename(file) });
     pauseEnd = process.hrtime.bigint();
@@ -72,7 +73,7 @@ async function main() {
     pauseEnd = process.hrtime.bigint();
     const info = await done;
     if (!info.summary.classes.length) throw new Error('the analysis gave no class rows');
-    streamed = { bytes: write ? info.bytes : info.rawBytes };
+    if (!write) unwritten = info.rawBytes;
   } else if (method === 'v8') {
     require('node:v8').writeHeapSnapshot(file);
     pauseEnd = process.hrtime.bigint();
@@ -82,7 +83,7 @@ async function main() {
   const end = process.hrtime.bigint();
   await new Promise((resolve) => setTimeout(resolve, 5));
   blocked.disable();
-  const bytes = streamed && method === 'analyze' ? streamed.bytes : fs.statSync(file).size;
+  const bytes = unwritten ?? fs.statSync(file).size;
   fs.rmSync(file, { force: true });
   console.log(JSON.stringify({
     method,
